@@ -1,0 +1,10 @@
+import { UserError } from '@drover/shared';
+import type { Command } from '../command.js';
+
+// Placeholder until its issue lands; replaced by the real command.
+export const command: Command = {
+  summary: '(not yet available)',
+  async run() {
+    throw new UserError('drover login: not available in this build yet');
+  },
+};

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs one package's compiled tests (dist/**/*.test.js) with node's test runner.
+// Prints the spec report and writes a count summary that scripts/test.mjs adds up.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const pkgDir = process.cwd();
+const distDir = join(pkgDir, 'dist');
+
+function findTests(dir) {
+  let out = [];
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) out = out.concat(findTests(full));
+    else if (name.endsWith('.test.js')) out.push(relative(pkgDir, full));
+  }
+  return out.sort();
+}
+
+const files = findTests(distDir);
+const resultsDir = join(pkgDir, '.test-results');
+rmSync(resultsDir, { recursive: true, force: true });
+mkdirSync(resultsDir, { recursive: true });
+if (files.length === 0) {
+  console.log(`no test files in ${relative(process.cwd(), distDir) || 'dist'}`);
+  writeFileSync(join(resultsDir, 'summary.json'), JSON.stringify({ passed: 0, failed: 0, skipped: 0, todo: 0 }) + '\n');
+  process.exit(0);
+}
+
+const concurrency = process.env.DROVER_TEST_CONCURRENCY ?? '2';
+const reporter = new URL('./summary-reporter.mjs', import.meta.url).pathname;
+const args = [
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  '--test-timeout=600000',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${reporter}`, `--test-reporter-destination=${join(resultsDir, 'summary.json')}`,
+  ...files,
+];
+const child = spawn(process.execPath, args, { stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,2 @@
+export { DROVER_VERSION } from './version.js';
+export { UserError, isUserError, describeError } from './errors.js';
