@@ -4,8 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+ensureDependencies(root);
 const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
 for (const ws of workspaces) rmSync(join(root, ws, '.test-results'), { recursive: true, force: true });
 
@@ -17,6 +19,7 @@ const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--concurr
 // The rig's shared operator side (dockerd + registry) outlives single test files; stop it now.
 const rigCli = join(root, 'test', 'dist', 'rig', 'cli.js');
 if (existsSync(rigCli)) spawnSync(process.execPath, [rigCli, 'down'], { cwd: root, stdio: 'inherit', env });
+
 
 let passed = 0, failed = 0, skipped = 0, missing = [];
 for (const ws of workspaces) {

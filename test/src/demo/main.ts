@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The README's first command: the embedded default, for real. Brings up the rig (operator
+// side + two NAT'd hosts), builds and pushes the sample app, runs it on both hosts, publishes
+// port 80 of each host like an office router would, and prints what to try.
+// `npm run demo -- down` removes it.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rig, followProgress, waitFor } from '../rig/index.js';
+import { RIG_DATA_DIR } from '../rig/paths.js';
+import { teardownSlot } from '../rig/slots.js';
+import { httpGet } from '../e2e/http-get.js';
+
+const STATE = join(RIG_DATA_DIR, 'demo.json');
+const HOSTS = ['web-1', 'web-2'];
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const say = (line: string) => console.log(`[${elapsed().padStart(6)}] ${line}`);
+
+async function removePrevious(): Promise<void> {
+  if (!existsSync(STATE)) return;
+  const { slot } = JSON.parse(readFileSync(STATE, 'utf8')) as { slot: number };
+  say(`removing the previous demo (rig slot ${slot})`);
+  await teardownSlot(slot);
+  rmSync(STATE, { force: true });
+}
+
+async function up(): Promise<void> {
+  await removePrevious();
+  say('starting the rig: operator side (build dockerd + registry), NAT gateway, hosts ' + HOSTS.join(', '));
+  const rig = await Rig.start({ hosts: HOSTS, keep: true, log: say });
+  writeFileSync(STATE, JSON.stringify({ slot: rig.topology.slot }));
+  const version = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
+  say(`building and pushing the sample app ${version}`);
+  const ref = await rig.buildSampleApp({ version });
+  const auth = { username: rig.registry.username, password: rig.registry.password, serveraddress: rig.registry.server };
+  const urls: string[] = [];
+  await Promise.all(rig.hosts.map(async (host) => {
+    const t0 = Date.now();
+    await followProgress(host.docker, await host.docker.pull(ref, { authconfig: auth }));
+    const container = await host.docker.createContainer({
+      Image: ref,
+      name: `sample-app-web-${version}`,
+      Labels: { service: 'sample-app', role: 'web' },
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '80' }] }, RestartPolicy: { Name: 'unless-stopped' } },
+    });
+    await container.start();
+    const publicAddress = await host.publish([80, 443]);
+    const url = `http://${publicAddress}/`;
+    await waitFor(`the app on ${host.name}`, async () => ((await httpGet(`${url}up`)).status === 200 ? true : undefined), 30_000);
+    urls.push(url);
+    say(`${host.name}: pulled and started, answering at ${url} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  }));
+
+  const h = rig.hosts[0]!;
+  console.log([
+    '',
+    'Drover demo is up. Two hosts sit behind a NAT gateway: nothing on this machine can',
+    'connect into them, except the ports their "router" forwards (80/443).',
+    '',
+    ...urls.map((u) => `  curl ${u}cgi-bin/whoami`),
+    '',
+    `  # a shell on ${h.name}, which sees only its own dockerd:`,
+    `  ${h.enterArgs().join(' ')} docker ps`,
+    `  # the host's LAN address is not reachable inbound (this times out):`,
+    `  curl --max-time 3 http://${h.address}/`,
+    '',
+    'Remove it with: npm run demo -- down',
+  ].join('\n'));
+}
+
+async function down(): Promise<void> {
+  await removePrevious();
+  say('demo removed');
+}
+
+const { positionals } = parseArgs({ allowPositionals: true });
+(positionals[0] === 'down' ? down() : up()).then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`demo: ${e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { run, type ExecResult, type RunOptions } from './exec.js';
+import { startDockerd } from './dockerd.js';
+import { createMountNs, createNetns, killAll, mountNsPin, netnsPath, processesInCgroup, processesInNamespace, removeCgroup, removeMountNs } from './namespaces.js';
+import { RIG_DATA_DIR } from './paths.js';
+import type { RegistryInfo } from './registry.js';
+import { publishRules, type HostTopology, type SlotTopology } from './topology.js';
+
+/** One simulated server: its own network, mount and UTS namespaces and its own dockerd, behind the rig's NAT gateway. */
+export class RigHost {
+  private readonly published = new Set<number>();
+
+  constructor(
+    readonly topology: HostTopology,
+    private readonly slot: SlotTopology,
+    /** dockerode connected to this host's own dockerd. */
+    readonly docker: Docker,
+    /** The host's docker socket as reachable from the operator side (inside the host it is /var/run/docker.sock). */
+    readonly dockerSocketPath: string,
+  ) {}
+
+  get name(): string { return this.topology.name; }
+  /** LAN address behind the gateway; not reachable from the operator side. */
+  get address(): string { return this.topology.lanAddress; }
+  get netnsPath(): string { return netnsPath(this.topology.netns); }
+  get mountNsPath(): string { return mountNsPin(this.topology.netns); }
+  get utsNsPath(): string { return `${this.mountNsPath}.uts`; }
+
+  /** The argv prefix that enters this host's namespaces. */
+  enterArgs(): string[] {
+    return ['nsenter', `--net=${this.netnsPath}`, `--mount=${this.mountNsPath}`, `--uts=${this.utsNsPath}`, '--'];
+  }
+
+  /** Runs a command on the host (as a process in its namespaces) and waits for it. */
+  exec(argv: readonly string[], options: RunOptions = {}): Promise<ExecResult> {
+    return run([...this.enterArgs(), ...argv], options);
+  }
+
+  /** Starts a long-running process on the host, e.g. an agent. */
+  spawn(argv: readonly string[], options: SpawnOptions = {}): ChildProcess {
+    const [nsenter, ...rest] = this.enterArgs();
+    return spawn(nsenter!, [...rest, ...argv], options);
+  }
+
+  /**
+   * Forwards the given TCP ports of the host's public address to the host, like a
+   * router's port forwarding. Nothing else becomes reachable. Returns the public address.
+   */
+  async publish(ports: readonly number[]): Promise<string> {
+    const fresh = ports.filter((p) => !this.published.has(p));
+    if (this.published.size === 0 && fresh.length > 0) {
+      await run(['ip', '-n', this.slot.gatewayNetns, 'addr', 'add', `${this.topology.publicAddress}/24`, 'dev', 'wan0']);
+    }
+    for (const rule of publishRules(this.topology, fresh)) await run(['nsenter', `--net=${netnsPath(this.slot.gatewayNetns)}`, 'iptables', ...rule]);
+    fresh.forEach((p) => this.published.add(p));
+    return this.topology.publicAddress;
+  }
+}
+
+export function hostDirs(slot: SlotTopology, host: string) {
+  const data = join(RIG_DATA_DIR, slot.prefix, host);
+  // The daemon's socket, pidfile and log; not under /run, which is private inside the host.
+  return { data, state: join(data, 'daemon') };
+}
+
+/** Creates a host: namespaces, its leg on the gateway's LAN, a private /root, /etc/docker, /var/lib/docker and /run, and its dockerd. */
+export async function createHost(slot: SlotTopology, t: HostTopology, registry: RegistryInfo, Dockerode: typeof Docker): Promise<RigHost> {
+  const gw = slot.gatewayNetns;
+  await createNetns(t.netns);
+  await run(['ip', 'link', 'add', t.vethHost, 'type', 'veth', 'peer', 'name', t.vethGateway]);
+  await run(['ip', 'link', 'set', t.vethGateway, 'netns', gw]);
+  await run(['ip', '-n', gw, 'link', 'set', t.vethGateway, 'master', 'lan0', 'up']);
+  await run(['ip', 'link', 'set', t.vethHost, 'netns', t.netns]);
+  await run(['ip', '-n', t.netns, 'link', 'set', t.vethHost, 'name', 'eth0']);
+  await run(['ip', '-n', t.netns, 'addr', 'add', `${t.lanAddress}/24`, 'dev', 'eth0']);
+  await run(['ip', '-n', t.netns, 'link', 'set', 'eth0', 'up']);
+  await run(['ip', '-n', t.netns, 'route', 'add', 'default', 'via', slot.lanGatewayAddress]);
+
+  const dirs = hostDirs(slot, t.name);
+  rmSync(dirs.data, { recursive: true, force: true });
+  mkdirSync(dirs.state, { recursive: true });
+  const etcDocker = join(dirs.data, 'etc-docker');
+  mkdirSync(join(etcDocker, 'certs.d', registry.server), { recursive: true });
+  writeFileSync(join(etcDocker, 'certs.d', registry.server, 'ca.crt'), readFileSync(registry.caFile));
+  const pin = await createMountNs(t.netns, {
+    binds: [
+      [join(dirs.data, 'root'), '/root'],
+      [etcDocker, '/etc/docker'],
+      [join(dirs.data, 'docker'), '/var/lib/docker'],
+    ],
+    privateRun: true,
+  });
+  const uts = `${pin}.uts`;
+  writeFileSync(uts, '');
+  await run(['unshare', `--uts=${uts}`, 'hostname', t.name]);
+
+  const dockerd = await startDockerd({ netns: netnsPath(t.netns), mountNs: pin, stateDir: dirs.state, cgroupParent: t.netns });
+  return new RigHost(t, slot, new Dockerode({ socketPath: dockerd.socketPath }), dockerd.socketPath);
+}
+
+/** Everything a host left running: its daemons (net/mount namespace) and its containers (cgroup). */
+export function hostProcesses(namespaceName: string): number[] {
+  return [
+    ...processesInNamespace(netnsPath(namespaceName), 'net'),
+    ...processesInNamespace(mountNsPin(namespaceName), 'mnt'),
+    ...processesInCgroup(namespaceName),
+  ];
+}
+
+export async function destroyHostNamespaces(namespaceName: string): Promise<void> {
+  // Twice: a dying containerd may have been mid-way through starting a shim.
+  for (let i = 0; i < 2; i++) killAll(hostProcesses(namespaceName));
+  await removeMountNs(namespaceName);
+  await run(['umount', `${mountNsPin(namespaceName)}.uts`], { check: false });
+  rmSync(`${mountNsPin(namespaceName)}.uts`, { force: true });
+  await run(['ip', 'netns', 'del', namespaceName], { check: false });
+  await removeCgroup(namespaceName);
+}
