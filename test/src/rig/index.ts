@@ -5,3 +5,4 @@ export type { RegistryInfo } from './registry.js';
 export { run, sh, waitFor, sleep, type ExecResult } from './exec.js';
 export { BUSYBOX_IMAGE, NODE_RUNTIME_IMAGE, buildImage, pushImage, followProgress } from './images.js';
 export { OPERATOR_ADDRESS } from './paths.js';
+export { PROXY_COMPAT_VERSION, PROXY_REPOSITORY } from './proxy-image.js';

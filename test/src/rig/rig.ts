@@ -7,6 +7,7 @@ import { createHost, type RigHost } from './host.js';
 import { buildImage, pushImage } from './images.js';
 import { ensureOperator, type OperatorSide } from './operator.js';
 import { ensurePackages } from './packages.js';
+import { buildProxyImage } from './proxy-image.js';
 import type { RegistryInfo } from './registry.js';
 import { writeSampleAppContext, type SampleAppOptions } from './sample-app.js';
 import { allocateSlot, teardownSlot } from './slots.js';
@@ -74,6 +75,11 @@ export class Rig {
       rmSync(dir, { recursive: true, force: true });
     }
     return ref;
+  }
+
+  /** Builds and pushes the kamal-proxy-compatible image from proxy/dist; returns its reference. */
+  async buildProxyImage(version?: string): Promise<string> {
+    return buildProxyImage(this.operator.docker, this.registry, version);
   }
 
   /** Test-only: removes the gateway's inbound-drop rule (proves the NAT test depends on it). */
