@@ -1,0 +1,122 @@
+import type { DroverSettings } from '../schema/drover.js';
+import type { DeployConfig } from '../schema/root.js';
+import type { ResolvedConfig, ResolvedProxyRun, ResolvedRole } from '../types.js';
+import { resolveAccessory } from './accessories.js';
+import { hostEnv, roleEnv } from './env.js';
+import { resolveLogging } from './logging.js';
+import { abbreviateVersion, appContainerName, appLabels, containerPrefix, latestTag, serviceAndDestination } from './naming.js';
+import { resolveProxy, roleProxyConfig } from './proxy.js';
+import { repositoryOf, resolveRegistry } from './registry.js';
+
+export interface ResolveContext {
+  destination: string | null;
+  version: string;
+  files: string[];
+  drover: DroverSettings | undefined;
+}
+
+/** Pure: a validated deploy.yml plus destination and version → the planner's input. */
+export function resolveConfig(config: DeployConfig, ctx: ResolveContext): ResolvedConfig {
+  const service = config.service ?? '';
+  const destination = ctx.destination;
+  const version = ctx.version;
+  const svcDest = serviceAndDestination(service, destination);
+  const registry = resolveRegistry(config.registry);
+  const imageName = config.image ?? (registry.local ? service : '');
+  const repository = repositoryOf(registry.server, imageName);
+  const primaryRole = config.primary_role ?? 'web';
+  const servers = config.servers ?? [];
+  const deployTimeout = config.deploy_timeout ?? 30;
+  const drainTimeout = config.drain_timeout ?? 30;
+
+  const roles: ResolvedRole[] = servers.map((role) => {
+    const prefix = containerPrefix(service, role.name, destination);
+    const hosts = role.config.hosts ?? [];
+    const proxyConfig = roleProxyConfig(config, role, primaryRole);
+    const { restart, ...options } = role.config.options ?? {};
+    const proxy = proxyConfig
+      ? resolveProxy(proxyConfig, {
+          serviceAndDestination: svcDest,
+          role: role.name,
+          version,
+          deployTimeout,
+          drainTimeout,
+          errorPagesPath: config.error_pages_path ?? null,
+        })
+      : null;
+    return {
+      name: role.name,
+      primary: role.name === primaryRole,
+      hosts,
+      containerPrefix: prefix,
+      containerName: appContainerName(prefix, version),
+      cmd: role.config.cmd ?? null,
+      labels: appLabels({ service, role: role.name, destination, rootLabels: config.labels, roleLabels: role.config.labels }),
+      restartPolicy: typeof restart === 'string' ? restart : 'unless-stopped',
+      options,
+      logging: resolveLogging(config.logging, role.config.logging),
+      volumes: config.volumes ?? [],
+      stopTimeout: role.config.stop_timeout ?? config.stop_timeout ?? (proxy ? null : drainTimeout),
+      env: roleEnv(config.env, role.config.env),
+      envByHost: Object.fromEntries(hosts.map((h) => [h.host, hostEnv(config.env, role.config.env, h.tags)])),
+      assetPath: proxy ? (role.config.asset_path ?? config.asset_path ?? null) : null,
+      proxy,
+    };
+  });
+
+  const accessories = Object.entries(config.accessories ?? {}).map(([name, acc]) =>
+    resolveAccessory(name, acc, config, servers, { serviceAndDestination: svcDest, version }),
+  );
+
+  const hosts = [...new Set([...roles.flatMap((r) => r.hosts.map((h) => h.host)), ...accessories.flatMap((a) => a.hosts)])];
+  const proxyRunByHost: Record<string, ResolvedProxyRun | null> = {};
+  for (const host of hosts) {
+    const runs = [
+      ...roles.filter((r) => r.proxy && r.hosts.some((h) => h.host === host)).map((r) => r.proxy!.run),
+      ...accessories.filter((a) => a.proxy && a.hosts.includes(host)).map((a) => a.proxy!.run),
+    ];
+    proxyRunByHost[host] = runs.find((r) => r !== null) ?? null;
+  }
+  const primary = roles.find((r) => r.name === primaryRole);
+
+  return {
+    service,
+    destination,
+    files: ctx.files,
+    version,
+    abbreviatedVersion: abbreviateVersion(version),
+    serviceAndDestination: svcDest,
+    image: {
+      name: imageName,
+      repository,
+      ref: `${repository}:${version}`,
+      latestTag: latestTag(destination),
+      latestRef: `${repository}:${latestTag(destination)}`,
+    },
+    registry,
+    primaryRole,
+    primaryHost: primary?.hosts[0]?.host ?? null,
+    roles,
+    hosts,
+    accessories,
+    volumes: config.volumes ?? [],
+    timeouts: { deploy: deployTimeout, drain: drainTimeout, readinessDelay: config.readiness_delay ?? 7, stop: config.stop_timeout ?? null },
+    retainContainers: config.retain_containers ?? 5,
+    minimumVersion: config.minimum_version ?? null,
+    boot: { limit: config.boot?.limit ?? null, wait: config.boot?.wait ?? null, parallelRoles: config.boot?.parallel_roles ?? false },
+    hooks: { path: config.hooks_path ?? '.kamal/hooks', output: config.hooks_output ?? null },
+    secretsPath: config.secrets_path ?? '.kamal/secrets',
+    errorPagesPath: config.error_pages_path ?? null,
+    requireDestination: config.require_destination ?? false,
+    allowEmptyRoles: config.allow_empty_roles ?? false,
+    aliases: config.aliases ?? {},
+    builder: config.builder ?? null,
+    proxyRunByHost,
+    drover: {
+      controller: ctx.drover?.controller ?? null,
+      project: ctx.drover?.project ?? service,
+      agentTimeout: ctx.drover?.agent_timeout ?? null,
+    },
+    source: config,
+  };
+}
