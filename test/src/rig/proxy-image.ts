@@ -24,7 +24,7 @@ export async function buildProxyImage(docker: Docker, registry: RegistryInfo, ve
   try {
     const app = join(dir, 'app');
     mkdirSync(app);
-    cpSync(proxyDist, join(app, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.test.js') && !src.endsWith('.map') && !src.endsWith('.d.ts') });
+    cpSync(proxyDist, join(app, 'dist'), { recursive: true, filter: (src) => !/(\.test|_support|_fixtures)\.js$|\.map$|\.d\.ts$/.test(src) });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'kamal-proxy-compat', type: 'module', private: true }));
     writeFileSync(join(dir, 'kamal-proxy'), '#!/bin/sh\nexec /usr/local/bin/node /opt/drover-proxy/dist/cli/main.js "$@"\n');
     chmodSync(join(dir, 'kamal-proxy'), 0o755);

@@ -1,0 +1,57 @@
+/** One incoming request as the server hands it to a service: the HTTP response or, for upgrades, the raw socket. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { renderErrorPage, type ErrorPages } from './error_pages.js';
+
+export interface RequestLog {
+  service: string;
+  target: string;
+  status: number;
+  /** Extra headers the service asked to log (--log-request-header / --log-response-header). */
+  requestHeaders: string[];
+  responseHeaders: string[];
+}
+
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse | null;
+  socket: Duplex | null;
+  head: Buffer | null;
+  scheme: 'http' | 'https';
+  /** Peer IP, captured on arrival (the socket is detached from the request once closed). */
+  clientIp: string;
+  log: RequestLog;
+  /** The serving service's custom pages, once routed. */
+  pages: ErrorPages | null;
+}
+
+/** Proxy-generated error: HTML page on a response, a bare answer on an upgrade socket. */
+export function sendError(ex: Exchange, status: number, message = ''): void {
+  ex.log.status = status;
+  const body = ex.req.method === 'HEAD' ? '' : renderErrorPage(status, ex.pages, message);
+  if (ex.res) {
+    if (ex.res.headersSent) return void ex.res.destroy();
+    ex.res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    ex.res.end(body);
+    return;
+  }
+  writeRaw(ex.socket!, status, { 'Content-Type': 'text/html; charset=utf-8' }, body);
+}
+
+export function sendStatus(ex: Exchange, status: number, headers: Record<string, string>, body = ''): void {
+  ex.log.status = status;
+  if (ex.res) {
+    ex.res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    ex.res.end(body);
+    return;
+  }
+  writeRaw(ex.socket!, status, headers, body);
+}
+
+function writeRaw(socket: Duplex, status: number, headers: Record<string, string>, body: string): void {
+  let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
+  text += `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  socket.end(text);
+}

@@ -1,0 +1,287 @@
+/** Owns the services: deploys, removals, pause/stop/resume, rollouts, routing and persisted state. */
+import {
+  normalizeServiceOptions, validateServiceOptions,
+  type DeploymentOptions, type ServiceOptions, type TargetOptions,
+} from './options.js';
+import { LoadBalancer } from './load_balancer.js';
+import { Service } from './service.js';
+import { ServiceMap, hostWithoutPort } from './service_map.js';
+import { loadErrorPages, type ErrorPages } from './error_pages.js';
+import { loadCertificate } from './tls.js';
+import { PauseController } from './pause_controller.js';
+import { RolloutController } from './rollout_controller.js';
+import { formatDuration } from './duration.js';
+import { readStateFile, writeStateFile, type SavedService } from './state_file.js';
+import { sendError, type Exchange } from './exchange.js';
+import type { SecureContext } from 'node:tls';
+import type { Logger } from './logger.js';
+
+export class ProxyError extends Error {}
+
+export interface DeployRequest {
+  service: string;
+  targets: string[];
+  readers: string[];
+  deployment: DeploymentOptions;
+  serviceOptions: ServiceOptions;
+  targetOptions: TargetOptions;
+}
+
+export interface ServiceDescription {
+  host: string;
+  path: string;
+  tls: boolean;
+  target: string;
+  state: string;
+}
+
+export class Router {
+  private readonly services = new Map<string, Service>();
+  private readonly map = new ServiceMap<Service>();
+
+  constructor(private readonly statePath: string | null, private readonly logger: Logger) {}
+
+  // ---- request routing -------------------------------------------------------------------
+
+  serve(ex: Exchange): void {
+    const url = ex.req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = this.map.lookup(ex.req.headers.host, q < 0 ? url : url.slice(0, q));
+    if (!route) return sendError(ex, 404);
+    route.service.serve(ex, route.prefix, this.map.tlsFor(route.service)).catch(() => {
+      if (ex.res && !ex.res.headersSent) sendError(ex, 502);
+    });
+  }
+
+  /** SNI -> the certificate of the root-path service for that host (or the default TLS host). */
+  certificateFor(serverName: string | undefined): SecureContext | null {
+    const host = serverName ? hostWithoutPort(serverName) : this.map.defaultTlsHostname;
+    if (!host) return null;
+    return this.map.serviceForHost(host)?.certificate ?? null;
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  async deploy(request: DeployRequest): Promise<void> {
+    const problem = validateServiceOptions(request.serviceOptions);
+    if (problem) throw new ProxyError(problem);
+    const options = normalizeServiceOptions(request.serviceOptions);
+    const { pages, certificate } = this.loadServiceFiles(options);
+    const lb = this.newLoadBalancer(request.targets, request.readers, request.targetOptions, options);
+    lb.start();
+    if (!request.deployment.force) {
+      const healthy = await lb.waitUntilHealthy(request.deployment.deployTimeoutMs);
+      if (!healthy) {
+        lb.dispose();
+        void lb.drainAll(0);
+        throw new ProxyError(
+          `target failed to become healthy within configured timeout (${formatDuration(request.deployment.deployTimeoutMs)})`,
+        );
+      }
+    }
+    // From here to the swap nothing awaits, so routing changes atomically.
+    if (!this.map.isAvailable(request.service, options)) {
+      lb.dispose();
+      void lb.drainAll(0);
+      throw new ProxyError('host settings conflict with another service');
+    }
+    let service = this.services.get(request.service);
+    let previous: LoadBalancer | null = null;
+    if (service) {
+      previous = service.active;
+      service.options = options;
+      service.targetOptions = request.targetOptions;
+      service.errorPages = pages;
+      service.certificate = certificate;
+      service.active = lb;
+    } else {
+      service = new Service(request.service, options, request.targetOptions, lb, pages, certificate);
+      this.services.set(request.service, service);
+    }
+    this.rebuild();
+    this.logger.info('Deployed', { service: request.service, targets: request.targets, readers: request.readers });
+    if (previous && previous !== lb) {
+      previous.dispose();
+      await previous.drainAll(request.deployment.drainTimeoutMs);
+    }
+  }
+
+  async rolloutDeploy(name: string, targets: string[], readers: string[], deployTimeoutMs: number, drainTimeoutMs: number): Promise<void> {
+    const service = this.requireService(name);
+    const lb = this.newLoadBalancer(targets, readers, service.targetOptions, service.options);
+    lb.start();
+    if (!(await lb.waitUntilHealthy(deployTimeoutMs))) {
+      lb.dispose();
+      void lb.drainAll(0);
+      throw new ProxyError(`target failed to become healthy within configured timeout (${formatDuration(deployTimeoutMs)})`);
+    }
+    const previous = service.rollout;
+    service.rollout = lb;
+    this.save();
+    if (previous) {
+      previous.dispose();
+      await previous.drainAll(drainTimeoutMs);
+    }
+  }
+
+  rolloutSet(name: string, percentage: number, allowlist: string[]): void {
+    const service = this.requireService(name);
+    if (!service.rollout) throw new ProxyError('rollout target not set');
+    service.rolloutController = new RolloutController(percentage, allowlist);
+    this.save();
+  }
+
+  rolloutStop(name: string): void {
+    const service = this.requireService(name);
+    service.rolloutController = null;
+    this.save();
+  }
+
+  remove(name: string): void {
+    const service = this.requireService(name);
+    for (const lb of service.loadBalancers) lb.dispose();
+    this.services.delete(name);
+    this.rebuild();
+  }
+
+  async pause(name: string, drainTimeoutMs: number, pauseTimeoutMs: number): Promise<void> {
+    const service = this.requireService(name);
+    service.pause.pause(pauseTimeoutMs);
+    this.save();
+    await Promise.all(service.loadBalancers.map((lb) => lb.drainInflight(drainTimeoutMs)));
+  }
+
+  async stop(name: string, drainTimeoutMs: number, message: string): Promise<void> {
+    const service = this.requireService(name);
+    service.pause.stop(message);
+    this.save();
+    await Promise.all(service.loadBalancers.map((lb) => lb.drainInflight(drainTimeoutMs)));
+  }
+
+  resume(name: string): void {
+    this.requireService(name).pause.resume();
+    this.save();
+  }
+
+  list(): Record<string, ServiceDescription> {
+    const out: Record<string, ServiceDescription> = {};
+    for (const name of [...this.services.keys()].sort()) {
+      const s = this.services.get(name)!;
+      const hosts = s.options.hosts.filter((h) => h !== '');
+      out[name] = {
+        host: hosts.length ? hosts.join(',') : '*',
+        path: s.options.pathPrefixes.join(','),
+        tls: this.map.tlsFor(s).enabled,
+        target: [...s.active.names, ...s.active.readerNames].join(','),
+        state: s.pause.state,
+      };
+    }
+    return out;
+  }
+
+  /** Stops health checks and lets in-flight requests finish, for graceful shutdown. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const lbs = [...this.services.values()].flatMap((s) => s.loadBalancers);
+    for (const lb of lbs) lb.dispose();
+    await Promise.all(lbs.flatMap((lb) => lb.all.map((t) => t.waitForInflight(timeoutMs))));
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  /** Restores services from the state file; their targets take traffic at once. */
+  restore(): void {
+    if (!this.statePath) return;
+    const saved = readStateFile(this.statePath);
+    for (const s of saved) {
+      try {
+        this.restoreOne(s);
+      } catch (err) {
+        this.logger.error('Unable to restore service', { service: s.name, error: (err as Error).message });
+      }
+    }
+    this.rebuild(false);
+    this.logger.info('Restored saved state', { services: saved.length });
+  }
+
+  private restoreOne(s: SavedService): void {
+    const options = normalizeServiceOptions(s.options);
+    const { pages, certificate } = this.loadServiceFiles(options);
+    const lb = this.newLoadBalancer(s.activeTargets, s.activeReaders, s.targetOptions, options);
+    lb.markAllHealthy();
+    lb.start();
+    const service = new Service(s.name, options, s.targetOptions, lb, pages, certificate);
+    if (s.rolloutTargets) {
+      const rollout = this.newLoadBalancer(s.rolloutTargets, s.rolloutReaders ?? [], s.targetOptions, options);
+      rollout.markAllHealthy();
+      rollout.start();
+      service.rollout = rollout;
+    }
+    if (s.rollout) service.rolloutController = new RolloutController(s.rollout.percentage, s.rollout.allowlist);
+    const state = PauseController.stateFromNumber(s.pauseState);
+    if (state === 'paused') service.pause.pause(s.failAfterMs);
+    if (state === 'stopped') service.pause.stop(s.stopMessage);
+    this.services.set(s.name, service);
+  }
+
+  private save(): void {
+    if (!this.statePath) return;
+    const records: SavedService[] = [...this.services.values()].map((s) => ({
+      name: s.name,
+      options: s.options,
+      targetOptions: s.targetOptions,
+      activeTargets: s.active.names,
+      activeReaders: s.active.readerNames,
+      rolloutTargets: s.rollout ? s.rollout.names : null,
+      rolloutReaders: s.rollout ? s.rollout.readerNames : null,
+      pauseState: s.pause.stateNumber,
+      stopMessage: s.pause.stopMessage,
+      failAfterMs: s.pause.failAfterMs,
+      rollout: s.rolloutController ? { percentage: s.rolloutController.percentage, allowlist: s.rolloutController.allowlist } : null,
+    }));
+    try {
+      writeStateFile(this.statePath, records);
+    } catch (err) {
+      this.logger.error('Unable to save state', { path: this.statePath, error: (err as Error).message });
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private rebuild(persist = true): void {
+    this.map.rebuild(this.services.values());
+    if (persist) this.save();
+  }
+
+  private requireService(name: string): Service {
+    const service = this.services.get(name);
+    if (!service) throw new ProxyError('service not found');
+    return service;
+  }
+
+  private newLoadBalancer(targets: string[], readers: string[], targetOptions: TargetOptions, options: ServiceOptions): LoadBalancer {
+    try {
+      return new LoadBalancer(targets, readers, targetOptions, options.writerAffinityTimeoutMs, options.readTargetsAcceptWebsockets);
+    } catch (err) {
+      throw new ProxyError((err as Error).message);
+    }
+  }
+
+  private loadServiceFiles(options: ServiceOptions): { pages: ErrorPages | null; certificate: SecureContext | null } {
+    let pages: ErrorPages | null = null;
+    let certificate: SecureContext | null = null;
+    try {
+      if (options.errorPagePath) pages = loadErrorPages(options.errorPagePath);
+      if (options.tlsEnabled && options.tlsCertificatePath) {
+        certificate = loadCertificate(options.tlsCertificatePath, options.tlsPrivateKeyPath);
+      } else if (options.tlsEnabled && options.tlsOnDemandUrl === '') {
+        if (options.hosts.some((h) => h.startsWith('*'))) throw new ProxyError('automatic TLS does not support wildcards');
+        this.logger.warn('Automatic TLS (ACME) is not supported by this proxy; HTTPS handshakes for these hosts will fail', {
+          hosts: options.hosts,
+        });
+      }
+    } catch (err) {
+      throw err instanceof ProxyError ? err : new ProxyError((err as Error).message);
+    }
+    return { pages, certificate };
+  }
+}

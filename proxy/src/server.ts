@@ -1,0 +1,166 @@
+/** The running proxy: HTTP and HTTPS listeners, request pipeline and log, metrics, RPC socket, shutdown. */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { Router } from './router.js';
+import { RpcServer } from './rpc.js';
+import { commandHandlers } from './commands.js';
+import { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import type { Exchange } from './exchange.js';
+
+export interface ServerConfig {
+  bind: string;
+  httpPort: number;
+  httpsPort: number;
+  metricsPort: number;
+  socketPath: string;
+  statePath: string | null;
+  debug: boolean;
+  shutdownTimeoutMs?: number;
+}
+
+export class ProxyServer {
+  readonly logger: Logger;
+  readonly router: Router;
+  private readonly metrics = new Metrics();
+  private readonly rpc: RpcServer;
+  private httpServer: http.Server | null = null;
+  private httpsServer: https.Server | null = null;
+  private metricsServer: http.Server | null = null;
+
+  constructor(private readonly config: ServerConfig, logger?: Logger) {
+    this.logger = logger ?? new Logger(config.debug);
+    this.router = new Router(config.statePath, this.logger);
+    this.rpc = new RpcServer(commandHandlers(this.router));
+  }
+
+  get httpPort(): number {
+    return (this.httpServer?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  get httpsPort(): number {
+    return (this.httpsServer?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  get metricsPort(): number {
+    return (this.metricsServer?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    this.router.restore();
+    if (this.config.metricsPort > 0) {
+      this.metricsServer = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(this.metrics.render());
+      });
+      await listen(this.metricsServer, this.config.bind, this.config.metricsPort);
+    }
+    const options: http.ServerOptions = { requestTimeout: 0, keepAliveTimeout: 75_000 };
+    this.httpServer = http.createServer(options, (req, res) => this.handle(req, res, null, null, 'http'));
+    this.httpsServer = https.createServer(
+      {
+        ...options,
+        ALPNProtocols: ['http/1.1'],
+        SNICallback: (name, cb) => {
+          const context = this.router.certificateFor(name);
+          if (context) cb(null, context);
+          else cb(new Error(`no certificate for ${name}`));
+        },
+      },
+      (req, res) => this.handle(req, res, null, null, 'https'),
+    );
+    for (const [server, scheme] of [[this.httpServer, 'http'], [this.httpsServer, 'https']] as const) {
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handle(req, null, socket, head, scheme));
+      server.on('clientError', (_err, socket: Duplex) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        else socket.destroy();
+      });
+    }
+    await listen(this.httpServer, this.config.bind, this.config.httpPort);
+    await listen(this.httpsServer, this.config.bind, this.config.httpsPort);
+    await this.rpc.listen(this.config.socketPath);
+    this.logger.info('Server started', { http: this.httpPort, https: this.httpsPort, metrics: this.metricsPort, socket: this.config.socketPath });
+  }
+
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
+  async stop(): Promise<void> {
+    this.logger.info('Server stopping');
+    const servers = [this.httpServer, this.httpsServer, this.metricsServer].filter((s): s is http.Server => s !== null);
+    const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    await this.rpc.close();
+    await this.router.shutdown(this.config.shutdownTimeoutMs ?? 10_000);
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(closed);
+    this.logger.info('Server stopped');
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse | null, socket: Duplex | null, head: Buffer | null, scheme: 'http' | 'https'): void {
+    const started = performance.now();
+    // The socket is detached from the request once it closes, so keep the peer now.
+    const peer = { address: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: req.socket.remotePort ?? 0 };
+    const headers = req.headers;
+    if (headers['x-request-start'] === undefined) headers['x-request-start'] = `t=${Date.now()}`;
+    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    const ex: Exchange = {
+      req, res, socket, head, scheme, pages: null, clientIp: peer.address,
+      log: { service: '', target: '', status: 0, requestHeaders: [], responseHeaders: [] },
+    };
+    let service = '';
+    const finished = (): void => {
+      if (service) this.metrics.end(service, req.method, res && !res.writableFinished ? 499 : ex.log.status || res?.statusCode || 0, (performance.now() - started) / 1000);
+      this.logRequest(ex, scheme, started, peer);
+    };
+    if (res) res.once('close', finished);
+    else socket!.once('close', finished);
+    // Routing is synchronous, so the service is known once serve() returns.
+    this.router.serve(ex);
+    service = ex.log.service;
+    if (service) this.metrics.begin(service);
+  }
+
+  private logRequest(ex: Exchange, scheme: string, started: number, peer: { address: string; port: number }): void {
+    const { req, res } = ex;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const fields: Record<string, unknown> = {
+      host: req.headers.host ?? '',
+      port: scheme === 'https' ? this.httpsPort : this.httpPort,
+      path: q < 0 ? url : url.slice(0, q),
+      request_id: req.headers['x-request-id'],
+      status: res && !res.writableFinished ? 499 : ex.log.status || res?.statusCode || 0,
+      service: ex.log.service,
+      target: ex.log.target,
+      duration: Math.round((performance.now() - started) * 1e6),
+      method: req.method,
+      req_content_length: Number(req.headers['content-length'] ?? 0),
+      req_content_type: req.headers['content-type'] ?? '',
+      resp_content_length: Number(res?.getHeader('content-length') ?? 0),
+      resp_content_type: String(res?.getHeader('content-type') ?? ''),
+      client_addr: peer.address,
+      client_port: peer.port,
+      remote_addr: req.headers['x-forwarded-for'] ?? peer.address,
+      user_agent: req.headers['user-agent'] ?? '',
+      proto: `HTTP/${req.httpVersion}`,
+      scheme,
+      query: q < 0 ? '' : url.slice(q + 1),
+    };
+    for (const h of ex.log.requestHeaders) fields[`req_${h.toLowerCase().replace(/-/g, '_')}`] = req.headers[h.toLowerCase()] ?? '';
+    for (const h of ex.log.responseHeaders) fields[`resp_${h.toLowerCase().replace(/-/g, '_')}`] = String(res?.getHeader(h) ?? '');
+    this.logger.info('Request', fields);
+  }
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (host) server.listen(port, host, done);
+    else server.listen(port, done);
+  });
+}
