@@ -1,0 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '@drover/shared';
+import { FATAL_CLOSE_CODES, describeCloseCode } from '@drover/shared/protocol';
+import { loadIdentity } from '../state/agent-state.js';
+import { buildHandlers } from '../rpc/handlers.js';
+import { collectInventory } from '../host/host-info.js';
+import { dockerClient } from '../host/docker-info.js';
+import type { AgentLogger } from '../log.js';
+import { backoffDelay } from './backoff.js';
+import { connectOnce } from './agent-connection.js';
+
+export interface RunOptions {
+  dataDir: string;
+  log: AgentLogger;
+  signal: AbortSignal;
+  backoff?: { baseMs: number; capMs: number };
+}
+
+/**
+ * Keeps this host connected: reconnects with exponential backoff and full
+ * jitter until stopped, or until the controller says retrying is pointless
+ * (agent unknown or revoked).
+ */
+export async function runAgent(opts: RunOptions): Promise<void> {
+  const { identity, privateKey } = loadIdentity(opts.dataDir);
+  const docker = dockerClient();
+  const handlers = buildHandlers({ log: opts.log, docker });
+  const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
+  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, methods: handlers.methods().join(',') });
+  let attempt = 0;
+  while (!opts.signal.aborted) {
+    const outcome = await connectOnce({ identity, privateKey, handlers, log: opts.log, inventory: () => collectInventory(docker) }, opts.signal);
+    if (opts.signal.aborted) break;
+    if (FATAL_CLOSE_CODES.has(outcome.code)) {
+      throw new UserError(`the controller refused this agent: ${describeCloseCode(outcome.code)}${outcome.reason ? ` (${outcome.reason})` : ''}; enroll again`, { exitCode: 3 });
+    }
+    attempt = outcome.welcomed ? 0 : attempt + 1;
+    const delay = backoffDelay(attempt, backoff);
+    await sleep(delay, undefined, { signal: opts.signal }).catch(() => undefined);
+  }
+}

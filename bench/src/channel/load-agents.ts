@@ -1,0 +1,92 @@
+// Child process of the channel benchmark: N lightweight agents that do the real
+// enrollment (HTTP, pinned TLS) and the real hello/challenge/auth handshake,
+// then answer `agent.ping`. Reports progress to the parent over IPC.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { request, Agent } from 'undici';
+import WebSocket from 'ws';
+import { SignJWT } from 'jose';
+import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH, PROTOCOL_VERSION, connectPinned } from '@drover/shared/protocol';
+
+interface Cfg { url: string; fingerprint: string; token: string; count: number; concurrency: number }
+const cfg = JSON.parse(process.argv[2]!) as Cfg;
+const send = (m: object) => process.send?.(m);
+
+interface Lite { id: string; controllerId: string; key: KeyObject; ws: WebSocket | null; online: boolean; attempt: number }
+const agents: Lite[] = [];
+let online = 0;
+let handshakes = 0;
+
+const dispatcher = new Agent({
+  connections: cfg.concurrency,
+  connect: (opts, cb) => { connectPinned({ host: opts.hostname, port: Number(opts.port), alpn: ['http/1.1'] }, cfg.fingerprint, (err, s) => (err ? cb(err, null) : cb(null, s))); },
+});
+
+async function enrollOne(i: number): Promise<void> {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const res = await request(new URL(AGENT_ENROLL_PATH, cfg.url), {
+    method: 'POST', dispatcher, headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: cfg.token, name: `bench-${i}`, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), hostname: 'bench', agentVersion: 'bench' }),
+  });
+  const body = (await res.body.json()) as { agentId: string; controllerId: string };
+  if (res.statusCode !== 201) throw new Error(`enroll ${i}: ${res.statusCode} ${JSON.stringify(body)}`);
+  agents[i] = { id: body.agentId, controllerId: body.controllerId, key: privateKey, ws: null, online: false, attempt: 0 };
+}
+
+function connect(a: Lite): void {
+  const url = new URL(AGENT_CONNECT_PATH, cfg.url.replace(/^http/, 'ws'));
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    createConnection: ((o: { host?: string; port?: number }) => connectPinned({ host: String(o.host), port: Number(o.port) }, cfg.fingerprint, () => {})) as never,
+  });
+  a.ws = ws;
+  let state = 0;
+  ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, agentId: a.id, agentVersion: 'bench' })));
+  ws.on('message', (data) => {
+    const m = JSON.parse(data.toString()) as Record<string, unknown>;
+    if (state === 0 && m.t === 'challenge') {
+      state = 1;
+      void new SignJWT({ nonce: m.nonce }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(a.id).setSubject(a.id)
+        .setAudience(String(m.controllerId)).setIssuedAt(Number(m.now)).setExpirationTime(Number(m.now) + 60).sign(a.key)
+        .then((token) => ws.send(JSON.stringify({ t: 'auth', token })));
+    } else if (state === 1 && m.t === 'welcome') {
+      state = 2;
+      a.online = true;
+      a.attempt = 0;
+      online++;
+      handshakes++;
+    } else if (m.t === 'req') {
+      ws.send(JSON.stringify({ t: 'res', id: m.id, ok: true, result: { pong: true } }));
+    }
+  });
+  ws.on('error', () => {});
+  ws.on('close', () => {
+    if (a.online) online--;
+    a.online = false;
+    a.attempt++;
+    // Full jitter, short cap: the benchmark wants a storm.
+    setTimeout(() => connect(a), Math.floor(Math.random() * Math.min(2000, 100 * 2 ** Math.min(a.attempt, 10))));
+  });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: cfg.concurrency }, async () => {
+    while (next < cfg.count) await enrollOne(next++);
+  }));
+  send({ type: 'enrolled', ms: performance.now() - t0 });
+  await dispatcher.close();
+  const t1 = performance.now();
+  // Open connections in waves so the client process itself is not the bottleneck for TLS.
+  let i = 0;
+  const opener = setInterval(() => {
+    for (let k = 0; k < 200 && i < cfg.count; k++) connect(agents[i++]!);
+    if (i >= cfg.count) clearInterval(opener);
+  }, 20);
+  const reporter = setInterval(() => send({ type: 'progress', online, handshakes, ms: performance.now() - t1 }), 100);
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'stop') { clearInterval(reporter); for (const a of agents) a.ws?.terminate(); process.exit(0); }
+  });
+}
+
+main().catch((err: Error) => { send({ type: 'error', message: err.message }); process.exit(1); });

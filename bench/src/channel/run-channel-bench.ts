@@ -1,0 +1,107 @@
+// Channel benchmark: one controller process, N lightweight agents in a separate
+// process doing real enrollment and handshakes. Measures initial connect rate,
+// reconnect-storm rate after a controller kill -9, RSS per connection, RPC
+// broadcast latency, and idle heartbeat CPU. Usage:
+//   node bench/dist/channel/run-channel-bench.js [--agents 10000] [--idle-seconds 30]
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request, Agent } from 'undici';
+import { connectPinned } from '@drover/shared/protocol';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CONTROLLER = resolve(here, '../../../controller/dist/cli/main.js');
+const { values } = parseArgs({ options: { agents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '30' } } });
+const N = Number(values.agents);
+const IDLE_S = Number(values['idle-seconds']);
+
+const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const cpuTicks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return Number(f[11]) + Number(f[12]); };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startController(dataDir: string, port: number): Promise<{ proc: ChildProcess; url: string; fingerprint: string }> {
+  const proc = spawn(process.execPath, [CONTROLLER, 'controller', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  for (let i = 0; i < 200 && !/fingerprint: sha256/.test(err); i++) await sleep(50);
+  const url = /listening on (https:\/\/\S+)/.exec(err)?.[1];
+  const fingerprint = /fingerprint: (sha256:[0-9a-f]+)/.exec(err)?.[1];
+  if (!url || !fingerprint) throw new Error(`controller did not start: ${err}`);
+  return { proc, url, fingerprint };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  let ctl = await startController(join(dir, 'ctl'), port);
+  const tok = spawn(process.execPath, [CONTROLLER, 'controller', 'token', 'create', '--scope', 'admin', '--data-dir', join(dir, 'ctl')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let admin = '';
+  tok.stdout!.on('data', (d: Buffer) => { admin += d.toString(); });
+  await new Promise((r) => tok.on('exit', r));
+  admin = admin.trim();
+  const dispatcher = new Agent({ connect: (o, cb) => { connectPinned({ host: o.hostname, port: Number(o.port), alpn: ['http/1.1'] }, ctl.fingerprint, (e, s) => (e ? cb(e, null) : cb(null, s))); } });
+  const api = async (path: string, body: unknown) => {
+    const r = await request(`${ctl.url}${path}`, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body), headersTimeout: 120_000, bodyTimeout: 120_000 });
+    return (await r.body.json()) as Record<string, unknown>;
+  };
+  const join1 = await api('/v1/agents/tokens', { reusable: true, ttlSeconds: 3600 });
+  const baseRss = rssKiB(ctl.proc.pid!);
+
+  const clients = fork(resolve(here, 'load-agents.js'), [JSON.stringify({ url: ctl.url, fingerprint: ctl.fingerprint, token: join1.token, count: N, concurrency: 32 })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let last: { online: number; handshakes: number; ms: number } = { online: 0, handshakes: 0, ms: 0 };
+  let enrollMs = 0;
+  clients.on('message', (m: { type: string; online: number; handshakes: number; ms: number; message?: string }) => {
+    if (m.type === 'progress') last = m;
+    if (m.type === 'enrolled') enrollMs = m.ms;
+    if (m.type === 'error') console.error('load client error:', m.message);
+  });
+  const waitOnline = async (target: number, timeoutMs: number) => {
+    const t0 = performance.now();
+    while (last.online < target && performance.now() - t0 < timeoutMs) await sleep(50);
+    return performance.now() - t0;
+  };
+  while (enrollMs === 0) await sleep(100);
+  const initialMs = await waitOnline(N, 300_000);
+  const rss = rssKiB(ctl.proc.pid!);
+
+  const bcast = [];
+  for (let i = 0; i < 3; i++) bcast.push(await api('/v1/agents/broadcast', { method: 'agent.ping', timeoutMs: 30_000 }));
+
+  const cpu0 = cpuTicks(ctl.proc.pid!);
+  await sleep(IDLE_S * 1000);
+  const idleCpuPct = ((cpuTicks(ctl.proc.pid!) - cpu0) / 100 / IDLE_S) * 100;
+
+  // Reconnect storm: kill -9 and restart on the same port and data dir.
+  ctl.proc.kill('SIGKILL');
+  await new Promise((r) => ctl.proc.once('exit', r));
+  await dispatcher.close();
+  while (last.online > 0) await sleep(20);
+  const tRestart = performance.now();
+  ctl = await startController(join(dir, 'ctl'), port);
+  const startupMs = performance.now() - tRestart;
+  const stormMs = await waitOnline(N, 300_000);
+  const stormOnline = last.online;
+
+  clients.send({ type: 'stop' });
+  ctl.proc.kill('SIGTERM');
+  await new Promise((r) => ctl.proc.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+  const result = {
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    agents: N,
+    enrollPerSec: Math.round(N / (enrollMs / 1000)),
+    initialConnectPerSec: Math.round(N / (initialMs / 1000)),
+    reconnectStorm: { online: stormOnline, controllerStartupSeconds: +(startupMs / 1000).toFixed(2), secondsAfterReady: +(stormMs / 1000).toFixed(2), handshakesPerSec: Math.round(stormOnline / (stormMs / 1000)) },
+    controllerRssMiB: +(rss / 1024).toFixed(1),
+    baselineRssMiB: +(baseRss / 1024).toFixed(1),
+    rssPerConnectionKiB: +((rss - baseRss) / N).toFixed(1),
+    broadcast: bcast.map((b) => ({ agents: b.agents, ok: b.ok, failed: b.failed, p50Ms: +(Number(b.p50Ms)).toFixed(1), p99Ms: +(Number(b.p99Ms)).toFixed(1), totalMs: +(Number(b.totalMs)).toFixed(1) })),
+    idleHeartbeatCpuPercent: +idleCpuPct.toFixed(2),
+  };
+  console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((err: Error) => { console.error(err); process.exit(1); });

@@ -1,0 +1,97 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { UserError } from '@drover/shared';
+import { connectPinned, PinMismatchError } from '@drover/shared/protocol';
+import { ApiError, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
+import type { OperatorCredentials } from './operator-config.js';
+
+/** An undici dispatcher that only talks to a server holding the pinned TLS key. */
+export function pinnedDispatcher(fingerprint: string | null): Dispatcher {
+  if (!fingerprint) return new Agent();
+  return new Agent({
+    connect: (opts, cb) => {
+      connectPinned({ host: opts.hostname, port: Number(opts.port) || 443, servername: opts.servername ?? undefined, alpn: ['http/1.1'] }, fingerprint, (err, socket) => {
+        if (err) cb(err, null);
+        else cb(null, socket);
+      });
+    },
+  });
+}
+
+/** Client for the operator API, used by the `drover` CLI. */
+export class OperatorClient {
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly creds: OperatorCredentials) {
+    this.dispatcher = pinnedDispatcher(creds.fingerprint);
+  }
+
+  whoami(): Promise<z.infer<typeof WhoAmI>> {
+    return this.send('GET', '/v1/whoami', undefined, WhoAmI);
+  }
+
+  async listAgents(): Promise<AgentView[]> {
+    return (await this.send('GET', '/v1/agents', undefined, AgentList)).agents;
+  }
+
+  mintJoinToken(body: MintJoinTokenBody): Promise<z.infer<typeof MintJoinTokenResult>> {
+    return this.send('POST', '/v1/agents/tokens', body, MintJoinTokenResult);
+  }
+
+  async revoke(name: string): Promise<{ revoked: string; wasOnline: boolean }> {
+    return (await this.send('POST', `/v1/agents/${encodeURIComponent(name)}/revoke`, {}, null)) as { revoked: string; wasOnline: boolean };
+  }
+
+  async label(name: string, patch: LabelPatch): Promise<{ name: string; labels: Record<string, string> }> {
+    return (await this.send('PATCH', `/v1/agents/${encodeURIComponent(name)}/labels`, patch, null)) as { name: string; labels: Record<string, string> };
+  }
+
+  async rpc(name: string, method: string, params?: unknown, timeoutMs?: number): Promise<unknown> {
+    return ((await this.send('POST', `/v1/agents/${encodeURIComponent(name)}/rpc`, { method, params, timeoutMs }, null)) as { result: unknown }).result;
+  }
+
+  /** Streaming call through the controller: sends `input`, returns the result and everything the agent wrote. */
+  async rpcStream(name: string, method: string, params: unknown, input: Buffer, opts: { timeoutMs?: number; resize?: { cols: number; rows: number } } = {}): Promise<{ result: unknown; output: Buffer }> {
+    const r = await this.send('POST', `/v1/agents/${encodeURIComponent(name)}/rpc`, {
+      method, params, timeoutMs: opts.timeoutMs, stream: { input: input.toString('base64'), resize: opts.resize },
+    }, RpcResult);
+    return { result: r.result, output: Buffer.from(r.output ?? '', 'base64') };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async send<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T> {
+    const url = new URL(path, this.creds.controller);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method, dispatcher: this.dispatcher,
+        headers: { authorization: `Bearer ${this.creds.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: 60_000, bodyTimeout: 60_000,
+      });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause ?? err;
+      if (cause instanceof PinMismatchError || err instanceof PinMismatchError) throw new UserError(`controller ${this.creds.controller}: ${(cause as Error).message}`);
+      throw new UserError(`cannot reach controller ${this.creds.controller}: ${(cause as Error).message ?? String(cause)}`);
+    }
+    const text = await res.body.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new UserError(`controller ${this.creds.controller}: ${method} ${path} answered ${res.statusCode} with non-JSON`);
+    }
+    if (res.statusCode >= 400) {
+      const e = ApiError.safeParse(json);
+      const msg = e.success ? e.data.error.message : `HTTP ${res.statusCode}`;
+      throw new UserError(`controller: ${msg}`, { exitCode: res.statusCode === 401 || res.statusCode === 403 ? 77 : 1 });
+    }
+    if (!schema) return json as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new UserError(`controller ${this.creds.controller}: unexpected answer to ${method} ${path}`);
+    return parsed.data;
+  }
+}

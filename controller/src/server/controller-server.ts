@@ -1,0 +1,87 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { AGENT_CONNECT_PATH } from '@drover/shared/protocol';
+import { loadControllerIdentity, type ControllerIdentity } from '../auth/controller-identity.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { AgentHub } from './agent-hub.js';
+import { Metrics } from './metrics.js';
+import { registerEnrollRoute } from './routes-enroll.js';
+import { registerOperatorRoutes } from './routes-operator.js';
+import { sendError } from './http-errors.js';
+
+export interface ControllerServerOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  insecureHttp?: boolean;
+  publicUrl?: string | null;
+  heartbeatMs?: number;
+  logLevel?: string;
+  /** Where pino writes; defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningController {
+  app: FastifyInstance;
+  hub: AgentHub;
+  store: Store;
+  identity: ControllerIdentity;
+  metrics: Metrics;
+  /** Base URL we listen on (with the real port). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the controller: store, identity, HTTPS app, and the agent websocket hub. */
+export async function startController(opts: ControllerServerOptions): Promise<RunningController> {
+  const identity = loadControllerIdentity(opts.dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
+  const store = new SqliteStore(opts.dataDir);
+  const metrics = new Metrics();
+  const scheme = opts.insecureHttp ? 'http' : 'https';
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info', stream: opts.logStream, redact: ['req.headers.authorization', 'body.token'] },
+    bodyLimit: 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(opts.insecureHttp ? {} : { https: { cert: identity.tls.certPem, key: identity.tls.keyPem } }),
+  }) as unknown as FastifyInstance;
+  const hub = new AgentHub({ store, controllerId: identity.controllerId, log: app.log, metrics, heartbeatMs: opts.heartbeatMs });
+
+  app.setErrorHandler((err: { statusCode?: number; message?: string; code?: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'request failed');
+    return sendError(reply, status, status === 500 ? 'internal' : (err.code ?? 'bad_request'), status === 500 ? 'internal error; see controller log' : (err.message ?? 'bad request'));
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.get('/healthz', async () => ({ ok: true, controllerId: identity.controllerId }));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
+  registerEnrollRoute(app, { store, identity, metrics });
+  registerOperatorRoutes(app, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
+
+  app.server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_CONNECT_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    hub.handleUpgrade(req, socket, head);
+  });
+
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let closed = false;
+  return {
+    app, hub, store, identity, metrics,
+    url: `${scheme}://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      hub.close();
+      await app.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { FastifyReply } from 'fastify';
+import type { ZodError } from 'zod';
+
+/** Every operator/agent HTTP error has this body: `{ error: { code, message } }`. */
+export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message } });
+}
+
+export function zodMessage(where: string, err: ZodError): string {
+  const i = err.issues[0];
+  return `${where}: ${i?.path.join('.') || '(body)'}: ${i?.message ?? 'invalid'}`;
+}

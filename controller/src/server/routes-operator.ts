@@ -1,0 +1,137 @@
+import type { FastifyInstance } from 'fastify';
+import { CloseCode, RpcError, curlPinOf } from '@drover/shared/protocol';
+import { mintJoinToken } from '../auth/join-token.js';
+import type { ControllerIdentity } from '../auth/controller-identity.js';
+import type { AgentRecord, Store } from '../store/store.js';
+import type { AgentHub } from './agent-hub.js';
+import { sendError, zodMessage } from './http-errors.js';
+import { requireOperator } from './operator-auth.js';
+import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
+
+export interface OperatorRouteDeps {
+  store: Store;
+  hub: AgentHub;
+  identity: ControllerIdentity;
+  /** URL agents should use; null means "the URL the operator reached us at". */
+  publicUrl: string | null;
+  scheme: 'https' | 'http';
+}
+
+export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRouteDeps): void {
+  const { store, hub, identity } = deps;
+
+  const view = (a: AgentRecord): AgentView => {
+    const online = hub.isOnline(a.id);
+    return {
+      id: a.id, name: a.name, labels: a.labels, online,
+      lastSeen: online ? Date.now() : a.lastSeen,
+      address: hub.addressOf(a.id) ?? a.lastAddress,
+      hostname: hub.inventoryOf(a.id)?.hostname ?? a.hostname,
+      agentVersion: hub.inventoryOf(a.id)?.agentVersion ?? a.agentVersion,
+      dockerVersion: online ? (hub.inventoryOf(a.id)?.docker?.version ?? a.dockerVersion) : a.dockerVersion,
+      enrolledAt: a.enrolledAt,
+    };
+  };
+  const agentNamed = (name: string): AgentRecord | null => store.getAgentByName(name) ?? (name.startsWith('agt-') ? store.getAgent(name) : null);
+
+  app.get('/v1/whoami', async (req, reply) => {
+    const op = requireOperator(store, req, reply, 'read');
+    if (!op) return reply;
+    const body: WhoAmI = { tokenName: op.name, scope: op.scope, controllerId: identity.controllerId, fingerprint: identity.fingerprint };
+    return body;
+  });
+
+  app.get('/v1/agents', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'read')) return reply;
+    return { agents: store.listAgents().map(view) };
+  });
+
+  app.post('/v1/agents/tokens', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'admin')) return reply;
+    const body = MintJoinTokenBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('join token request', body.error));
+    const url = deps.publicUrl ?? `${deps.scheme}://${req.headers.host ?? ''}`;
+    if (!/^https?:\/\/[^/\s]+$/.test(url)) return sendError(reply, 400, 'no_public_url', 'cannot tell which URL agents should use; start the controller with --public-url');
+    const minted = await mintJoinToken({
+      controllerId: identity.controllerId, signingKey: identity.signingKey, ttlSeconds: body.data.ttlSeconds,
+      claims: { url, fp: identity.fingerprint, name: body.data.name, labels: body.data.labels ?? {}, reusable: body.data.reusable },
+    });
+    req.log.info({ name: body.data.name, reusable: body.data.reusable, ttlSeconds: body.data.ttlSeconds }, 'join token minted');
+    const pin = deps.scheme === 'https' ? ` --pinnedpubkey '${curlPinOf(identity.fingerprint)}' -k` : '';
+    const result: MintJoinTokenResult = {
+      token: minted.token, expiresAt: minted.expiresAt, url, fingerprint: identity.fingerprint,
+      installCommand: `curl -fsSL${pin} '${url}/install.sh' | sudo sh -s -- --token '${minted.token}'`,
+    };
+    return reply.code(201).send(result);
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/agents/:name/revoke', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'admin')) return reply;
+    const agent = agentNamed(req.params.name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+    store.revokeAgent(agent.id, Date.now());
+    const wasOnline = hub.disconnect(agent.id, CloseCode.RevokedAgent, 'agent was revoked by an operator');
+    hub.forget(agent.id);
+    req.log.warn({ agent: agent.name, wasOnline }, 'agent revoked');
+    return { revoked: agent.name, wasOnline };
+  });
+
+  app.patch<{ Params: { name: string } }>('/v1/agents/:name/labels', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'admin')) return reply;
+    const agent = agentNamed(req.params.name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+    const body = LabelPatch.safeParse(req.body ?? {});
+    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('labels', body.error));
+    const labels = { ...agent.labels, ...body.data.set };
+    for (const k of body.data.remove) delete labels[k];
+    store.setAgentLabels(agent.id, labels);
+    return { name: agent.name, labels };
+  });
+
+  // Calls one method on every online agent at once and reports latency percentiles.
+  app.post('/v1/agents/broadcast', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'admin')) return reply;
+    const body = RpcBody.omit({ stream: true }).safeParse(req.body ?? {});
+    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('broadcast request', body.error));
+    const ids = hub.onlineAgentIds();
+    const started = performance.now();
+    const latencies: number[] = [];
+    let failed = 0;
+    await Promise.all(ids.map(async (id) => {
+      const t0 = performance.now();
+      try {
+        await hub.call(id, body.data.method, body.data.params, { timeoutMs: body.data.timeoutMs });
+        latencies.push(performance.now() - t0);
+      } catch {
+        failed++;
+      }
+    }));
+    latencies.sort((x, y) => x - y);
+    const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : null);
+    return { agents: ids.length, ok: latencies.length, failed, totalMs: performance.now() - started, p50Ms: pct(50), p99Ms: pct(99) };
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/agents/:name/rpc', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'admin')) return reply;
+    const body = RpcBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('rpc request', body.error));
+    const agent = agentNamed(req.params.name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+    try {
+      const opts = { timeoutMs: body.data.timeoutMs };
+      if (!body.data.stream) return { result: (await hub.call(agent.id, body.data.method, body.data.params, opts)) ?? null };
+      const { stream, result } = hub.open(agent.id, body.data.method, body.data.params, opts);
+      const output = stream.readAll();
+      output.catch(() => undefined);
+      if (body.data.stream.resize) stream.resize(body.data.stream.resize.cols, body.data.stream.resize.rows);
+      const input = Buffer.from(body.data.stream.input, 'base64');
+      if (input.length) await stream.write(input);
+      stream.end();
+      const r = await result;
+      return { result: r ?? null, output: (await output).toString('base64') };
+    } catch (err) {
+      if (err instanceof RpcError) return sendError(reply, err.code === 'disconnected' ? 503 : 502, err.code, err.message);
+      throw err;
+    }
+  });
+}

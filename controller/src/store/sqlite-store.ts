@@ -1,0 +1,159 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { join } from 'node:path';
+import { ensurePrivateDir } from './secure-file.js';
+import { MIGRATIONS } from './migrations.js';
+import { StoreConflict, type AgentRecord, type NewAgent, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
+
+type Row = Record<string, unknown>;
+
+const Labels = z.record(z.string());
+
+function agentFromRow(r: Row, where: string): AgentRecord {
+  let labels: Record<string, string> = {};
+  try {
+    labels = Labels.parse(JSON.parse(String(r.labels)));
+  } catch {
+    throw new Error(`${where}: agent ${String(r.id)} has unreadable labels`);
+  }
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    publicKey: String(r.public_key),
+    labels,
+    enrolledAt: Number(r.enrolled_at),
+    revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+    lastSeen: r.last_seen == null ? null : Number(r.last_seen),
+    lastAddress: r.last_address == null ? null : String(r.last_address),
+    hostname: r.hostname == null ? null : String(r.hostname),
+    agentVersion: r.agent_version == null ? null : String(r.agent_version),
+    dockerVersion: r.docker_version == null ? null : String(r.docker_version),
+  };
+}
+
+function tokenFromRow(r: Row): OperatorTokenRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    scope: String(r.scope) as OperatorTokenRecord['scope'],
+    hash: String(r.hash),
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+  };
+}
+
+/** SQLite store in `<dataDir>/controller.db`: WAL, synchronous=FULL, versioned migrations. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    ensurePrivateDir(dataDir);
+    this.path = join(dataDir, 'controller.db');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before we acknowledge it (enrollment, revoke).
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  /** Highest applied migration. */
+  get schemaVersion(): number {
+    return Number((this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as Row).v ?? 0);
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const current = this.schemaVersion;
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+    if (current > newest) throw new Error(`${this.path}: schema version ${current} is newer than this controller understands (${newest}); upgrade drover`);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  enrollAgent(agent: NewAgent, consumeJti: string | null): AgentRecord {
+    this.db.transaction(() => {
+      if (consumeJti !== null) {
+        const used = this.db.prepare('SELECT 1 FROM join_token_uses WHERE jti = ?').get(consumeJti);
+        if (used) throw new StoreConflict('token_used', 'this join token was already used');
+        this.db.prepare('INSERT INTO join_token_uses (jti, used_at, agent_id) VALUES (?, ?, ?)').run(consumeJti, agent.enrolledAt, agent.id);
+      }
+      if (this.db.prepare('SELECT 1 FROM agents WHERE name = ? AND revoked_at IS NULL').get(agent.name)) {
+        throw new StoreConflict('name_taken', `an agent named ${agent.name} is already enrolled; revoke it first`);
+      }
+      this.db.prepare(`INSERT INTO agents (id, name, public_key, labels, enrolled_at, hostname, agent_version)
+        VALUES (@id, @name, @publicKey, @labels, @enrolledAt, @hostname, @agentVersion)`).run({ ...agent, labels: JSON.stringify(agent.labels) });
+    }).immediate();
+    return this.getAgent(agent.id)!;
+  }
+
+  getAgent(id: string): AgentRecord | null {
+    const r = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+    return r ? agentFromRow(r, this.path) : null;
+  }
+
+  getAgentByName(name: string): AgentRecord | null {
+    const r = this.db.prepare('SELECT * FROM agents WHERE name = ? AND revoked_at IS NULL').get(name) as Row | undefined;
+    return r ? agentFromRow(r, this.path) : null;
+  }
+
+  listAgents(opts: { includeRevoked?: boolean } = {}): AgentRecord[] {
+    const sql = opts.includeRevoked ? 'SELECT * FROM agents ORDER BY name, enrolled_at' : 'SELECT * FROM agents WHERE revoked_at IS NULL ORDER BY name';
+    return (this.db.prepare(sql).all() as Row[]).map((r) => agentFromRow(r, this.path));
+  }
+
+  revokeAgent(id: string, at: number): boolean {
+    return this.db.prepare('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
+  }
+
+  setAgentLabels(id: string, labels: Record<string, string>): void {
+    this.db.prepare('UPDATE agents SET labels = ? WHERE id = ?').run(JSON.stringify(labels), id);
+  }
+
+  recordPresence(updates: PresenceUpdate[]): void {
+    if (updates.length === 0) return;
+    const stmt = this.db.prepare(`UPDATE agents SET last_seen = @lastSeen,
+      last_address = COALESCE(@lastAddress, last_address),
+      hostname = COALESCE(@hostname, hostname),
+      agent_version = COALESCE(@agentVersion, agent_version),
+      docker_version = CASE WHEN @setDocker THEN @dockerVersion ELSE docker_version END
+      WHERE id = @id`);
+    this.db.transaction(() => {
+      for (const u of updates) {
+        stmt.run({
+          id: u.id, lastSeen: u.lastSeen, lastAddress: u.lastAddress ?? null, hostname: u.hostname ?? null,
+          agentVersion: u.agentVersion ?? null, setDocker: u.dockerVersion === undefined ? 0 : 1, dockerVersion: u.dockerVersion ?? null,
+        });
+      }
+    })();
+  }
+
+  isJoinTokenUsed(jti: string): boolean {
+    return this.db.prepare('SELECT 1 FROM join_token_uses WHERE jti = ?').get(jti) !== undefined;
+  }
+
+  createOperatorToken(t: OperatorTokenRecord): void {
+    this.db.prepare('INSERT INTO operator_tokens (id, name, scope, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(t.id, t.name, t.scope, t.hash, t.createdAt, t.revokedAt);
+  }
+
+  findOperatorTokenByHash(hash: string): OperatorTokenRecord | null {
+    const r = this.db.prepare('SELECT * FROM operator_tokens WHERE hash = ?').get(hash) as Row | undefined;
+    return r ? tokenFromRow(r) : null;
+  }
+
+  listOperatorTokens(): OperatorTokenRecord[] {
+    return (this.db.prepare('SELECT * FROM operator_tokens ORDER BY created_at').all() as Row[]).map(tokenFromRow);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
