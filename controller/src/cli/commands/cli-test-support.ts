@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -25,18 +22,8 @@ export function drover(args: string[], cwd: string, env: Record<string, string> 
   });
 }
 
-export async function withDir<T>(files: Record<string, string>, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'drover-cli-'));
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), text);
-    }
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+/** Runs `fn` in a fresh temp directory holding `files` (a project tree), then removes it. */
+export { withProject as withDir } from '@drover/shared/config/test-support';
 
 export const DEPLOY_YML = `service: app
 image: dhh/app
