@@ -1,13 +1,13 @@
 // Child process of the channel benchmark: N lightweight agents that do the real
 // enrollment (HTTP, pinned TLS) and the real hello/challenge/auth handshake,
 // then answer `agent.ping`. Reports progress to the parent over IPC.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { request, Agent } from 'undici';
 import WebSocket from 'ws';
-import { SignJWT } from 'jose';
 import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH, PROTOCOL_VERSION, connectPinned } from '@drover/shared/protocol';
 
-interface Cfg { url: string; fingerprint: string; token: string; count: number; concurrency: number }
+// mode 'bare': connect `count` websockets to the baseline server (bare-server.ts) and count the first frame; no enrollment, no auth.
+interface Cfg { url: string; fingerprint: string; token: string; count: number; concurrency: number; mode?: 'agents' | 'bare' }
 const cfg = JSON.parse(process.argv[2]!) as Cfg;
 const send = (m: object) => process.send?.(m);
 
@@ -32,7 +32,24 @@ async function enrollOne(i: number): Promise<void> {
   agents[i] = { id: body.agentId, controllerId: body.controllerId, key: privateKey, ws: null, online: false, attempt: 0 };
 }
 
-function connect(a: Lite): void {
+const b64url = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const AUTH_HEADER = b64url({ alg: 'EdDSA', typ: 'drover-agent-auth+jwt' });
+
+/** The same EdDSA JWT the real agent signs with jose, signed with node:crypto (no key conversion per call). */
+function authToken(a: Lite, challenge: Record<string, unknown>): string {
+  const now = Number(challenge.now);
+  const input = `${AUTH_HEADER}.${b64url({ nonce: challenge.nonce, iss: a.id, sub: a.id, aud: String(challenge.controllerId), iat: now, exp: now + 60 })}`;
+  return `${input}.${sign(null, Buffer.from(input), a.key).toString('base64url')}`;
+}
+
+const INITIAL_IN_FLIGHT = 1000;
+let inFlight = 0;
+let opened = 0;
+let pump = (): void => {};
+
+function connect(a: Lite, initial = false): void {
+  let settled = !initial;
+  const settle = () => { if (!settled) { settled = true; inFlight--; pump(); } };
   const url = new URL(AGENT_CONNECT_PATH, cfg.url.replace(/^http/, 'ws'));
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
@@ -40,18 +57,17 @@ function connect(a: Lite): void {
   });
   a.ws = ws;
   let state = 0;
-  ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, agentId: a.id, agentVersion: 'bench' })));
+  ws.on('open', () => cfg.mode !== 'bare' && ws.send(JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, agentId: a.id, agentVersion: 'bench' })));
   ws.on('message', (data) => {
     const m = JSON.parse(data.toString()) as Record<string, unknown>;
     if (state === 0 && m.t === 'challenge') {
       state = 1;
-      void new SignJWT({ nonce: m.nonce }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(a.id).setSubject(a.id)
-        .setAudience(String(m.controllerId)).setIssuedAt(Number(m.now)).setExpirationTime(Number(m.now) + 60).sign(a.key)
-        .then((token) => ws.send(JSON.stringify({ t: 'auth', token })));
-    } else if (state === 1 && m.t === 'welcome') {
+      ws.send(JSON.stringify({ t: 'auth', token: authToken(a, m) }));
+    } else if ((state === 1 || cfg.mode === 'bare') && m.t === 'welcome') {
       state = 2;
       a.online = true;
       a.attempt = 0;
+      settle();
       online++;
       handshakes++;
     } else if (m.t === 'req') {
@@ -60,6 +76,7 @@ function connect(a: Lite): void {
   });
   ws.on('error', () => {});
   ws.on('close', () => {
+    settle();
     if (a.online) online--;
     a.online = false;
     a.attempt++;
@@ -71,18 +88,24 @@ function connect(a: Lite): void {
 async function main(): Promise<void> {
   const t0 = performance.now();
   let next = 0;
+  if (cfg.mode === 'bare') for (let i = 0; i < cfg.count; i++) agents[i] = { id: `bare-${i}`, controllerId: '', key: null as never, ws: null, online: false, attempt: 0 };
+  else
   await Promise.all(Array.from({ length: cfg.concurrency }, async () => {
     while (next < cfg.count) await enrollOne(next++);
   }));
   send({ type: 'enrolled', ms: performance.now() - t0 });
   await dispatcher.close();
   const t1 = performance.now();
-  // Open connections in waves so the client process itself is not the bottleneck for TLS.
-  let i = 0;
-  const opener = setInterval(() => {
-    for (let k = 0; k < 200 && i < cfg.count; k++) connect(agents[i++]!);
-    if (i >= cfg.count) clearInterval(opener);
-  }, 20);
+  // First connections: at most INITIAL_IN_FLIGHT handshakes at once, the next one
+  // starting as soon as one settles. Unbounded, 10k simultaneous TLS handshakes
+  // overflow the accept queue and every step waits behind thousands of others.
+  pump = () => {
+    while (inFlight < INITIAL_IN_FLIGHT && opened < cfg.count) {
+      inFlight++;
+      connect(agents[opened++]!, true);
+    }
+  };
+  pump();
   const reporter = setInterval(() => send({ type: 'progress', online, handshakes, ms: performance.now() - t1 }), 100);
   process.on('message', (m: { type: string }) => {
     if (m.type === 'stop') { clearInterval(reporter); for (const a of agents) a.ws?.terminate(); process.exit(0); }

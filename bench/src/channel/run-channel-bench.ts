@@ -14,16 +14,18 @@ import { connectPinned } from '@drover/shared/protocol';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const CONTROLLER = resolve(here, '../../../controller/dist/cli/main.js');
-const { values } = parseArgs({ options: { agents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { agents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '30' }, 'cpu-prof-dir': { type: 'string' } } });
 const N = Number(values.agents);
 const IDLE_S = Number(values['idle-seconds']);
+// V8 CPU profiles of the controller (the restarted one: the first dies by SIGKILL) and the load process.
+const PROFILE = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof-dir'])] : [];
 
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 const cpuTicks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return Number(f[11]) + Number(f[12]); };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startController(dataDir: string, port: number): Promise<{ proc: ChildProcess; url: string; fingerprint: string }> {
-  const proc = spawn(process.execPath, [CONTROLLER, 'controller', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...PROFILE, CONTROLLER, 'controller', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   for (let i = 0; i < 200 && !/fingerprint: sha256/.test(err); i++) await sleep(50);
@@ -31,6 +33,27 @@ async function startController(dataDir: string, port: number): Promise<{ proc: C
   const fingerprint = /fingerprint: (sha256:[0-9a-f]+)/.exec(err)?.[1];
   if (!url || !fingerprint) throw new Error(`controller did not start: ${err}`);
   return { proc, url, fingerprint };
+}
+
+/**
+ * The same load process against bare-server.ts (same HTTPS + ws stack and
+ * certificate, no protocol, no auth, no state) on this machine at this moment:
+ * the ceiling our handshake rate is compared with.
+ */
+async function bareBaseline(certDir: string, fingerprint: string): Promise<{ connectPerSec: number }> {
+  const server = spawn(process.execPath, [resolve(here, 'bare-server.js'), certDir, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => server.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+  const load = fork(resolve(here, 'load-agents.js'), [JSON.stringify({ url: `https://127.0.0.1:${port}`, fingerprint, token: '', count: N, concurrency: 32, mode: 'bare' })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let online = 0;
+  let ms = 0;
+  load.on('message', (m: { type: string; online: number; ms: number }) => { if (m.type === 'progress') ({ online, ms } = m); });
+  const t0 = performance.now();
+  while (online < N && performance.now() - t0 < 300_000) await sleep(20);
+  load.send({ type: 'stop' });
+  await new Promise((r) => load.once('exit', r));
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  return { connectPerSec: Math.round(online / (ms / 1000)) };
 }
 
 async function main(): Promise<void> {
@@ -48,9 +71,10 @@ async function main(): Promise<void> {
     return (await r.body.json()) as Record<string, unknown>;
   };
   const join1 = await api('/v1/agents/tokens', { reusable: true, ttlSeconds: 3600 });
+  const baseline = await bareBaseline(join(dir, 'ctl', 'tls'), ctl.fingerprint);
   const baseRss = rssKiB(ctl.proc.pid!);
 
-  const clients = fork(resolve(here, 'load-agents.js'), [JSON.stringify({ url: ctl.url, fingerprint: ctl.fingerprint, token: join1.token, count: N, concurrency: 32 })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const clients = fork(resolve(here, 'load-agents.js'), [JSON.stringify({ url: ctl.url, fingerprint: ctl.fingerprint, token: join1.token, count: N, concurrency: 32 })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: PROFILE });
   let last: { online: number; handshakes: number; ms: number } = { online: 0, handshakes: 0, ms: 0 };
   let enrollMs = 0;
   clients.on('message', (m: { type: string; online: number; handshakes: number; ms: number; message?: string }) => {
@@ -94,6 +118,8 @@ async function main(): Promise<void> {
     agents: N,
     enrollPerSec: Math.round(N / (enrollMs / 1000)),
     initialConnectPerSec: Math.round(N / (initialMs / 1000)),
+    baselineBareTlsWsConnectPerSec: baseline.connectPerSec,
+    initialVsBaseline: +((N / (initialMs / 1000)) / baseline.connectPerSec).toFixed(2),
     reconnectStorm: { online: stormOnline, controllerStartupSeconds: +(startupMs / 1000).toFixed(2), secondsAfterReady: +(stormMs / 1000).toFixed(2), handshakesPerSec: Math.round(stormOnline / (stormMs / 1000)) },
     controllerRssMiB: +(rss / 1024).toFixed(1),
     baselineRssMiB: +(baseRss / 1024).toFixed(1),

@@ -99,6 +99,7 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
 
   /** Drops an agent's live connection at once (revocation). */
   disconnect(agentId: string, code: number, reason: string): boolean {
+    for (const pending of [...this.pending]) if (pending.agentId === agentId) this.reject(pending, code, reason);
     const conn = this.live.get(agentId);
     if (!conn) return false;
     this.reject(conn, code, reason);
@@ -142,7 +143,7 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     const raw = isBinary ? null : (data as Buffer);
     if (conn.state === 'ready') return this.onSessionFrame(conn, raw);
     if (conn.state === 'hello') return this.onHello(conn, raw);
-    if (conn.state === 'auth') void this.onAuth(conn, raw);
+    if (conn.state === 'auth') this.onAuth(conn, raw);
   }
 
   private onHello(conn: AgentConnection, raw: Buffer | null): void {
@@ -154,19 +155,19 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     if (!agent) return this.reject(conn, CloseCode.UnknownAgent, 'no agent with this id is enrolled');
     conn.name = agent.name;
     if (agent.revokedAt !== null) return this.reject(conn, CloseCode.RevokedAgent, 'agent was revoked');
+    conn.record = agent;
     conn.nonce = randomBytes(24).toString('base64url');
     conn.state = 'auth';
     conn.ws.send(JSON.stringify({ t: 'challenge', v: PROTOCOL_VERSION, nonce: conn.nonce, controllerId: this.opts.controllerId, now: Math.floor(Date.now() / 1000) }));
   }
 
-  private async onAuth(conn: AgentConnection, raw: Buffer | null): Promise<void> {
+  private onAuth(conn: AgentConnection, raw: Buffer | null): void {
     const d = decodeFrame(raw, Auth);
     if (!d.ok) return this.reject(conn, CloseCode.ProtocolError, `bad auth message: ${d.message}`);
-    conn.state = 'closed'; // ignore further frames until verification settles
-    const agent = this.opts.store.getAgent(conn.agentId!);
-    if (!agent) return this.reject(conn, CloseCode.UnknownAgent, 'agent disappeared during handshake');
-    if (agent.revokedAt !== null) return this.reject(conn, CloseCode.RevokedAgent, 'agent was revoked');
-    const check = await verifyAgentAuth(d.msg.token, agent, { controllerId: this.opts.controllerId, nonce: conn.nonce!, nowSeconds: Math.floor(Date.now() / 1000) });
+    conn.state = 'closed'; // ignore further frames
+    // The record read at hello is still current: revoking an agent also drops its pending handshakes (disconnect()).
+    const agent = conn.record!;
+    const check = verifyAgentAuth(d.msg.token, agent, { controllerId: this.opts.controllerId, nonce: conn.nonce!, nowSeconds: Math.floor(Date.now() / 1000) });
     conn.nonce = null;
     if (!check.ok) return this.reject(conn, check.code, check.reason);
     if (conn.ws.readyState !== conn.ws.OPEN) return;

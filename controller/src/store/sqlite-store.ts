@@ -46,6 +46,7 @@ function tokenFromRow(r: Row): OperatorTokenRecord {
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
+  private agentById: Database.Statement | null = null;
 
   constructor(dataDir: string) {
     ensurePrivateDir(dataDir);
@@ -95,7 +96,9 @@ export class SqliteStore implements Store {
   }
 
   getAgent(id: string): AgentRecord | null {
-    const r = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+    // Prepared once: this runs on every agent handshake.
+    this.agentById ??= this.db.prepare('SELECT * FROM agents WHERE id = ?');
+    const r = this.agentById.get(id) as Row | undefined;
     return r ? agentFromRow(r, this.path) : null;
   }
 

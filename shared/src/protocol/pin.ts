@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 
 /**
@@ -28,12 +28,21 @@ export function curlPinOf(fingerprint: string): string {
 export function peerFingerprint(socket: TLSSocket): string | null {
   const cert = socket.getPeerCertificate();
   if (!cert || !cert.raw) return null;
+  // A process talks to one controller; parsing its certificate once (not per connection) matters in reconnect storms.
+  if (lastCert && lastCert.raw.equals(cert.raw)) return lastCert.fingerprint;
   try {
-    return fingerprintOfKey(new X509Certificate(cert.raw).publicKey);
+    const fingerprint = fingerprintOfKey(new X509Certificate(cert.raw).publicKey);
+    lastCert = { raw: Buffer.from(cert.raw), fingerprint };
+    return fingerprint;
   } catch {
     return null;
   }
 }
+
+let lastCert: { raw: Buffer; fingerprint: string } | null = null;
+
+// Pinned connections skip CA checks, so they need no per-connection context with the CA store.
+let pinnedContext: SecureContext | null = null;
 
 /** The controller presented a TLS key other than the pinned one. */
 export class PinMismatchError extends Error {
@@ -56,7 +65,7 @@ export function connectPinned(
 ): TLSSocket {
   const host = target.host.replace(/^\[(.*)\]$/, '$1');
   const socket = tlsConnect({
-    host, port: target.port, rejectUnauthorized: false,
+    host, port: target.port, rejectUnauthorized: false, secureContext: (pinnedContext ??= createSecureContext()),
     servername: target.servername ?? (isIP(host) ? undefined : host),
     ALPNProtocols: target.alpn,
   });
