@@ -1,0 +1,131 @@
+import { readdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UserError } from '@drover/shared';
+import type { z } from 'zod';
+import type { appBootParams } from '@drover/shared/operations';
+import { recordAudit } from './audit.js';
+import { appContainerOptions } from './container-spec.js';
+import { bareName, containerIdByName, currentRunningVersion, ensureNetwork, healthOrState, listContainers, logTail, stopContainer } from './containers.js';
+import { daemonMessage, isConflict, isNotFound } from './docker-errors.js';
+import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
+import { kamalProxy } from './exec-capture.js';
+import { removePath, writeHostFile } from './host-files.js';
+import { appContainerName, appLabels, containerHostname, containerPrefix, exactName, hostPaths, proxyTlsPaths, replacedContainerName, roleFilters, serviceAndDestination } from './names.js';
+import { waitForReadiness } from './readiness.js';
+import type { OperationContext, OperationsDeps } from './types.js';
+
+type Params = z.output<typeof appBootParams>;
+
+/** One line of progress for the caller, kept for the result too. */
+export function narrator(ctx: OperationContext): { say(line: string): void; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, say: (line) => { lines.push(line); void ctx.emit(`${line}\n`); } };
+}
+
+/** Puts the custom TLS certificate where kamal-proxy's `--tls-certificate-path` points (mode 0644, as Kamal uploads it). */
+export async function placeTls(runDir: string, svcDest: string, role: string | null, tls: { certificatePem: string; privateKeyPem: string }): Promise<{ cert: string; key: string }> {
+  const dir = hostPaths.tlsDir(runDir, svcDest, role);
+  await writeHostFile(`${dir}/cert.pem`, tls.certificatePem, 0o644, 'TLS certificate');
+  await writeHostFile(`${dir}/key.pem`, tls.privateKeyPem, 0o644, 'TLS private key');
+  return proxyTlsPaths(svcDest, role);
+}
+
+/**
+ * Kamal's Boot(host, role) (reference §4.3): rename a same-version container, read the running version,
+ * write the env file, run the new container, gate on kamal-proxy or the readiness poller, then stop the
+ * old version. On failure the new container is stopped and its last logs and health are reported.
+ */
+export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationContext) {
+  const { docker, runDirectory: runDir } = deps;
+  const host = p.host ?? deps.host;
+  const prefix = containerPrefix(p.service, p.role, p.destination);
+  const svcDest = serviceAndDestination(p.service, p.destination);
+  const name = appContainerName(prefix, p.version);
+  const tags = { service: p.service, destination: p.destination, performer: p.performer, role: p.role };
+  const { say, lines } = narrator(ctx);
+
+  if (p.errorPages) {
+    const dir = hostPaths.errorPages(runDir, svcDest, p.version);
+    for (const [file, content] of Object.entries(p.errorPages)) await writeHostFile(`${dir}/${file}`, content, 0o700, 'error page');
+  }
+  if (p.proxy?.tls) await placeTls(runDir, svcDest, p.role, p.proxy.tls);
+  if (p.proxy && p.assetPath) say(`asset_path ${p.assetPath}: asset bridging is not supported by drover-agent yet; the assets volume is not mounted`);
+
+  let renamed: string | null = null;
+  const existingId = await containerIdByName(docker, name);
+  if (existingId) {
+    const existing = await docker.getContainer(existingId).inspect();
+    if (existing.Config.Labels?.service !== p.service) {
+      throw new UserError(`container name clash on ${host}: a container named ${name} already exists and is not a ${p.service} container (labels: ${JSON.stringify(existing.Config.Labels ?? {})}); rename or remove it`);
+    }
+    renamed = replacedContainerName(name);
+    say(`Renaming container ${name} to ${renamed} as already deployed on ${host}`);
+    await docker.getContainer(existingId).rename({ name: renamed });
+  }
+  const oldVersion = await currentRunningVersion(docker, { service: p.service, role: p.role, destination: p.destination, prefix, latestImage: p.latestImage });
+
+  await recordAudit(runDir, tags, `Booted app version ${p.version}`);
+  await ensureNetwork(docker);
+
+  const envFile = hostPaths.roleEnvFile(runDir, svcDest, p.role);
+  await writeHostFile(envFile, renderEnvFile(p.env.secrets), 0o600, 'env file');
+  const hostEnv = deps.hostEnv ?? process.env;
+  const hostname = containerHostname(host);
+  const create = appContainerOptions({
+    name, image: p.image, hostname, version: p.version, host, destination: p.destination, env: p.env,
+    envFileEntries: parseDockerEnvFile(renderEnvFile(p.env.secrets), hostEnv, envFile),
+    labels: appLabels(p.service, p.role, p.destination, p.labels), restartPolicy: p.restartPolicy, logging: p.logging,
+    volumes: p.volumes, assetVolume: null, options: p.options, cmd: p.cmd, home: dirname(runDir), hostEnv,
+  });
+
+  let id: string;
+  try {
+    const container = await docker.createContainer(create);
+    id = container.id;
+    await container.start();
+  } catch (e) {
+    if (isConflict(e)) throw new UserError(`docker run ${name} failed on ${host}: container name clash: ${daemonMessage(e)}`, { cause: e });
+    if (isNotFound(e) && /image/i.test(daemonMessage(e))) throw new UserError(`docker run ${name} failed on ${host}: ${daemonMessage(e)} (pull ${p.image} first)`, { cause: e });
+    throw new UserError(`docker run ${name} failed on ${host}: ${daemonMessage(e)}`, { cause: e });
+  }
+  const shortId = id.slice(0, 12);
+
+  let status: string;
+  try {
+    if (p.proxy) {
+      say(`Deploying ${prefix} to kamal-proxy (target ${shortId}:${p.proxy.appPort})...`);
+      await kamalProxy(docker, host, ['deploy', prefix, `--target=${shortId}:${p.proxy.appPort}`, ...p.proxy.args]);
+      status = 'healthy';
+    } else {
+      status = await waitForReadiness({ status: () => healthOrState(docker, id), deployTimeout: p.deployTimeout, readinessDelay: p.readinessDelay, say, signal: ctx.signal });
+    }
+  } catch (e) {
+    const logs = await logTail(docker, id, 100);
+    const health = await docker.getContainer(id).inspect().then((i) => JSON.stringify(i.State.Health ?? null), () => 'null');
+    await stopContainer(docker, id, null).catch(() => undefined);
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new UserError(`${name} on ${host} did not become healthy: ${reason}`, {
+      details: [...lines, `health: ${health}`, `last log lines of ${name}:`, ...logs.map((l) => `  ${l}`), `${name} was stopped`],
+      cause: e,
+    });
+  }
+
+  const stopped: string[] = [];
+  if (oldVersion) {
+    const olds = await listContainers(docker, { ...roleFilters(p.service, p.role, p.destination), name: [exactName(`${prefix}-${oldVersion}`)] }, false);
+    for (const c of olds) {
+      await stopContainer(docker, c.Id, p.stopTimeout);
+      stopped.push(bareName(c));
+    }
+    if (p.errorPages) await cleanupOtherVersions(hostPaths.errorPages(runDir, svcDest, p.version));
+  }
+  deps.onChange?.();
+  return { container: { id, name }, renamed, oldVersion, stopped, status, hostname, messages: lines };
+}
+
+/** Kamal removes the error pages of other versions once the old version is stopped. */
+async function cleanupOtherVersions(currentDir: string): Promise<void> {
+  const parent = dirname(currentDir);
+  const current = currentDir.slice(parent.length + 1);
+  for (const entry of await readdir(parent).catch(() => [] as string[])) if (entry !== current) await removePath(`${parent}/${entry}`);
+}

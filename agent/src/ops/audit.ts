@@ -1,0 +1,34 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { hostPaths, serviceAndDestination } from './names.js';
+
+export interface AuditTags {
+  service: string;
+  destination: string | null;
+  performer: string;
+  role?: string | null;
+}
+
+/** Kamal's `Time.now.utc.iso8601`: second precision, `Z`. */
+export function recordedAt(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** `[recorded_at] [performer] [dest] [role] message`, absent tags left out (Kamal::Tags compacts nils). */
+export function auditLine(tags: AuditTags, message: string, now = new Date()): string {
+  const parts = [recordedAt(now), tags.performer, tags.destination, tags.role ?? null].filter((t): t is string => t !== null && t !== '');
+  return `${parts.map((t) => `[${t}]`).join(' ')} ${message}`;
+}
+
+/** Appends one line to `<run dir>/<svc>[-dest]-audit.log` (Kamal: `mkdir -p .kamal && echo … >> …`). */
+export async function recordAudit(runDir: string, tags: AuditTags, message: string): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  const path = hostPaths.auditLog(runDir, serviceAndDestination(tags.service, tags.destination));
+  await appendFile(path, auditLine(tags, message) + '\n');
+}
+
+export async function readAudit(runDir: string, service: string, destination: string | null, lines: number): Promise<{ path: string; lines: string[] }> {
+  const path = hostPaths.auditLog(runDir, serviceAndDestination(service, destination));
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
+  const all = text.split('\n').filter((l) => l !== '');
+  return { path, lines: all.slice(-lines) };
+}

@@ -1,0 +1,154 @@
+import { dirname, join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { UserError } from '@drover/shared';
+import * as S from '@drover/shared/operations';
+import type { z, ZodTypeAny } from 'zod';
+import * as accessories from './accessories.js';
+import * as app from './app-lifecycle.js';
+import { bootApp } from './app-boot.js';
+import { readAudit } from './audit.js';
+import { appContainerOptions } from './container-spec.js';
+import { bareName, listContainers } from './containers.js';
+import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
+import { execInContainer, runOneOff } from './exec.js';
+import { IdempotencyStore } from './idempotency.js';
+import * as images from './images.js';
+import { classify, collectInventory } from './inventory.js';
+import { streamLogs } from './logs.js';
+import { containerHostname, containerPrefix, execContainerName, PROXY_CONTAINER, roleFilters } from './names.js';
+import * as proxy from './proxy-lifecycle.js';
+import { pruneContainers, pruneImages } from './prune.js';
+import type { Operation, OperationContext, OperationsDeps } from './types.js';
+
+export type { Operation, OperationContext, OperationsDeps, Chunk } from './types.js';
+export { collectInventory } from './inventory.js';
+
+type Ops = Record<S.OperationName, Operation>;
+
+/**
+ * The agent's container and kamal-proxy operations, by RPC method name. Mutating operations are
+ * recorded by operation id (a retry returns the recorded outcome) under `<run dir>/drover-agent/operations`.
+ */
+export function createOperations(deps: OperationsDeps): Record<string, Operation> {
+  const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'));
+  store.sweep();
+
+  function op<Sch extends ZodTypeAny>(method: S.OperationName, params: Sch, kind: { mutates: boolean; stream?: Operation['stream'] }, run: (p: z.output<Sch>, ctx: OperationContext) => Promise<unknown>): Operation {
+    return {
+      params,
+      mutates: kind.mutates,
+      stream: kind.stream ?? 'none',
+      run: (p, ctx) => (kind.mutates ? store.run(ctx.operationId, method, () => run(p, ctx)) : run(p, ctx)),
+    };
+  }
+  const change = { mutates: true };
+  const read = { mutates: false };
+  const streaming = { mutates: false, stream: 'required' as const };
+
+  const ops: Ops = {
+    'registry.login': op('registry.login', S.registryLoginParams, read, (p) => images.login(deps, p)),
+    'image.pull': op('image.pull', S.imagePullParams, { mutates: true, stream: 'optional' }, (p, ctx) => images.pull(deps, p, ctx.emit, ctx.signal)),
+    'image.tag': op('image.tag', S.imageTagParams, change, (p) => images.tag(deps, p)),
+
+    'app.boot': op('app.boot', S.appBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => bootApp(deps, p, ctx)),
+    'app.stale_containers': op('app.stale_containers', S.appStaleParams, change, (p) => app.staleContainers(deps, p)),
+    'app.start': op('app.start', S.appStartParams, change, (p) => app.startApp(deps, p)),
+    'app.stop': op('app.stop', S.appStopParams, change, (p) => app.stopApp(deps, p)),
+    'app.remove': op('app.remove', S.appRemoveParams, change, (p) => app.removeApp(deps, p)),
+    'app.maintenance': op('app.maintenance', S.appMaintenanceParams, change, (p) => app.maintenance(deps, p)),
+    'app.live': op('app.live', S.appLiveParams, change, (p) => app.live(deps, p)),
+    'app.proxy_remove': op('app.proxy_remove', S.appProxyRemoveParams, change, (p) => app.proxyRemoveRole(deps, p)),
+    'app.exec': op('app.exec', S.appExecParams, streaming, (p, ctx) => appExec(deps, p, ctx)),
+
+    'proxy.boot': op('proxy.boot', S.proxyBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => proxy.bootProxy(deps, p, ctx.emit)),
+    'proxy.reboot': op('proxy.reboot', S.proxyRebootParams, { mutates: true, stream: 'optional' }, (p, ctx) => proxy.rebootProxy(deps, p, ctx.emit)),
+    'proxy.start': op('proxy.start', S.proxySimpleParams, change, () => proxy.startProxy(deps)),
+    'proxy.stop': op('proxy.stop', S.proxyStopParams, change, (p) => proxy.stopProxy(deps, p)),
+    'proxy.details': op('proxy.details', S.proxySimpleParams, read, () => proxy.proxyDetails(deps)),
+    'proxy.logs': op('proxy.logs', S.proxyLogsParams, streaming, async (p, ctx) => ({ container: PROXY_CONTAINER, lines: await streamLogs(deps.docker, PROXY_CONTAINER, p, deps.host, ctx.emit, ctx.signal) })),
+    'proxy.remove': op('proxy.remove', S.proxyRemoveParams, change, (p) => proxy.removeProxy(deps, p)),
+
+    'accessory.boot': op('accessory.boot', S.accessoryBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => accessories.bootAccessory(deps, p, ctx.emit)),
+    'accessory.reboot': op('accessory.reboot', S.accessoryBootParams, { mutates: true, stream: 'optional' }, async (p, ctx) => {
+      await accessories.removeAccessory(deps, { ...p, proxied: p.proxy !== null, removeImage: null, removePaths: [] });
+      return accessories.bootAccessory(deps, p, ctx.emit);
+    }),
+    'accessory.start': op('accessory.start', S.accessorySimpleParams, change, (p) => accessories.startAccessory(deps, p)),
+    'accessory.stop': op('accessory.stop', S.accessorySimpleParams, change, (p) => accessories.stopAccessory(deps, p)),
+    'accessory.restart': op('accessory.restart', S.accessorySimpleParams, change, async (p) => {
+      const stopped = await accessories.stopAccessory(deps, p);
+      const started = await accessories.startAccessory(deps, p);
+      return { containers: started.containers, messages: [...stopped.messages, ...started.messages] };
+    }),
+    'accessory.remove': op('accessory.remove', S.accessoryRemoveParams, change, (p) => accessories.removeAccessory(deps, p)),
+    'accessory.details': op('accessory.details', S.accessorySimpleParams, read, (p) => accessories.accessoryDetails(deps, p)),
+    'accessory.logs': op('accessory.logs', S.accessoryLogsParams, streaming, async (p, ctx) => ({ container: p.accessoryService, lines: await streamLogs(deps.docker, p.accessoryService, p, deps.host, ctx.emit, ctx.signal) })),
+    'accessory.exec': op('accessory.exec', S.accessoryExecParams, streaming, async (p, ctx) => ({
+      container: p.accessoryService,
+      exitCode: await execInContainer(deps.docker, p.accessoryService, p.command, [], p, deps.host, ctx),
+    })),
+
+    'containers.logs': op('containers.logs', S.containerLogsParams, streaming, async (p, ctx) => {
+      const container = p.container ?? (await roleContainer(deps.docker, p));
+      return { container, lines: await streamLogs(deps.docker, container, p, deps.host, ctx.emit, ctx.signal) };
+    }),
+    'containers.list': op('containers.list', S.listParams, read, async (p) => {
+      const label = [`service=${p.service}`, `destination=${p.destination ?? ''}`, ...(p.role ? [`role=${p.role}`] : [])];
+      const list = await listContainers(deps.docker, { label });
+      return { containers: list.map(classify).filter((c) => c !== null) };
+    }),
+    'images.list': op('images.list', S.listParams, read, async (p) => {
+      const list = await deps.docker.listImages({ filters: JSON.stringify({ label: [`service=${p.service}`] }) });
+      return { images: list.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], created: i.Created, size: i.Size })) };
+    }),
+    'prune.containers': op('prune.containers', S.pruneContainersParams, change, (p) => pruneContainers(deps, p)),
+    'prune.images': op('prune.images', S.pruneImagesParams, change, (p) => pruneImages(deps, p)),
+    inventory: op('inventory', S.listParams.partial().strict(), read, () => collectInventory(deps.docker, deps.host)),
+    'audit.read': op('audit.read', S.auditReadParams, read, (p) => readAudit(deps.runDirectory, p.service, p.destination, p.lines)),
+  };
+  return ops;
+}
+
+/** Validates raw params with the operation's schema, then runs it (what the RPC layer does). */
+export async function runOperation(ops: Record<string, Operation>, method: string, raw: unknown, ctx: OperationContext): Promise<unknown> {
+  const operation = ops[method];
+  if (!operation) throw new UserError(`unknown operation ${method}`);
+  const parsed = operation.params.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`${method}: ${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return operation.run(parsed.data, ctx);
+}
+
+/** Kamal's `app logs` target: the role's newest running container, else its newest container. */
+async function roleContainer(docker: Dockerode, p: { service: string | null; role: string | null; destination: string | null }): Promise<string> {
+  if (!p.service || !p.role) throw new UserError('containers.logs: give a container, or a service and role');
+  const filters = roleFilters(p.service, p.role, p.destination);
+  const [running] = await listContainers(docker, { ...filters, status: ['running'] }, false);
+  const [any] = running ? [running] : await listContainers(docker, filters);
+  if (!any) throw new UserError(`no ${containerPrefix(p.service, p.role, p.destination)} container on this host`);
+  return bareName(any);
+}
+
+/** `kamal app exec`: `--reuse` runs in the role's running container, otherwise in a new one-off container. */
+async function appExec(deps: OperationsDeps, p: z.output<typeof S.appExecParams>, ctx: OperationContext) {
+  const prefix = containerPrefix(p.service, p.role, p.destination);
+  const extraEnv = Object.entries(p.env).map(([k, v]) => `${k}=${v}`);
+  if (p.reuse) {
+    const container = await roleContainer(deps.docker, p);
+    return { container, exitCode: await execInContainer(deps.docker, container, p.command, extraEnv, p, deps.host, ctx) };
+  }
+  const name = execContainerName(prefix, p.version);
+  const hostEnv = deps.hostEnv ?? process.env;
+  const host = p.host ?? deps.host;
+  const create = appContainerOptions({
+    name, image: p.image, hostname: containerHostname(host), version: p.version, host, destination: p.destination, env: p.roleEnv,
+    envFileEntries: parseDockerEnvFile(renderEnvFile(p.roleEnv.secrets), hostEnv, 'role env'), labels: {},
+    restartPolicy: 'no', logging: p.logging, volumes: p.volumes, assetVolume: null, options: p.options, cmd: p.command,
+    home: dirname(deps.runDirectory), hostEnv,
+  });
+  create.Env = [...(create.Env ?? []).filter((e) => !e.startsWith('KAMAL_')), ...extraEnv];
+  delete create.Hostname;
+  return { container: name, exitCode: await runOneOff(deps.docker, create, p, deps.host, ctx) };
+}

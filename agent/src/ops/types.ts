@@ -1,0 +1,44 @@
+import type Dockerode from 'dockerode';
+import type { ZodTypeAny, z } from 'zod';
+import type { AgentLogger } from '../log.js';
+
+export type Chunk = string | Buffer;
+
+/** What an operation gets besides its params. */
+export interface OperationContext {
+  signal: AbortSignal;
+  /** The caller's id for this run; a retry with the same id gets the recorded result. */
+  operationId: string;
+  /** Streamed output: pull progress lines, log lines, exec output. Awaiting it applies the stream's flow control. */
+  emit(chunk: Chunk): void | Promise<void>;
+  /** Exec only: bytes typed by the caller (stdin). */
+  stdin?: AsyncIterable<Chunk>;
+  /** Exec only: TTY resizes from the caller. */
+  onResize?(listener: (size: { cols: number; rows: number }) => void): void;
+}
+
+export interface Operation<S extends ZodTypeAny = ZodTypeAny, R = unknown> {
+  params: S;
+  /** `required` when the operation streams (progress, logs, exec I/O). */
+  stream: 'required' | 'optional' | 'none';
+  /** Mutating operations are recorded by operation id and audited; read-only ones run every time. */
+  mutates: boolean;
+  run(params: z.output<S>, ctx: OperationContext): Promise<R>;
+}
+
+export interface OperationsDeps {
+  docker: Dockerode;
+  /** Kamal's `.kamal` on this host, e.g. /root/.kamal; its parent is Kamal's `$PWD` (the deploy user's home). */
+  runDirectory: string;
+  /** This host's name as the controller knows it (default for KAMAL_HOST). */
+  host: string;
+  log: AgentLogger;
+  /** Called after an operation changed containers, so the transport can push a fresh inventory. */
+  onChange?: () => void;
+  /** The environment `${VAR}` and bare `--env KEY` read from (Kamal: the remote shell's). Default process.env. */
+  hostEnv?: NodeJS.ProcessEnv;
+}
+
+export function defineOperation<S extends ZodTypeAny, R>(op: Operation<S, R>): Operation<S, R> {
+  return op;
+}
