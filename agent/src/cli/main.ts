@@ -35,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(DROVER_VERSION);
     return 0;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   if (name === 'enroll') {
     const { values } = parse(rest, { token: { type: 'string' }, controller: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' }, force: { type: 'boolean' } });
     const token = (values.token as string | undefined) ?? process.env.DROVER_JOIN_TOKEN;
