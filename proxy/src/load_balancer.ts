@@ -16,6 +16,8 @@ export class LoadBalancer {
   private readerIndex = 0;
   private healthWaiters: Array<() => void> = [];
   private disposed = false;
+  /** Notified after every health change (the cluster primary forwards it to workers). */
+  healthListener: (() => void) | null = null;
 
   constructor(
     writerNames: string[],
@@ -139,6 +141,18 @@ export class LoadBalancer {
     // Taking a lone target out of the pool would not help, so its checks stop once it is healthy.
     if (this.writers.length === 1 && this.readers.length === 0 && target.state === 'healthy') target.stopHealthChecks();
     for (const w of [...this.healthWaiters]) w();
+    this.healthListener?.();
+  }
+
+  healthyAddresses(): string[] {
+    return this.all.filter((t) => t.state === 'healthy').map((t) => t.address);
+  }
+
+  /** Mirrors another process's health view (cluster workers). */
+  setHealthyAddresses(addresses: string[]): void {
+    const healthy = new Set(addresses);
+    for (const t of this.all) if (t.state !== 'draining') t.state = healthy.has(t.address) ? 'healthy' : 'unhealthy';
+    this.recompute();
   }
 
   private recompute(): void {

@@ -13,6 +13,12 @@ interface Histogram {
   count: number;
 }
 
+export interface MetricsSnapshot {
+  requests: Array<[string, number]>;
+  durations: Array<[string, Histogram]>;
+  inflight: Array<[string, number]>;
+}
+
 export class Metrics {
   private requests = new Map<string, number>();
   private durations = new Map<string, Histogram>();
@@ -34,6 +40,26 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
     h.sum += seconds;
     h.count++;
+  }
+
+  /** Plain data, for a cluster worker to hand its counters to the primary. */
+  snapshot(): MetricsSnapshot {
+    return { requests: [...this.requests], durations: [...this.durations], inflight: [...this.inflight] };
+  }
+
+  /** Adds another process's counters to these (the cluster primary sums its workers'). */
+  absorb(s: MetricsSnapshot): void {
+    for (const [k, v] of s.requests) this.requests.set(k, (this.requests.get(k) ?? 0) + v);
+    for (const [s2, v] of s.inflight) this.inflight.set(s2, (this.inflight.get(s2) ?? 0) + v);
+    for (const [k, h] of s.durations) {
+      const mine = this.durations.get(k);
+      if (!mine) this.durations.set(k, { counts: [...h.counts], sum: h.sum, count: h.count });
+      else {
+        h.counts.forEach((c, i) => (mine.counts[i] = (mine.counts[i] ?? 0) + c));
+        mine.sum += h.sum;
+        mine.count += h.count;
+      }
+    }
   }
 
   render(): string {

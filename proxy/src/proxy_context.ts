@@ -21,13 +21,17 @@ export interface ProxyContext {
   log: { target: string; status: number };
 }
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** Copies headers without hop-by-hop ones (and those the Connection header names). */
 export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ...headers };
+  const out: OutgoingHttpHeaders = {};
   const connection = headers.connection;
-  if (connection) for (const name of connection.split(',')) delete out[name.trim().toLowerCase()];
-  for (const name of HOP_BY_HOP) delete out[name];
+  // Copying only what is kept (rather than copying all and deleting) keeps the object in V8's fast mode.
+  const named = connection ? new Set(connection.split(',').map((n) => n.trim().toLowerCase())) : null;
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== null && named.has(name))) continue;
+    out[name] = headers[name];
+  }
   return out;
 }

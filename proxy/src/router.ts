@@ -35,11 +35,35 @@ export interface ServiceDescription {
   state: string;
 }
 
+/** What a follower (a cluster worker) needs to mirror the primary's health view of one service. */
+export interface HealthSnapshot {
+  service: string;
+  /** Every target of the load balancer the view belongs to, so a stale view is never applied to another. */
+  activeTargets: string[];
+  active: string[];
+  rolloutTargets: string[] | null;
+  rollout: string[] | null;
+}
+
+export interface RouterOptions {
+  /**
+   * A cluster worker: runs no health checks (the primary does and pushes snapshots), takes
+   * targets as healthy when deploying (the primary deployed them only once healthy), and never
+   * writes the state file.
+   */
+  follower?: boolean;
+  /** Called when the health of an installed load balancer changes (the primary pushes it to workers). */
+  onHealthChange?: (service: string) => void;
+}
+
 export class Router {
   private readonly services = new Map<string, Service>();
   private readonly map = new ServiceMap<Service>();
+  private readonly follower: boolean;
 
-  constructor(private readonly statePath: string | null, private readonly logger: Logger) {}
+  constructor(private readonly statePath: string | null, private readonly logger: Logger, private readonly options: RouterOptions = {}) {
+    this.follower = options.follower ?? false;
+  }
 
   // ---- request routing -------------------------------------------------------------------
 
@@ -68,8 +92,8 @@ export class Router {
     const options = normalizeServiceOptions(request.serviceOptions);
     const { pages, certificate } = this.loadServiceFiles(options);
     const lb = this.newLoadBalancer(request.targets, request.readers, request.targetOptions, options);
-    lb.start();
-    if (!request.deployment.force) {
+    this.startLoadBalancer(lb);
+    if (!request.deployment.force && !this.follower) {
       const healthy = await lb.waitUntilHealthy(request.deployment.deployTimeoutMs);
       if (!healthy) {
         lb.dispose();
@@ -99,7 +123,7 @@ export class Router {
       this.services.set(request.service, service);
     }
     this.rebuild();
-    this.logger.info('Deployed', { service: request.service, targets: request.targets, readers: request.readers });
+    if (!this.follower) this.logger.info('Deployed', { service: request.service, targets: request.targets, readers: request.readers });
     if (previous && previous !== lb) {
       previous.dispose();
       await previous.drainAll(request.deployment.drainTimeoutMs);
@@ -109,8 +133,8 @@ export class Router {
   async rolloutDeploy(name: string, targets: string[], readers: string[], deployTimeoutMs: number, drainTimeoutMs: number): Promise<void> {
     const service = this.requireService(name);
     const lb = this.newLoadBalancer(targets, readers, service.targetOptions, service.options);
-    lb.start();
-    if (!(await lb.waitUntilHealthy(deployTimeoutMs))) {
+    this.startLoadBalancer(lb);
+    if (!this.follower && !(await lb.waitUntilHealthy(deployTimeoutMs))) {
       lb.dispose();
       void lb.drainAll(0);
       throw new ProxyError(`target failed to become healthy within configured timeout (${formatDuration(deployTimeoutMs)})`);
@@ -200,7 +224,8 @@ export class Router {
       }
     }
     this.rebuild(false);
-    this.logger.info('Restored saved state', { services: saved.length });
+    // Workers restore the same file as the primary; one line is enough.
+    if (!this.follower) this.logger.info('Restored saved state', { services: saved.length });
   }
 
   private restoreOne(s: SavedService): void {
@@ -208,12 +233,12 @@ export class Router {
     const { pages, certificate } = this.loadServiceFiles(options);
     const lb = this.newLoadBalancer(s.activeTargets, s.activeReaders, s.targetOptions, options);
     lb.markAllHealthy();
-    lb.start();
+    this.startLoadBalancer(lb);
     const service = new Service(s.name, options, s.targetOptions, lb, pages, certificate);
     if (s.rolloutTargets) {
       const rollout = this.newLoadBalancer(s.rolloutTargets, s.rolloutReaders ?? [], s.targetOptions, options);
       rollout.markAllHealthy();
-      rollout.start();
+      this.startLoadBalancer(rollout);
       service.rollout = rollout;
     }
     if (s.rollout) service.rolloutController = new RolloutController(s.rollout.percentage, s.rollout.allowlist);
@@ -224,7 +249,7 @@ export class Router {
   }
 
   private save(): void {
-    if (!this.statePath) return;
+    if (!this.statePath || this.follower) return;
     const records: SavedService[] = [...this.services.values()].map((s) => ({
       name: s.name,
       options: s.options,
@@ -245,7 +270,45 @@ export class Router {
     }
   }
 
+  // ---- cluster: the primary's health view, mirrored by workers --------------------------------
+
+  healthSnapshot(name: string): HealthSnapshot | null {
+    const s = this.services.get(name);
+    if (!s) return null;
+    return {
+      service: name,
+      activeTargets: s.active.all.map((t) => t.address),
+      active: s.active.healthyAddresses(),
+      rolloutTargets: s.rollout ? s.rollout.all.map((t) => t.address) : null,
+      rollout: s.rollout ? s.rollout.healthyAddresses() : null,
+    };
+  }
+
+  get serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
+
+  applyHealth(snapshot: HealthSnapshot): void {
+    const s = this.services.get(snapshot.service);
+    if (!s) return;
+    const same = (lb: LoadBalancer, targets: string[] | null): boolean =>
+      targets !== null && lb.all.length === targets.length && lb.all.every((t, i) => t.address === targets[i]);
+    if (same(s.active, snapshot.activeTargets)) s.active.setHealthyAddresses(snapshot.active);
+    if (s.rollout && same(s.rollout, snapshot.rolloutTargets) && snapshot.rollout) s.rollout.setHealthyAddresses(snapshot.rollout);
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** A follower trusts the primary's checks; everyone else checks for itself. */
+  private startLoadBalancer(lb: LoadBalancer): void {
+    if (this.follower) return lb.markAllHealthy();
+    lb.healthListener = () => {
+      for (const s of this.services.values()) {
+        if (s.active === lb || s.rollout === lb) this.options.onHealthChange?.(s.name);
+      }
+    };
+    lb.start();
+  }
 
   private rebuild(persist = true): void {
     this.map.rebuild(this.services.values());

@@ -20,21 +20,29 @@ export interface ServerConfig {
   statePath: string | null;
   debug: boolean;
   shutdownTimeoutMs?: number;
+  /**
+   * 'worker': one of several cluster workers. It serves traffic only; the primary owns the RPC
+   * socket, the state file, health checks and metrics (see cluster_primary.ts).
+   */
+  role?: 'standalone' | 'worker';
 }
 
 export class ProxyServer {
   readonly logger: Logger;
   readonly router: Router;
-  private readonly metrics = new Metrics();
-  private readonly rpc: RpcServer;
+  readonly metrics = new Metrics();
+  private readonly rpc: RpcServer | null;
+  private readonly isWorker: boolean;
+  private ports = { http: 0, https: 0 };
   private httpServer: http.Server | null = null;
   private httpsServer: https.Server | null = null;
   private metricsServer: http.Server | null = null;
 
   constructor(private readonly config: ServerConfig, logger?: Logger) {
     this.logger = logger ?? new Logger(config.debug);
-    this.router = new Router(config.statePath, this.logger);
-    this.rpc = new RpcServer(commandHandlers(this.router));
+    this.isWorker = config.role === 'worker';
+    this.router = new Router(config.statePath, this.logger, { follower: this.isWorker });
+    this.rpc = this.isWorker ? null : new RpcServer(commandHandlers(this.router));
   }
 
   get httpPort(): number {
@@ -51,7 +59,7 @@ export class ProxyServer {
 
   async start(): Promise<void> {
     this.router.restore();
-    if (this.config.metricsPort > 0) {
+    if (this.config.metricsPort > 0 && !this.isWorker) {
       this.metricsServer = http.createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(this.metrics.render());
@@ -81,20 +89,22 @@ export class ProxyServer {
     }
     await listen(this.httpServer, this.config.bind, this.config.httpPort);
     await listen(this.httpsServer, this.config.bind, this.config.httpsPort);
-    await this.rpc.listen(this.config.socketPath);
+    this.ports = { http: this.httpPort, https: this.httpsPort };
+    if (this.isWorker) return;
+    await this.rpc!.listen(this.config.socketPath);
     this.logger.info('Server started', { http: this.httpPort, https: this.httpsPort, metrics: this.metricsPort, socket: this.config.socketPath });
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
   async stop(): Promise<void> {
-    this.logger.info('Server stopping');
+    if (!this.isWorker) this.logger.info('Server stopping');
     const servers = [this.httpServer, this.httpsServer, this.metricsServer].filter((s): s is http.Server => s !== null);
     const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    await this.rpc.close();
+    await this.rpc?.close();
     await this.router.shutdown(this.config.shutdownTimeoutMs ?? 10_000);
     for (const s of servers) s.closeAllConnections();
     await Promise.all(closed);
-    this.logger.info('Server stopped');
+    if (!this.isWorker) this.logger.info('Server stopped');
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse | null, socket: Duplex | null, head: Buffer | null, scheme: 'http' | 'https'): void {
@@ -127,7 +137,7 @@ export class ProxyServer {
     const q = url.indexOf('?');
     const fields: Record<string, unknown> = {
       host: req.headers.host ?? '',
-      port: scheme === 'https' ? this.httpsPort : this.httpPort,
+      port: scheme === 'https' ? this.ports.https : this.ports.http,
       path: q < 0 ? url : url.slice(0, q),
       request_id: req.headers['x-request-id'],
       status: res && !res.writableFinished ? 499 : ex.log.status || res?.statusCode || 0,

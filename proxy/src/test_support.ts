@@ -125,8 +125,8 @@ export interface ProxyProcess {
 }
 
 /** `kamal-proxy run` as a real process, with its socket and state in `dir`. */
-export async function spawnProxy(dir: string, extraArgs: string[] = []): Promise<ProxyProcess> {
-  const env = { ...process.env, KAMAL_PROXY_SOCKET: join(dir, 'kamal-proxy.sock'), XDG_CONFIG_HOME: join(dir, 'config'), KAMAL_PROXY_BIND: '127.0.0.1' };
+export async function spawnProxy(dir: string, extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+  const env = { ...process.env, ...extraEnv, KAMAL_PROXY_SOCKET: join(dir, 'kamal-proxy.sock'), XDG_CONFIG_HOME: join(dir, 'config'), KAMAL_PROXY_BIND: '127.0.0.1' };
   const child = spawn(process.execPath, [CLI, 'run', '--http-port', '0', '--https-port', '0', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8');

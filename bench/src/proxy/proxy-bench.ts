@@ -1,13 +1,14 @@
 /**
  * Benchmark: requests/s and p50/p99 latency with wrk, straight to a target vs through
- * @drover/proxy (`kamal-proxy run`) vs through Debian's nginx as a reverse proxy; small and
- * 100 KB responses. The target is nginx serving static files (one worker), so the proxies are
- * what is measured. Needs `nginx` and `wrk` (apt-get install -y nginx wrk).
+ * @drover/proxy (`kamal-proxy run`, 1 worker and one per CPU) vs through Debian's nginx as a
+ * reverse proxy (1 worker and `auto`, logging every request as Debian's nginx.conf does; plus
+ * `auto` with access_log off); small and 100 KB responses. The target is nginx serving static
+ * files (one worker), so the proxies are what is measured. Needs `nginx` and `wrk`.
  *
  *   node bench/dist/proxy/proxy-bench.js [--duration 5] [--connections 50]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +27,18 @@ const freePort = (): Promise<number> => new Promise((resolve) => {
   });
 });
 
-function nginxConfig(dir: string, workers: string, body: string): string {
+/** The http-block settings of Debian's /etc/nginx/nginx.conf that apply to proxying (access log on). */
+const DEBIAN_HTTP = 'sendfile on; tcp_nopush on; types_hash_max_size 2048; gzip on;';
+
+function nginxConfig(dir: string, name: string, workers: string, accessLog: boolean, body: string): string {
   return `worker_processes ${workers};
 daemon off;
-pid ${dir}/nginx-${workers}.pid;
+pid ${dir}/nginx-${name}.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  ${DEBIAN_HTTP}
+  access_log ${accessLog ? `${dir}/access-${name}.log` : 'off'};
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   ${body}
@@ -81,37 +86,65 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'www', 'small'), 'hello world\n');
     writeFileSync(join(dir, 'www', 'large'), Buffer.alloc(100 * 1024, 'x'));
     writeFileSync(join(dir, 'www', 'up'), 'ok\n');
-    const [targetPort, nginx1Port, nginx2Port, proxyPort, proxyTls] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    children.push(startNginx(dir, 'target', nginxConfig(dir, '1', `server { listen 127.0.0.1:${targetPort}; root ${dir}/www; default_type text/plain; keepalive_requests 1000000; }`)));
+    const [targetPort, nginx1Port, nginx2Port, nginxQuietPort, proxy1Port, proxyNPort] = (await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()))) as
+      [number, number, number, number, number, number];
+    children.push(startNginx(dir, 'target', nginxConfig(dir, 'target', '1', false, `server { listen 127.0.0.1:${targetPort}; root ${dir}/www; default_type text/plain; keepalive_requests 1000000; }`)));
     const proxyBlock = (port: number): string => `upstream app { server 127.0.0.1:${targetPort}; keepalive 100; }
   server { listen 127.0.0.1:${port}; keepalive_requests 1000000;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_buffering off; } }`;
-    children.push(startNginx(dir, 'proxy1', nginxConfig(dir, '1', proxyBlock(nginx1Port))));
-    children.push(startNginx(dir, 'proxy2', nginxConfig(dir, 'auto', proxyBlock(nginx2Port))));
-    const env = { ...process.env, KAMAL_PROXY_SOCKET: join(dir, 'kp.sock'), XDG_CONFIG_HOME: join(dir, 'config'), KAMAL_PROXY_BIND: '127.0.0.1' };
-    const proxy = spawn(process.execPath, [CLI, 'run', `--http-port=${proxyPort}`, `--https-port=${proxyTls}`], { env, stdio: 'ignore' });
-    children.push(proxy);
-    await Promise.all([targetPort, nginx1Port, nginx2Port, proxyPort].map(waitForPort));
-    const deploy = spawnSync(process.execPath, [CLI, 'deploy', 'bench', `--target=127.0.0.1:${targetPort}`], { env, encoding: 'utf8' });
-    if (deploy.status !== 0) throw new Error(`deploy failed: ${deploy.stderr}`);
+    children.push(startNginx(dir, 'proxy1', nginxConfig(dir, 'proxy1', '1', true, proxyBlock(nginx1Port))));
+    children.push(startNginx(dir, 'proxy2', nginxConfig(dir, 'proxy2', 'auto', true, proxyBlock(nginx2Port))));
+    children.push(startNginx(dir, 'quiet', nginxConfig(dir, 'quiet', 'auto', false, proxyBlock(nginxQuietPort))));
+    // Ours logs every request as JSON on stdout (kamal-proxy does); it goes to a file, like nginx's access log.
+    const startProxy = async (name: string, port: number, workers: string): Promise<void> => {
+      const env = {
+        ...process.env, KAMAL_PROXY_SOCKET: join(dir, `${name}.sock`), XDG_CONFIG_HOME: join(dir, `config-${name}`),
+        KAMAL_PROXY_BIND: '127.0.0.1', KAMAL_PROXY_WORKERS: workers,
+      };
+      const log = openSync(join(dir, `${name}.log`), 'a');
+      children.push(spawn(process.execPath, [CLI, 'run', `--http-port=${port}`, `--https-port=${await freePort()}`], { env, stdio: ['ignore', log, 'inherit'] }));
+      await waitForPort(port);
+      // The RPC socket opens once every worker listens: retry while it is not there yet.
+      for (let attempt = 0; ; attempt++) {
+        const deploy = spawnSync(process.execPath, [CLI, 'deploy', 'bench', `--target=127.0.0.1:${targetPort}`], { env, encoding: 'utf8' });
+        if (deploy.status === 0) break;
+        if (attempt > 50 || !deploy.stderr.includes('dial unix')) throw new Error(`deploy failed: ${deploy.stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await Promise.all([targetPort, nginx1Port, nginx2Port, nginxQuietPort].map(waitForPort));
+    await startProxy('ours1', proxy1Port, '1');
+    await startProxy('oursN', proxyNPort, String(cpus().length));
 
     const rows: string[] = [];
+    const ratios: string[] = [];
     for (const [label, path] of [['small (12 B)', '/small'], ['100 KB', '/large']] as const) {
-      wrk(proxyPort, path); // warm-up of the JIT and connection pools, not recorded
+      // Warm-up of the JIT and connection pools, not recorded.
+      wrk(proxy1Port, path);
+      wrk(proxyNPort, path);
       const direct = wrk(targetPort, path);
-      const ours = wrk(proxyPort, path);
+      const ours1 = wrk(proxy1Port, path);
+      const oursN = wrk(proxyNPort, path);
       const n1 = wrk(nginx1Port, path);
       const n2 = wrk(nginx2Port, path);
-      const line = (name: string, r: Result): string =>
-        `| ${label} | ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(ours.rps / n1.rps).toFixed(2)}× / ${(ours.rps / n2.rps).toFixed(2)}× |`;
-      rows.push(line('direct to target', direct), line('@drover/proxy', ours), line('nginx proxy, 1 worker', n1), line('nginx proxy, auto (2) workers', n2));
+      const quiet = wrk(nginxQuietPort, path);
+      const line = (name: string, r: Result): string => `| ${label} | ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`;
+      rows.push(
+        line('direct to target', direct), line('@drover/proxy, 1 worker', ours1), line(`@drover/proxy, ${cpus().length} workers (default)`, oursN),
+        line('nginx proxy, 1 worker', n1), line('nginx proxy, auto workers (Debian default)', n2), line('nginx proxy, auto workers, access_log off', quiet),
+      );
+      const ratio = (a: Result, b: Result): string => `${(a.rps / b.rps).toFixed(2)}×`;
+      ratios.push(`| ${label} | ${ratio(oursN, n1)} | ${ratio(oursN, n2)} | ${ratio(oursN, quiet)} | ${ratio(ours1, n1)} |`);
     }
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
     console.log(`wrk -t2 -c${CONNECTIONS} -d${DURATION}s --latency (keep-alive)\n`);
-    console.log('| response | path | req/s | p50 | p99 | ours ÷ nginx (1 worker / auto) |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| response | path | req/s | p50 | p99 |');
+    console.log('|---|---|---|---|---|');
     for (const r of rows) console.log(r);
+    console.log(`\n| response | ours (${cpus().length} workers) ÷ nginx 1 worker | ÷ nginx auto | ÷ nginx auto, no access log | ours 1 worker ÷ nginx 1 worker |`);
+    console.log('|---|---|---|---|---|');
+    for (const r of ratios) console.log(r);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));

@@ -2,6 +2,11 @@
 import { ProxyServer } from '../server.js';
 import { socketPath, statePath, dataDir } from '../paths.js';
 import { mkdirSync } from 'node:fs';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ClusterPrimary } from '../cluster_primary.js';
+import { runWorker } from '../cluster_worker.js';
+import { workerCount } from '../cluster_messages.js';
 import type { ProxyCommand, IO } from './command.js';
 import type { FlagSpecs } from './flags.js';
 
@@ -45,7 +50,7 @@ export const runCommand: ProxyCommand = {
     } catch {
       // kamal-proxy falls back to a temp dir; the state simply won't persist.
     }
-    const server = new ProxyServer({
+    const config = {
       // Not a kamal-proxy setting: lets tests keep the listeners on loopback.
       bind: io.env.KAMAL_PROXY_BIND ?? '',
       httpPort: v['http-port'] as number,
@@ -54,7 +59,15 @@ export const runCommand: ProxyCommand = {
       socketPath: socketPath(io.env),
       statePath: statePath(io.env),
       debug: v.debug as boolean,
-    });
+    };
+    if (cluster.isWorker) {
+      await runWorker(config);
+      // Runs until the primary tells it to stop (runWorker exits the process then).
+      return new Promise<number>(() => {});
+    }
+    // Not a kamal-proxy setting: the number of processes serving traffic (default: one per CPU).
+    const workers = workerCount(io.env.KAMAL_PROXY_WORKERS, availableParallelism());
+    const server = workers > 1 ? new ClusterPrimary(config, workers) : new ProxyServer(config);
     if (v.http3) server.logger.warn('HTTP/3 is not supported by this implementation; serving HTTP/1.1 only');
     await server.start();
     await new Promise<void>((resolve) => {
