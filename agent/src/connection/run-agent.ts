@@ -2,18 +2,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '@drover/shared';
 import { FATAL_CLOSE_CODES, describeCloseCode } from '@drover/shared/protocol';
 import { loadIdentity } from '../state/agent-state.js';
-import { buildHandlers } from '../rpc/handlers.js';
-import { collectInventory } from '../host/host-info.js';
-import { dockerClient } from '../host/docker-info.js';
+import { buildHandlers, defaultRunDirectory } from '../rpc/handlers.js';
+import { dockerClient, dockerSocketPath } from '../host/docker-info.js';
 import type { AgentLogger } from '../log.js';
 import { backoffDelay } from './backoff.js';
 import { connectOnce } from './agent-connection.js';
+import { hostInventory, InventoryPusher } from './inventory-push.js';
 
 export interface RunOptions {
   dataDir: string;
   log: AgentLogger;
   signal: AbortSignal;
   backoff?: { baseMs: number; capMs: number };
+  /** Kamal's run directory on this host; default `$DROVER_AGENT_RUN_DIR`, else `~/.kamal`. */
+  runDirectory?: string;
 }
 
 /**
@@ -24,18 +26,24 @@ export interface RunOptions {
 export async function runAgent(opts: RunOptions): Promise<void> {
   const { identity, privateKey } = loadIdentity(opts.dataDir);
   const docker = dockerClient();
-  const handlers = buildHandlers({ log: opts.log, docker });
+  const inventory = () => hostInventory(docker, identity.name, opts.log);
+  const pusher = new InventoryPusher(inventory, opts.log);
+  const runDirectory = opts.runDirectory ?? defaultRunDirectory();
+  const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() });
   const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
-  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, methods: handlers.methods().join(',') });
+  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory, methods: handlers.methods().length });
   let attempt = 0;
   while (!opts.signal.aborted) {
-    const outcome = await connectOnce({ identity, privateKey, handlers, log: opts.log, inventory: () => collectInventory(docker) }, opts.signal);
+    const outcome = await connectOnce({ identity, privateKey, handlers, log: opts.log, inventory, onReady: (s) => pusher.attach(s) }, opts.signal);
+    pusher.attach(null);
     if (opts.signal.aborted) break;
     if (FATAL_CLOSE_CODES.has(outcome.code)) {
+      pusher.stop();
       throw new UserError(`the controller refused this agent: ${describeCloseCode(outcome.code)}${outcome.reason ? ` (${outcome.reason})` : ''}; enroll again`, { exitCode: 3 });
     }
     attempt = outcome.welcomed ? 0 : attempt + 1;
     const delay = backoffDelay(attempt, backoff);
     await sleep(delay, undefined, { signal: opts.signal }).catch(() => undefined);
   }
+  pusher.stop();
 }

@@ -4,6 +4,7 @@ import { UserError } from '@drover/shared';
 import type { z } from 'zod';
 import type { appBootParams } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
+import { bridgeAssets, cleanupAssets } from './assets.js';
 import { appContainerOptions } from './container-spec.js';
 import { bareName, containerIdByName, currentRunningVersion, ensureNetwork, healthOrState, listContainers, logTail, stopContainer } from './containers.js';
 import { daemonMessage, isConflict, isNotFound } from './docker-errors.js';
@@ -49,7 +50,6 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
     for (const [file, content] of Object.entries(p.errorPages)) await writeHostFile(`${dir}/${file}`, content, 0o700, 'error page');
   }
   if (p.proxy?.tls) await placeTls(runDir, svcDest, p.role, p.proxy.tls);
-  if (p.proxy && p.assetPath) say(`asset_path ${p.assetPath}: asset bridging is not supported by drover-agent yet; the assets volume is not mounted`);
 
   let renamed: string | null = null;
   const existingId = await containerIdByName(docker, name);
@@ -64,6 +64,11 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
   }
   const oldVersion = await currentRunningVersion(docker, { service: p.service, role: p.role, destination: p.destination, prefix, latestImage: p.latestImage });
 
+  // Kamal bridges assets for proxied roles only, with the version running before this boot.
+  const assets = p.proxy && p.assetPath
+    ? await bridgeAssets(docker, { runDir, svcDest, prefix, role: p.role, version: p.version, image: p.image, assetPath: p.assetPath, oldVersion, host })
+    : null;
+
   await recordAudit(runDir, tags, `Booted app version ${p.version}`);
   await ensureNetwork(docker);
 
@@ -75,7 +80,7 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
     name, image: p.image, hostname, version: p.version, host, destination: p.destination, env: p.env,
     envFileEntries: parseDockerEnvFile(renderEnvFile(p.env.secrets), hostEnv, envFile),
     labels: appLabels(p.service, p.role, p.destination, p.labels), restartPolicy: p.restartPolicy, logging: p.logging,
-    volumes: p.volumes, assetVolume: null, options: p.options, cmd: p.cmd, home: dirname(runDir), hostEnv,
+    volumes: p.volumes, assetVolume: assets?.volume ?? null, options: p.options, cmd: p.cmd, home: dirname(runDir), hostEnv,
   });
 
   let id: string;
@@ -117,6 +122,7 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
       await stopContainer(docker, c.Id, p.stopTimeout);
       stopped.push(bareName(c));
     }
+    if (assets) await cleanupAssets(runDir, svcDest, p.role, p.version);
     if (p.errorPages) await cleanupOtherVersions(hostPaths.errorPages(runDir, svcDest, p.version));
   }
   deps.onChange?.();

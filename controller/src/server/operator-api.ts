@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentName, Labels } from '@drover/shared/protocol';
+import { AgentName, Inventory, Labels } from '@drover/shared/protocol';
 
 // Operator HTTP API bodies, shared by the routes and the CLI's client.
 
@@ -51,6 +51,10 @@ export const RpcBody = z.object({
     resize: z.object({ cols: z.number().int().min(1), rows: z.number().int().min(1) }).optional(),
   }).strict().optional(),
 }).strict();
+
+/** `GET /v1/agents/:name/inventory`: the agent's last inventory (on connect and after every change). */
+export const AgentInventory = z.object({ name: z.string(), online: z.boolean(), inventory: Inventory });
+export type AgentInventory = z.infer<typeof AgentInventory>;
 
 export const RpcResult = z.object({ result: z.unknown(), output: z.string().optional() });
 

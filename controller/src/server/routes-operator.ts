@@ -6,7 +6,7 @@ import type { AgentRecord, Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
 import { sendError, zodMessage } from './http-errors.js';
 import { requireOperator } from './operator-auth.js';
-import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
+import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentInventory, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
 
 export interface OperatorRouteDeps {
   store: Store;
@@ -63,6 +63,17 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       installCommand: `curl -fsSL${pin} '${url}/install.sh' | sudo sh -s -- --token '${minted.token}'`,
     };
     return reply.code(201).send(result);
+  });
+
+  // What the agent last reported: host facts and the managed containers (apps, accessories, kamal-proxy).
+  app.get<{ Params: { name: string } }>('/v1/agents/:name/inventory', async (req, reply) => {
+    if (!requireOperator(store, req, reply, 'read')) return reply;
+    const agent = agentNamed(req.params.name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+    const inventory = hub.inventoryOf(agent.id);
+    if (!inventory) return sendError(reply, 409, 'offline', `agent ${agent.name} is not connected; its inventory is only known while it is`);
+    const body: AgentInventory = { name: agent.name, online: hub.isOnline(agent.id), inventory };
+    return body;
   });
 
   app.post<{ Params: { name: string } }>('/v1/agents/:name/revoke', async (req, reply) => {

@@ -91,6 +91,24 @@ export const Control = z.object({
   signal: z.string().max(16).optional(),
 }).strict();
 
+/** One container Drover or Kamal manages on a host, classified from its labels and name. */
+export const ManagedContainer = z.object({
+  id: z.string().max(128),
+  name: z.string().max(255),
+  kind: z.enum(['app', 'accessory', 'proxy', 'replaced', 'exec']),
+  service: z.string().max(255).nullable(),
+  role: z.string().max(255).nullable(),
+  destination: z.string().max(255).nullable(),
+  version: z.string().max(255).nullable(),
+  image: z.string().max(512),
+  state: z.string().max(32),
+  health: z.enum(['starting', 'healthy', 'unhealthy', 'none']),
+  createdAt: z.number().int(),
+}).strict();
+
+/** Bounded so an inventory always fits a frame (newest first; `truncated` when some were left out). */
+export const MAX_INVENTORY_CONTAINERS = 2000;
+
 /** agent → controller on every (re)connect: what this host is and runs. */
 export const Inventory = z.object({
   t: z.literal('inventory'),
@@ -106,6 +124,13 @@ export const Inventory = z.object({
     state: z.string().max(32),
     labels: z.record(z.string().max(4096)),
   }).strict()).max(10000).default([]),
+  /** Managed containers (apps, accessories) and kamal-proxy; sent on connect and after every change. */
+  managed: z.object({
+    collectedAt: z.string().max(64),
+    containers: z.array(ManagedContainer).max(MAX_INVENTORY_CONTAINERS),
+    proxy: ManagedContainer.nullable(),
+    truncated: z.boolean().default(false),
+  }).strict().nullable().optional(),
 }).strict();
 
 /** agent → controller: something happened on the host (container died, health changed…). */
@@ -141,6 +166,7 @@ export type Credit = z.infer<typeof Credit>;
 export type Eof = z.infer<typeof Eof>;
 export type Control = z.infer<typeof Control>;
 export type Inventory = z.infer<typeof Inventory>;
+export type ManagedContainerInfo = z.infer<typeof ManagedContainer>;
 export type InventoryInput = z.input<typeof Inventory>;
 export type Event = z.infer<typeof Event>;
 export type ProtocolErrorMsg = z.infer<typeof ProtocolErrorMsg>;

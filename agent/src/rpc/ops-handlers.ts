@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { UserError } from '@drover/shared';
+import { RpcError, RpcErrorCode, type Stream } from '@drover/shared/protocol';
+import type { Chunk, Operation, OperationContext } from '../ops/index.js';
+import { defineHandler, type AgentCallContext, type AnyHandlerSpec } from './registry.js';
+
+/** Wire code of an operation that failed the way a person should read (a `UserError` on the agent). */
+export const OPERATION_FAILED = 'operation_failed';
+
+/** Same rule as the idempotency store, checked here so a bad id is `invalid_params`, not a failed operation. */
+const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** What a caller sees in `error.details` of an `operation_failed` answer. */
+export interface OperationFailureDetails {
+  details: string[];
+  exitCode: number;
+}
+
+/**
+ * Operation params travel as the RPC params plus an optional `operationId`: the caller's idempotency key.
+ * It is not the RPC request id, which is per connection (`c17`) and so cannot survive a reconnect; a
+ * retry must send the same `operationId` again. Without one, a mutating operation gets a fresh id and
+ * is never deduplicated.
+ */
+function envelope(op: Operation) {
+  return z.record(z.unknown()).optional().transform((raw, zctx) => {
+    const { operationId, ...rest } = raw ?? {};
+    if (operationId !== undefined && (typeof operationId !== 'string' || !OPERATION_ID.test(operationId))) {
+      zctx.addIssue({ code: z.ZodIssueCode.custom, path: ['operationId'], message: 'must be letters, digits, ".", "_", ":", "-" (at most 128, starting with a letter or digit)' });
+      return z.NEVER;
+    }
+    const parsed = op.params.safeParse(rest);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) zctx.addIssue({ code: z.ZodIssueCode.custom, path: issue.path, message: issue.message });
+      return z.NEVER;
+    }
+    return { operationId: operationId as string | undefined, params: parsed.data as unknown };
+  });
+}
+
+/**
+ * Progress is best effort: once the caller's stream is gone (cancel, disconnect) writes are dropped, so
+ * a mutating operation that outlives its connection still finishes and records its result for the retry.
+ * Awaiting the returned promise applies the stream's credit-based flow control.
+ */
+function emitter(stream: Stream | null): (chunk: Chunk) => Promise<void> {
+  if (!stream) return async () => undefined;
+  return (chunk) => stream.write(chunk).catch(() => undefined);
+}
+
+/**
+ * The signal an operation sees. Cancel and deadline stop every operation; a disconnect stops read-only
+ * ones (logs, exec: nobody is left to read them) but not mutating ones, which run to the end so that the
+ * retry after the reconnect gets the recorded outcome instead of a half-done change.
+ */
+function operationSignal(ctx: AgentCallContext, mutates: boolean): AbortSignal {
+  if (!mutates) return ctx.signal;
+  const ac = new AbortController();
+  const forward = () => {
+    const reason: unknown = ctx.signal.reason;
+    if (reason instanceof RpcError && reason.code === RpcErrorCode.Disconnected) return;
+    ac.abort(reason);
+  };
+  if (ctx.signal.aborted) forward();
+  else ctx.signal.addEventListener('abort', forward, { once: true });
+  return ac.signal;
+}
+
+/** An operation's error as the caller should see it on the wire. */
+export function toRpcError(method: string, err: unknown, signal: AbortSignal): RpcError {
+  if (err instanceof RpcError) return err;
+  if (err instanceof UserError) {
+    const details: OperationFailureDetails = { details: err.details, exitCode: err.exitCode };
+    return new RpcError(OPERATION_FAILED, err.message, details);
+  }
+  if (signal.aborted && signal.reason instanceof RpcError) return signal.reason;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RpcError(RpcErrorCode.Internal, `${method} failed: ${message}`);
+}
+
+export interface OperationHandlerOptions {
+  /** Called after every mutating operation (whatever its outcome), so a fresh inventory can be pushed. */
+  onChanged?(): void;
+}
+
+/** One RPC handler per operation: same method name, same stream mode, idempotency via `operationId`. */
+export function operationHandlers(ops: Record<string, Operation>, opts: OperationHandlerOptions = {}): Record<string, AnyHandlerSpec> {
+  const handlers: Record<string, AnyHandlerSpec> = {};
+  for (const [method, op] of Object.entries(ops)) {
+    handlers[method] = defineHandler({
+      params: envelope(op),
+      stream: op.stream,
+      run: async ({ operationId, params }, ctx) => {
+        const stream = ctx.stream;
+        const signal = operationSignal(ctx, op.mutates);
+        const opCtx: OperationContext = {
+          signal,
+          operationId: operationId ?? `rpc-${randomUUID()}`,
+          emit: emitter(stream),
+          ...(stream ? {
+            stdin: stream,
+            onResize: (listener) => stream.onControl((c) => { if (c.resize) listener(c.resize); }),
+          } : {}),
+        };
+        try {
+          return await op.run(params, opCtx);
+        } catch (err) {
+          const wire = toRpcError(method, err, ctx.signal);
+          if (wire.code === RpcErrorCode.Internal) ctx.log.error('operation failed unexpectedly', { method, reason: wire.message });
+          throw wire;
+        } finally {
+          if (op.mutates) opts.onChanged?.();
+        }
+      },
+    });
+  }
+  return handlers;
+}
