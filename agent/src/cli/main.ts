@@ -6,7 +6,7 @@ import { createLogger } from '../log.js';
 
 const USAGE = `Usage:
   drover-agent enroll --token TOKEN [--controller URL] [--name NAME] [--data-dir DIR] [--force]
-  drover-agent run [--data-dir DIR]
+  drover-agent run [--data-dir DIR] [--run-dir DIR]
   drover-agent version
 
   enroll   generate this host's key pair and register it with the controller
@@ -14,6 +14,7 @@ const USAGE = `Usage:
   run      stay connected to the controller and serve its requests
 
   --data-dir defaults to $DROVER_AGENT_DATA_DIR or /var/lib/drover-agent.
+  --run-dir (Kamal's run directory on this host) defaults to $DROVER_AGENT_RUN_DIR or ~/.kamal.
   The token may also come from $DROVER_JOIN_TOKEN (keeps it out of argv).`;
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>) {
@@ -50,13 +51,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === 'run') {
-    const { values } = parse(rest, { 'data-dir': { type: 'string' } });
+    const { values } = parse(rest, { 'data-dir': { type: 'string' }, 'run-dir': { type: 'string' } });
     const { runAgent } = await import('../connection/run-agent.js');
     const stop = new AbortController();
     process.once('SIGTERM', () => stop.abort());
     process.once('SIGINT', () => stop.abort());
     await runAgent({
       dataDir: (values['data-dir'] as string | undefined) ?? defaultAgentDataDir(),
+      runDirectory: values['run-dir'] as string | undefined,
       log: createLogger(),
       signal: stop.signal,
       // Tests shorten the reconnect backoff; production uses 0.5 s doubling up to 30 s.

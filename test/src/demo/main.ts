@@ -9,7 +9,8 @@ import { processAlive } from '../rig/lock.js';
 import { DROVER, drover, listAgents, startAgent, startController } from './drover-processes.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Rig, followProgress, waitFor } from '../rig/index.js';
+import { Rig, waitFor } from '../rig/index.js';
+import { deployThroughAgents, writeSampleProject } from './deploy-through-drover.js';
 import { RIG_DATA_DIR } from '../rig/paths.js';
 import { teardownSlot } from '../rig/slots.js';
 import { httpGet } from '../e2e/http-get.js';
@@ -51,27 +52,19 @@ async function up(): Promise<void> {
     say(`${host.name}: agent enrolled and connected outbound through the NAT (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   }));
   const version = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
-  say(`building and pushing the sample app ${version}`);
-  const ref = await rig.buildSampleApp({ version });
-  const auth = { username: rig.registry.username, password: rig.registry.password, serveraddress: rig.registry.server };
+  say(`building and pushing the sample app ${version} and the kamal-proxy image`);
+  const [, proxyImage] = await Promise.all([rig.buildSampleApp({ version }), rig.buildProxyImage()]);
+  const projectDir = join(RIG_DATA_DIR, 'demo', 'app');
+  writeSampleProject(projectDir, rig);
+  say(`deploying ${projectDir}/config/deploy.yml through the agents`);
+  await deployThroughAgents(projectDir, version, proxyImage, controller, say);
   const urls: string[] = [];
-  await Promise.all(rig.hosts.map(async (host) => {
-    const t0 = Date.now();
-    await followProgress(host.docker, await host.docker.pull(ref, { authconfig: auth }));
-    const container = await host.docker.createContainer({
-      Image: ref,
-      name: `sample-app-web-${version}`,
-      Labels: { service: 'sample-app', role: 'web' },
-      ExposedPorts: { '80/tcp': {} },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '80' }] }, RestartPolicy: { Name: 'unless-stopped' } },
-    });
-    await container.start();
-    const publicAddress = await host.publish([80, 443]);
-    const url = `http://${publicAddress}/`;
+  for (const host of rig.hosts) {
+    const url = `http://${await host.publish([80, 443])}/`;
     await waitFor(`the app on ${host.name}`, async () => ((await httpGet(`${url}up`)).status === 200 ? true : undefined), 30_000);
     urls.push(url);
-    say(`${host.name}: pulled and started, answering at ${url} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-  }));
+    say(`${host.name}: answering at ${url} through kamal-proxy`);
+  }
 
   const h = rig.hosts[0]!;
   console.log([
@@ -85,7 +78,11 @@ async function up(): Promise<void> {
     '',
     ...urls.map((u) => `  curl ${u}cgi-bin/whoami`),
     '',
-    `  # a shell on ${h.name}, which sees only its own dockerd:`,
+    `  # the project that was deployed (an ordinary Kamal 2 config):`,
+    `  cat ${projectDir}/config/deploy.yml`,
+    `  drover config -c ${projectDir}/config/deploy.yml --version ${version}`,
+    '',
+    `  # a shell on ${h.name}, which sees only its own dockerd (kamal-proxy + the app, named as Kamal names them):`,
     `  ${h.enterArgs().join(' ')} docker ps`,
     `  # the host's LAN address is not reachable inbound (this times out):`,
     `  curl --max-time 3 http://${h.address}/`,
