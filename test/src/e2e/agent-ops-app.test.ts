@@ -234,4 +234,32 @@ describe('agent operations: pull, proxy, app boot against a real dockerd', () =>
     await assert.rejects(h.call('app.maintenance', { ...scope, role: 'web' }), /No such container: kamal-proxy/);
     assert.equal((await h.call('proxy.details', scope)).result.present, false);
   });
+
+  test('proxy.boot from Kamal\'s legacy boot files, then app.remove clears the role: containers, images, app directory', async () => {
+    const cut = proxyImage.lastIndexOf(':');
+    mkdirSync(join(runDir, 'proxy'), { recursive: true });
+    writeFileSync(join(runDir, 'proxy', 'image'), proxyImage.slice(0, cut));
+    writeFileSync(join(runDir, 'proxy', 'image_version'), proxyImage.slice(cut + 1));
+    writeFileSync(join(runDir, 'proxy', 'options'), '--publish 8080:80 --log-opt max-size=10m');
+    await h.call('proxy.boot', { ...scope, run: null, registry });
+    const proxy = await host.docker.getContainer('kamal-proxy').inspect();
+    assert.equal(proxy.Config.Image, proxyImage);
+    assert.deepEqual(Object.keys(proxy.HostConfig.PortBindings ?? {}), ['80/tcp']);
+    assert.equal(proxy.HostConfig.PortBindings?.['80/tcp']?.[0]?.HostPort, '8080');
+    await h.call('image.pull', { ...scope, image: v1, version: 'v1', registry });
+    await h.call('app.boot', web('v1', v1));
+    assert.equal((await host.exec(['busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/version'])).stdout.trim(), 'v1');
+
+    await h.call('app.remove', { ...scope, role: 'web', proxied: true });
+    const left = await host.docker.listContainers({ all: true, filters: { label: ['service=sample-app', 'role=web'] } });
+    assert.deepEqual(left.map((c) => c.Names[0]), []);
+    // Like `docker image prune --all --filter label=service=…`: only images no container uses go.
+    const images = (await host.docker.listImages({ filters: { label: ['service=sample-app'] } })).flatMap((i) => i.RepoTags ?? []);
+    assert.ok(!images.includes(v1), 'v1, used only by the removed role, is gone');
+    const stillUsed = (await host.docker.listContainers({ all: true, filters: { label: ['service=sample-app'] } })).map((c) => c.Image);
+    assert.deepEqual([...images].sort(), [...new Set(stillUsed)].sort(), 'what remains is what other roles still run');
+    assert.throws(() => statSync(join(runDir, 'apps', 'sample-app')), /ENOENT/);
+    // The proxy no longer routes to the removed role.
+    assert.match((await host.exec(['busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/version'], { check: false })).stderr, /404|503/);
+  });
 });
