@@ -4,26 +4,11 @@
  * the CLI would, so `docker inspect` shows the same environment as after a Kamal deploy.
  */
 
-const RUBY_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\f': '\\f', '\v': '\\v', '\b': '\\b', '\x07': '\\a', '\x1b': '\\e' };
-
-/** Ruby's String#dump for ASCII text, without the surrounding quotes. */
-function dumpAscii(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
-    const code = ch.charCodeAt(0);
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '#' && ['{', '$', '@'].includes(value[i + 1] ?? '')) out += '\\#';
-    else if (RUBY_ESCAPES[ch]) out += RUBY_ESCAPES[ch];
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
-}
+import { rubyDumpBody } from '@drover/shared/ruby-dump';
 
 /** One value as Kamal escapes it: dump ASCII runs (then unescape `\"` and `\#`), keep non-ASCII as is. */
 export function escapeEnvFileValue(value: string): string {
-  return value.replace(/[\x00-\x7f]+/g, (ascii) => dumpAscii(ascii).replace(/\\"/g, '"').replace(/\\#/g, '#'));
+  return value.replace(/[\x00-\x7f]+/g, (ascii) => rubyDumpBody(ascii).replace(/\\"/g, '"').replace(/\\#/g, '#'));
 }
 
 /** The file Kamal uploads: `KEY=value\n` per entry; an empty file is "\n". */

@@ -1,21 +1,7 @@
 import type { ProxyOption, ResolvedProxy } from '../types.js';
+import { rubyDump } from '../../ruby-dump.js';
 
-/** Ruby's `String#dump` for the printable text found in flags: quotes, backslashes, `#{`, control characters. */
-export function rubyDump(value: string): string {
-  let out = '"';
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
-    const code = ch.charCodeAt(0);
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '#' && ['{', '$', '@'].includes(value[i + 1] ?? '')) out += '\\#';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
+export { rubyDump } from '../../ruby-dump.js';
 
 function expand(options: ProxyOption[], quote: (v: string) => string): string[] {
   const args: string[] = [];
