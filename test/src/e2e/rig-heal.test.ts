@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Rig, run, waitFor } from '../rig/index.js';
+import { sweepStale } from '../rig/slots.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/rig-then-hang.js', import.meta.url));
 
@@ -20,22 +21,26 @@ test('a run after a crash removes what the crashed run left, and only that', asy
   const slot = Number(line.split(' ')[0]);
   const prefix = `drvrig${slot}`;
   assert.ok((await run(['ip', 'netns', 'list'])).stdout.includes(`${prefix}-crash-1`));
-  const dockerdPid = (await run(['sh', '-c', `ip netns pids ${prefix}-crash-1`])).stdout.trim().split('\n').map(Number);
-  assert.ok(dockerdPid.length > 0, 'the crashed rig had daemons running');
+  const daemonPids = (await run(['sh', '-c', `ip netns pids ${prefix}-crash-1`])).stdout.trim().split('\n').map(Number);
+  assert.ok(daemonPids.length > 0, 'the crashed rig had daemons running');
 
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
 
-  // The next rig sweeps the dead one while starting.
+  // What every Rig.start does first: sweep the rigs whose owner died.
+  const swept = await sweepStale();
+  assert.ok(swept.includes(slot), `slot ${slot} swept (swept: ${swept.join(', ')})`);
+  const namespaces = (await run(['ip', 'netns', 'list'])).stdout;
+  assert.ok(!namespaces.includes(`${prefix}-`), `no namespace of ${prefix} left:\n${namespaces}`);
+  assert.ok(namespaces.includes('drvrigx-bystander'), 'a namespace the rig does not own is left alone');
+  const links = (await run(['ip', '-o', 'link', 'show'])).stdout;
+  assert.ok(!new RegExp(`: ${prefix}[wh]`).test(links), 'stale veths removed');
+  assert.ok(!(await run(['ip', 'route'])).stdout.includes(`10.211.${slot}.0/24`), 'stale route removed with its veth');
+  for (const pid of daemonPids) await waitFor(`pid ${pid} to exit`, async () => !existsSync(`/proc/${pid}`) || undefined, 5_000);
+  assert.ok(!existsSync(`/var/lib/drover-rig/${prefix}`), 'stale data removed');
+
   const rig = await Rig.start({ hosts: ['after-crash'] });
   t.after(() => rig.stop());
-  const namespaces = (await run(['ip', 'netns', 'list'])).stdout;
-  assert.ok(!namespaces.includes(`${prefix}-crash-1`), 'stale host namespace removed');
-  assert.ok(!namespaces.includes(`${prefix}-gw`) || rig.topology.slot === slot, 'stale gateway removed');
-  assert.ok(namespaces.includes('drvrigx-bystander'), 'a namespace the rig does not own is left alone');
-  for (const pid of dockerdPid) assert.ok(!existsSync(`/proc/${pid}`) || (await waitFor(`pid ${pid} to exit`, async () => !existsSync(`/proc/${pid}`) || undefined, 5_000)));
-  const links = (await run(['ip', '-o', 'link', 'show'])).stdout;
-  if (rig.topology.slot !== slot) assert.ok(!new RegExp(`${prefix}[wh]`).test(links), 'stale veths removed');
   // The new rig works.
   assert.equal((await rig.host('after-crash').exec(['hostname'])).stdout.trim(), 'after-crash');
 });
