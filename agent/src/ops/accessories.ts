@@ -83,8 +83,8 @@ export async function bootAccessory(deps: OperationsDeps, p: BootParams, emit: (
   const messages: string[] = [];
   if (p.proxy) {
     if (p.proxy.tls) await placeTls(deps.runDirectory, svcDest, null, p.proxy.tls);
-    await kamalProxy(deps.docker, host, ['deploy', name, `--target=${id.slice(0, 12)}:${p.proxy.appPort}`, ...p.proxy.args]);
-    messages.push(`Deployed ${name} to kamal-proxy`);
+    await emit(`Deploying ${name} to kamal-proxy (target ${id.slice(0, 12)}:${p.proxy.appPort})...\n`);
+    messages.push(await deployToProxy(deps, name, id, p.proxy));
   }
   deps.onChange?.();
   return { container: name, id, action: 'created' as const, messages };
@@ -97,15 +97,23 @@ export async function startAccessory(deps: OperationsDeps, p: z.output<typeof ac
   } catch (e) {
     throw dockerFailure(`docker container start ${p.accessoryService}`, deps.host, e);
   }
+  const messages: string[] = [];
+  if (p.proxy) messages.push(await deployToProxy(deps, p.accessoryService, (await deps.docker.getContainer(p.accessoryService).inspect()).Id, p.proxy));
   deps.onChange?.();
-  return { containers: [p.accessoryService], messages: [] };
+  return { containers: [p.accessoryService], messages };
+}
+
+/** `docker exec kamal-proxy kamal-proxy deploy <acc-service> --target=<12-hex id>:<port> …args` (Kamal's accessory proxy). */
+async function deployToProxy(deps: OperationsDeps, name: string, id: string, proxy: { appPort: number; args: string[] }): Promise<string> {
+  await kamalProxy(deps.docker, deps.host, ['deploy', name, `--target=${id.slice(0, 12)}:${proxy.appPort}`, ...proxy.args]);
+  return `Deployed ${name} to kamal-proxy`;
 }
 
 /** Proxied accessories are removed from kamal-proxy first (errors ignored), as Kamal does. */
 export async function stopAccessory(deps: OperationsDeps, p: z.output<typeof accessorySimpleParams>) {
   await recordAudit(deps.runDirectory, p, `Stopped ${p.name} accessory`);
   const messages: string[] = [];
-  if (p.proxied) await kamalProxy(deps.docker, deps.host, ['remove', p.accessoryService]).catch((e: Error) => messages.push(e.message));
+  if (p.proxied || p.proxy) await kamalProxy(deps.docker, deps.host, ['remove', p.accessoryService]).catch((e: Error) => messages.push(e.message));
   try {
     await deps.docker.getContainer(p.accessoryService).inspect();
     await stopContainer(deps.docker, p.accessoryService, p.stopTimeout);

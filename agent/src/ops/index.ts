@@ -18,6 +18,7 @@ import { streamLogs } from './logs.js';
 import { containerHostname, containerPrefix, execContainerName, PROXY_CONTAINER, roleFilters } from './names.js';
 import * as proxy from './proxy-lifecycle.js';
 import { pruneContainers, pruneImages } from './prune.js';
+import { withSecretsRedacted } from './redact-errors.js';
 import type { Operation, OperationContext, OperationsDeps } from './types.js';
 
 export type { Operation, OperationContext, OperationsDeps, Chunk } from './types.js';
@@ -38,7 +39,10 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
       params,
       mutates: kind.mutates,
       stream: kind.stream ?? 'none',
-      run: (p, ctx) => (kind.mutates ? store.run(ctx.operationId, method, () => run(p, ctx)) : run(p, ctx)),
+      run: (p, ctx) => {
+        const guarded = () => withSecretsRedacted(p, () => run(p, ctx));
+        return kind.mutates ? store.run(ctx.operationId, method, guarded) : guarded();
+      },
     };
   }
   const change = { mutates: true };

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
+import { OPERATION_FAILED, type OperationFailure } from '@drover/shared/operations/failure';
 import { RpcError, RpcErrorCode, type Stream } from '@drover/shared/protocol';
 import type { Chunk, Operation, OperationContext } from '../ops/index.js';
 import { defineHandler, type AgentCallContext, type AnyHandlerSpec } from './registry.js';
 
-/** Wire code of an operation that failed the way a person should read (a `UserError` on the agent). */
-export const OPERATION_FAILED = 'operation_failed';
+export { OPERATION_FAILED };
 
 /** Same rule as the idempotency store, checked here so a bad id is `invalid_params`, not a failed operation. */
 const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-/** What a caller sees in `error.details` of an `operation_failed` answer. */
-export interface OperationFailureDetails {
-  details: string[];
-  exitCode: number;
-}
+/** What a caller sees in `error.details` of an `operation_failed` answer (zod: `operationFailure`). */
+export type OperationFailureDetails = OperationFailure;
 
 /**
  * Operation params travel as the RPC params plus an optional `operationId`: the caller's idempotency key.

@@ -2,7 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { UserError } from '@drover/shared';
 import { connectPinned, PinMismatchError } from '@drover/shared/protocol';
-import { ApiError, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
+import { ApiError, AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
 import type { OperatorCredentials } from './operator-config.js';
 
 /** An undici dispatcher that only talks to a server holding the pinned TLS key. */
@@ -16,6 +16,17 @@ export function pinnedDispatcher(fingerprint: string | null): Dispatcher {
       });
     },
   });
+}
+
+/**
+ * An error answer as a person reads it: the message, and for a failed agent operation the lines to show
+ * under it (`details`: last log lines, health) and the agent's exit code. Refused credentials exit 77.
+ */
+function errorOf(status: number, json: unknown): UserError {
+  const e = ApiError.safeParse(json);
+  if (!e.success) return new UserError(`controller: HTTP ${status}`, { exitCode: status === 401 || status === 403 ? 77 : 1 });
+  const { message, details, exitCode } = e.data.error;
+  return new UserError(`controller: ${message}`, { details: details ?? [], exitCode: status === 401 || status === 403 ? 77 : (exitCode || 1) });
 }
 
 /** Client for the operator API, used by the `drover` CLI. */
@@ -36,6 +47,11 @@ export class OperatorClient {
 
   mintJoinToken(body: MintJoinTokenBody): Promise<z.infer<typeof MintJoinTokenResult>> {
     return this.send('POST', '/v1/agents/tokens', body, MintJoinTokenResult);
+  }
+
+  /** The agent's last inventory: host facts, managed containers and kamal-proxy (a UserError when it is offline). */
+  inventory(name: string): Promise<AgentInventory> {
+    return this.send('GET', `/v1/agents/${encodeURIComponent(name)}/inventory`, undefined, AgentInventory);
   }
 
   async revoke(name: string): Promise<{ revoked: string; wasOnline: boolean }> {
@@ -62,7 +78,7 @@ export class OperatorClient {
     await this.dispatcher.close();
   }
 
-  private async send<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T> {
+  private async send<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, schema: z.ZodType<T, z.ZodTypeDef, unknown> | null): Promise<T> {
     const url = new URL(path, this.creds.controller);
     let res: Dispatcher.ResponseData;
     try {
@@ -84,11 +100,7 @@ export class OperatorClient {
     } catch {
       throw new UserError(`controller ${this.creds.controller}: ${method} ${path} answered ${res.statusCode} with non-JSON`);
     }
-    if (res.statusCode >= 400) {
-      const e = ApiError.safeParse(json);
-      const msg = e.success ? e.data.error.message : `HTTP ${res.statusCode}`;
-      throw new UserError(`controller: ${msg}`, { exitCode: res.statusCode === 401 || res.statusCode === 403 ? 77 : 1 });
-    }
+    if (res.statusCode >= 400) throw errorOf(res.statusCode, json);
     if (!schema) return json as T;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new UserError(`controller ${this.creds.controller}: unexpected answer to ${method} ${path}`);

@@ -66,4 +66,17 @@ export const WhoAmI = z.object({
 });
 export type WhoAmI = z.infer<typeof WhoAmI>;
 
-export const ApiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+/**
+ * Every error answer. A failed agent operation (`operation_failed`) also carries `details`, the lines
+ * to show under the message (the failed container's last log lines, its health), and the agent's exit code.
+ * Secret values from the call's params never appear in either (redacted on the agent, again here).
+ */
+export const ApiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.string()).optional(),
+    exitCode: z.number().int().min(0).max(255).optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;

@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloseCode, RpcError, curlPinOf } from '@drover/shared/protocol';
+import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
+import { secretRedactor, secretValuesOf } from '@drover/shared/operations/redact';
 import { mintJoinToken } from '../auth/join-token.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { AgentRecord, Store } from '../store/store.js';
@@ -141,8 +143,20 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       const r = await result;
       return { result: r ?? null, output: (await output).toString('base64') };
     } catch (err) {
-      if (err instanceof RpcError) return sendError(reply, err.code === 'disconnected' ? 503 : 502, err.code, err.message);
+      if (err instanceof RpcError) return sendRpcError(reply, err, body.data.params);
       throw err;
     }
   });
+}
+
+/**
+ * An agent's error as the operator sees it. A failed operation keeps its details (last log lines, health)
+ * and exit code. Secret values from the call's own params are redacted again here, whatever the agent sent.
+ */
+function sendRpcError(reply: FastifyReply, err: RpcError, params: unknown): FastifyReply {
+  const redact = secretRedactor(secretValuesOf(params));
+  const status = err.code === 'disconnected' ? 503 : 502;
+  const failure = err.code === OPERATION_FAILED ? operationFailure.safeParse(err.details) : null;
+  const extra = failure?.success ? { details: failure.data.details.map(redact), exitCode: failure.data.exitCode } : {};
+  return sendError(reply, status, err.code, redact(err.message), extra);
 }

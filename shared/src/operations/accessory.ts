@@ -46,7 +46,13 @@ export const accessoryBootParams = accessoryScope.extend({
 export type AccessoryBootParams = z.input<typeof accessoryBootParams>;
 export const accessoryBootResult = z.object({ container: z.string(), id: z.string().nullable(), action: z.enum(['created', 'skipped']), messages: z.array(z.string()) });
 
-export const accessorySimpleParams = accessoryScope.extend({ proxied: z.boolean().default(false), stopTimeout: seconds.nullable().default(null) }).strict();
+export const accessorySimpleParams = accessoryScope.extend({
+  /** Stop: remove it from kamal-proxy first (also implied by `proxy`). */
+  proxied: z.boolean().default(false),
+  stopTimeout: seconds.nullable().default(null),
+  /** Start/restart of a proxied accessory: deployed to kamal-proxy again, as Kamal does (same as boot's `proxy`). */
+  proxy: proxyDeploy.nullable().default(null),
+}).strict();
 export const accessoryRemoveParams = accessoryScope.extend({
   proxied: z.boolean().default(false),
   removeImage: z.string().nullable().default(null),

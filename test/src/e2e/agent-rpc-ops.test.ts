@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import type { Proc } from '@drover/controller/e2e/harness';
 import { OperatorClient, pinnedDispatcher } from '@drover/controller/client/operator-client';
-import type { AgentInventory } from '@drover/controller/server/operator-api';
+import { ApiError, type AgentInventory } from '@drover/controller/server/operator-api';
+import { UserError } from '@drover/shared';
 import { OPERATOR_ADDRESS, Rig, waitFor, type RigHost } from '../rig/index.js';
 import { agentOnHost, drover, freePort, serveController, type RigController } from './channel-procs.js';
 import { httpGet } from './http-get.js';
@@ -43,12 +44,6 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
   const startAgent = async (): Promise<void> => {
     agent = agentOnHost(host, ['run', '--data-dir', AGENT_DIR]);
     await agent.waitFor(/info connected/, 20_000);
-  };
-  const inventory = async (): Promise<AgentInventory> => {
-    const res = await request(`${ctl.url}/v1/agents/${HOST}/inventory`, { dispatcher: pinnedDispatcher(ctl.fingerprint), headers: { authorization: `Bearer ${token}` } });
-    const text = await res.body.text();
-    assert.equal(res.statusCode, 200, text);
-    return JSON.parse(text) as AgentInventory;
   };
   const version = async (): Promise<string> => {
     const r = await httpGet(`http://${publicAddress}/version`, 5_000);
@@ -122,15 +117,54 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     assert.ok(!JSON.stringify([c.Args, c.Config.Cmd, c.Config.Labels]).includes('not-in-argv'));
   });
 
-  test('an unhealthy v3 fails with kamal-proxy\'s error while v2 keeps serving', async () => {
-    const failing = client.rpc(HOST, 'app.boot', { ...web('v3', broken, { proxy: { appPort: 80, args: ['--deploy-timeout=3s', '--drain-timeout=1s'] } }), operationId: 'boot-v3' }, 120_000);
+  test('an unhealthy v3 fails with kamal-proxy\'s error while v2 keeps serving; the operator sees its last logs and health', async () => {
+    // v3 prints a line at start (with its secret, as careless apps do) before serving without /up.
+    const cmd = ['sh', '-c', 'echo "v3 starting, key=$SECRET_KEY"; exec httpd -f -p 80 -h /www'];
+    const failing = client.rpc(HOST, 'app.boot', { ...web('v3', broken, { cmd, proxy: { appPort: 80, args: ['--deploy-timeout=3s', '--drain-timeout=1s'] } }), operationId: 'boot-v3' }, 120_000);
+    failing.catch(() => undefined);
     // While the gate waits, traffic still goes to v2.
     const during = await waitFor('v3 container started', async () => (await host.docker.listContainers({ filters: JSON.stringify({ name: ['^sample-app-web-v3$'] }) })).length > 0 || undefined);
     assert.ok(during);
     assert.equal(await version(), 'v2');
-    await assert.rejects(failing, /controller: sample-app-web-v3 on web-1 did not become healthy: docker exec kamal-proxy kamal-proxy deploy sample-app-web --target=[0-9a-f]{12}:80 --deploy-timeout=3s --drain-timeout=1s failed on web-1: Error: target failed to become healthy within configured timeout \((3s|3000ms)\)$/);
+    await assert.rejects(failing, (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /^controller: sample-app-web-v3 on web-1 did not become healthy: docker exec kamal-proxy kamal-proxy deploy sample-app-web --target=[0-9a-f]{12}:80 --deploy-timeout=3s --drain-timeout=1s failed on web-1: Error: target failed to become healthy within configured timeout \((3s|3000ms)\)$/);
+      assert.equal(e.exitCode, 1);
+      const at = e.details.indexOf('last log lines of sample-app-web-v3:');
+      assert.ok(at > 0, e.details.join('\n'));
+      assert.ok(e.details.slice(at).includes('  v3 starting, key=[REDACTED]'), e.details.join('\n'));
+      // Docker's health record of the image's own HEALTHCHECK (wget of /up, which v3 lacks).
+      const health = e.details.find((d) => d.startsWith('health: '));
+      assert.match(health ?? '', /^health: \{"Status":"(starting|unhealthy)".*"Log":\[/);
+      assert.equal(e.details.at(-1), 'sample-app-web-v3 was stopped');
+      assert.ok(!JSON.stringify([e.message, e.details]).includes('not-in-argv'), 'the secret env value is redacted');
+      return true;
+    });
     assert.equal((await host.docker.getContainer('sample-app-web-v3').inspect()).State.Running, false, 'the new container is stopped');
     assert.equal(await version(), 'v2');
+  });
+
+  test('a failing boot never shows a secret env value in the error body, though the container printed it', async () => {
+    // A role without the proxy, gated by the readiness poller: the container prints its env and exits.
+    const params = {
+      ...web('v9', v1, { proxy: null, deployTimeout: 3, readinessDelay: 0, cmd: ['sh', '-c', 'echo "jobs env: SECRET_KEY=$SECRET_KEY REGISTRY=$REGISTRY_PASSWORD"; env; exit 1'] }),
+      role: 'jobs', env: { clear: { RAILS_ENV: 'production' }, secrets: { SECRET_KEY: 'not-in-argv', REGISTRY_PASSWORD: registry.password } },
+    };
+    const res = await request(`${ctl.url}/v1/agents/${HOST}/rpc`, {
+      method: 'POST', dispatcher: pinnedDispatcher(ctl.fingerprint),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'app.boot', params, timeoutMs: 60_000 }),
+    });
+    const text = await res.body.text();
+    assert.equal(res.statusCode, 502, text);
+    for (const secret of ['not-in-argv', registry.password]) assert.ok(!text.includes(secret), `the secret ${secret} leaked: ${text}`);
+    const body = ApiError.parse(JSON.parse(text));
+    assert.equal(body.error.code, 'operation_failed');
+    assert.match(body.error.message, /^sample-app-jobs-v9 on web-1 did not become healthy: container not ready after 3 seconds \((exited|starting|unhealthy)\)$/);
+    assert.ok(body.error.details?.includes('  jobs env: SECRET_KEY=[REDACTED] REGISTRY=[REDACTED]'), body.error.details?.join('\n'));
+    assert.ok(body.error.details?.includes('  SECRET_KEY=[REDACTED]'), 'the `env` dump too');
+    assert.ok(body.error.details?.includes('  RAILS_ENV=production'), 'clear values are not secrets');
+    assert.equal(body.error.exitCode, 1);
   });
 
   test('after the agent restarts, retries of the same operation ids return the recorded outcomes without running again', async () => {
@@ -158,7 +192,7 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     // A change made through the agent pushes a fresh inventory.
     await client.rpc(HOST, 'app.stale_containers', { ...scope, role: 'web', operationId: 'stale-1' });
     const inv = await waitFor('inventory with the workers container', async () => {
-      const i = await inventory();
+      const i = await client.inventory(HOST);
       return i.inventory.managed?.containers.some((c) => c.name === 'sample-app-workers-v1' && c.state === 'running') ? i : undefined;
     });
     const managed = inv.inventory.managed!;
@@ -178,11 +212,7 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     await agent.stop('SIGTERM');
     await waitFor('agent offline', async () => (await client.listAgents()).find((a) => a.name === HOST && !a.online) || undefined);
     await startAgent();
-    const again = await waitFor('inventory after reconnect', async () => {
-      const res = await request(`${ctl.url}/v1/agents/${HOST}/inventory`, { dispatcher: pinnedDispatcher(ctl.fingerprint), headers: { authorization: `Bearer ${token}` } });
-      const body = await res.body.text();
-      return res.statusCode === 200 ? (JSON.parse(body) as AgentInventory) : undefined;
-    });
+    const again = await waitFor('inventory after reconnect', async () => (await client.inventory(HOST).catch(() => undefined)) as AgentInventory | undefined);
     assert.ok(again.inventory.managed?.containers.some((c) => c.name === 'sample-app-web-v2' && c.state === 'running'));
   });
   test('asset_path: assets of the old and new version are bridged through the volume, then the old ones are cleaned up', async () => {

@@ -1,7 +1,7 @@
 import { UserError } from '@drover/shared';
 import type { Command } from '../command.js';
 import { parseDuration, parseLabels, parseOrUsage, usageError } from '../args/parse.js';
-import type { AgentView } from '../../server/operator-api.js';
+import type { AgentInventory, AgentView } from '../../server/operator-api.js';
 import type { OperatorClient } from '../../client/operator-client.js';
 
 const USAGE = `Usage:
@@ -9,10 +9,12 @@ const USAGE = `Usage:
   drover agents token [--name NAME] [--labels k=v,…] [--ttl 1h] [--reusable] [--json]
   drover agents revoke NAME
   drover agents label NAME key=value… [key-…]
+  drover agents inventory NAME [--json]
 
   token    mint a join token for \`drover-agent enroll\` (single use unless --reusable)
   revoke   forbid an agent from connecting and drop its live connection at once
-  label    set labels (key=value) or remove them (key-)`;
+  label    set labels (key=value) or remove them (key-)
+  inventory  the containers Drover or Kamal manages on that host, and kamal-proxy (as the agent last reported)`;
 
 function ago(ms: number | null, now: number): string {
   if (ms === null) return 'never';
@@ -35,6 +37,28 @@ export function formatAgentTable(agents: AgentView[], now = Date.now()): string 
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+/** One row per managed container (apps, accessories, exec, replaced), then kamal-proxy. */
+export function formatInventoryTable(inv: AgentInventory): string {
+  const managed = inv.inventory.managed;
+  if (!managed) return `${inv.name}: the agent reported no managed containers (no Docker on that host?)`;
+  const all = [...managed.containers, ...(managed.proxy ? [managed.proxy] : [])];
+  if (all.length === 0) return `${inv.name}: no managed containers`;
+  const rows = [['CONTAINER', 'KIND', 'ROLE', 'VERSION', 'STATE', 'HEALTH']];
+  for (const c of all) rows.push([c.name, c.kind, c.role ?? '-', c.version ?? '-', c.state, c.health === 'none' ? '-' : c.health]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return managed.truncated ? `${table}\n(only the newest ${managed.containers.length} containers were reported)` : table;
+}
+
+async function inventory(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);
+  if (values.help) return (console.log(USAGE), 0);
+  if (positionals.length !== 1) throw usageError('expected exactly one agent NAME', USAGE);
+  const inv = await withClient((c) => c.inventory(positionals[0]!));
+  console.log(values.json ? JSON.stringify(inv, null, 2) : formatInventoryTable(inv));
+  return 0;
 }
 
 async function withClient<T>(fn: (c: OperatorClient) => Promise<T>): Promise<T> {
@@ -101,13 +125,14 @@ async function label(argv: string[]): Promise<number> {
 }
 
 export const command: Command = {
-  summary: 'list, enroll (join tokens), revoke and label agents',
+  summary: 'list, enroll (join tokens), revoke and label agents; show what runs on a host',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === 'list' || sub === '--json') return list(sub === '--json' ? argv : rest);
     if (sub === 'token') return token(rest);
     if (sub === 'revoke') return revoke(rest);
     if (sub === 'label') return label(rest);
+    if (sub === 'inventory') return inventory(rest);
     if (sub === '--help' || sub === '-h' || sub === 'help') return (console.log(USAGE), 0);
     throw new UserError(`unknown subcommand "${sub}"\n\n${USAGE}`, { exitCode: 64 });
   },
