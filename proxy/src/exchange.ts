@@ -1,6 +1,6 @@
 /** One incoming request as the server hands it to a service: the HTTP response or, for upgrades, the raw socket. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from './proxy_context.js';
 import type { Duplex } from 'node:stream';
 import { renderErrorPage, type ErrorPages } from './error_pages.js';
 
@@ -11,11 +11,13 @@ export interface RequestLog {
   /** Extra headers the service asked to log (--log-request-header / --log-response-header). */
   requestHeaders: string[];
   responseHeaders: string[];
+  /** The response headers as sent (lower-case names), for the log. */
+  sent: OutgoingHttpHeaders | null;
 }
 
 export interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse | null;
+  req: ProxyRequest;
+  res: ProxyResponse | null;
   socket: Duplex | null;
   head: Buffer | null;
   scheme: 'http' | 'https';
@@ -32,7 +34,9 @@ export function sendError(ex: Exchange, status: number, message = ''): void {
   const body = ex.req.method === 'HEAD' ? '' : renderErrorPage(status, ex.pages, message);
   if (ex.res) {
     if (ex.res.headersSent) return void ex.res.destroy();
-    ex.res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    const headers = { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    ex.log.sent = headers;
+    ex.res.writeHead(status, headers);
     ex.res.end(body);
     return;
   }
@@ -42,7 +46,9 @@ export function sendError(ex: Exchange, status: number, message = ''): void {
 export function sendStatus(ex: Exchange, status: number, headers: Record<string, string>, body = ''): void {
   ex.log.status = status;
   if (ex.res) {
-    ex.res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    const sent = { ...headers, 'content-length': Buffer.byteLength(body) };
+    ex.log.sent = lowerCased(sent);
+    ex.res.writeHead(status, sent);
     ex.res.end(body);
     return;
   }
@@ -54,4 +60,10 @@ function writeRaw(socket: Duplex, status: number, headers: Record<string, string
   for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
   text += `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
   socket.end(text);
+}
+
+function lowerCased(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
 }

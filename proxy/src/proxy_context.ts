@@ -1,11 +1,16 @@
 /** What a target needs to forward one request, prepared by the service that routed it. */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse, IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { FastRequest, FastResponse } from './fast_response.js';
+
+/** A request from node:http, or from the fast path (fast_connection.ts). */
+export type ProxyRequest = IncomingMessage | FastRequest;
+export type ProxyResponse = ServerResponse | FastResponse;
 
 export interface ProxyContext {
-  req: IncomingMessage;
+  req: ProxyRequest;
   /** Absent for upgrade (WebSocket) requests, which own the raw socket instead. */
-  res: ServerResponse | null;
+  res: ProxyResponse | null;
   socket: Duplex | null;
   head: Buffer | null;
   /** Routed path (prefix stripped, "" -> "/") plus the raw query, verbatim. */
@@ -18,7 +23,7 @@ export interface ProxyContext {
   /** Lets the load balancer and service adjust upstream response headers (cookies, affinity). */
   adjustResponseHeaders(status: number, headers: IncomingHttpHeaders): void;
   /** For the request log. */
-  log: { target: string; status: number };
+  log: { target: string; status: number; sent: OutgoingHttpHeaders | null };
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -34,4 +39,11 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeade
     out[name] = headers[name];
   }
   return out;
+}
+
+/** Server-sent events and chunked responses bypass response buffering. */
+export function isStreamingResponse(headers: IncomingHttpHeaders): boolean {
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'text/event-stream') return true;
+  return (headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked');
 }

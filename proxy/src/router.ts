@@ -77,6 +77,21 @@ export class Router {
     });
   }
 
+  /**
+   * Whether a plain-HTTP request may take the fast path (fast_connection.ts): not when its service
+   * buffers requests or responses (buffering and spilling live in the node:http path) or is paused.
+   */
+  acceptsFastPath(host: string | undefined, path: string): boolean {
+    const route = this.map.lookup(host, path);
+    if (!route) return true;
+    const service = route.service;
+    if (service.pause.state !== 'running') return false;
+    for (const lb of service.loadBalancers) {
+      if (lb.targetOptions.bufferRequests || lb.targetOptions.bufferResponses) return false;
+    }
+    return true;
+  }
+
   /** SNI -> the certificate of the root-path service for that host (or the default TLS host). */
   certificateFor(serverName: string | undefined): SecureContext | null {
     const host = serverName ? hostWithoutPort(serverName) : this.map.defaultTlsHostname;

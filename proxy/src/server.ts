@@ -1,7 +1,7 @@
 /** The running proxy: HTTP and HTTPS listeners, request pipeline and log, metrics, RPC socket, shutdown. */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { Router } from './router.js';
@@ -10,6 +10,10 @@ import { commandHandlers } from './commands.js';
 import { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { Exchange } from './exchange.js';
+import type { ProxyRequest, ProxyResponse } from './proxy_context.js';
+import { FastConnection, type FastHandler } from './fast_connection.js';
+
+const KEEP_ALIVE_TIMEOUT_MS = 75_000;
 
 export interface ServerConfig {
   bind: string;
@@ -25,6 +29,11 @@ export interface ServerConfig {
    * socket, the state file, health checks and metrics (see cluster_primary.ts).
    */
   role?: 'standalone' | 'worker';
+  /**
+   * Serve plain HTTP/1.1 keep-alive requests on raw sockets (fast_connection.ts), everything else
+   * with node:http. Default: on, unless KAMAL_PROXY_FAST_PATH=0.
+   */
+  fastPath?: boolean;
 }
 
 export class ProxyServer {
@@ -35,6 +44,16 @@ export class ProxyServer {
   private readonly isWorker: boolean;
   private ports = { http: 0, https: 0 };
   private httpServer: http.Server | null = null;
+  /** With the fast path, the plain-HTTP listener; node:http gets the connections it hands over. */
+  private fastListener: net.Server | null = null;
+  private readonly fastConnections = new Set<FastConnection>();
+  private readonly fastHandler: FastHandler = {
+    accepts: (head) => {
+      const q = head.url.indexOf('?');
+      return this.router.acceptsFastPath(head.headers.host, q < 0 ? head.url : head.url.slice(0, q));
+    },
+    serve: (req, res, peer) => this.handle(req, res, null, null, 'http', peer),
+  };
   private httpsServer: https.Server | null = null;
   private metricsServer: http.Server | null = null;
 
@@ -46,7 +65,7 @@ export class ProxyServer {
   }
 
   get httpPort(): number {
-    return (this.httpServer?.address() as AddressInfo | null)?.port ?? 0;
+    return ((this.fastListener ?? this.httpServer)?.address() as AddressInfo | null)?.port ?? 0;
   }
 
   get httpsPort(): number {
@@ -66,8 +85,8 @@ export class ProxyServer {
       });
       await listen(this.metricsServer, this.config.bind, this.config.metricsPort);
     }
-    const options: http.ServerOptions = { requestTimeout: 0, keepAliveTimeout: 75_000 };
-    this.httpServer = http.createServer(options, (req, res) => this.handle(req, res, null, null, 'http'));
+    const options: http.ServerOptions = { requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
+    this.httpServer = http.createServer(options, (req, res) => this.handle(req, res, null, null, 'http', peerOf(req)));
     this.httpsServer = https.createServer(
       {
         ...options,
@@ -78,16 +97,26 @@ export class ProxyServer {
           else cb(new Error(`no certificate for ${name}`));
         },
       },
-      (req, res) => this.handle(req, res, null, null, 'https'),
+      (req, res) => this.handle(req, res, null, null, 'https', peerOf(req)),
     );
     for (const [server, scheme] of [[this.httpServer, 'http'], [this.httpsServer, 'https']] as const) {
-      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handle(req, null, socket, head, scheme));
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handle(req, null, socket, head, scheme, peerOf(req)));
       server.on('clientError', (_err, socket: Duplex) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         else socket.destroy();
       });
     }
-    await listen(this.httpServer, this.config.bind, this.config.httpPort);
+    if (this.config.fastPath ?? process.env.KAMAL_PROXY_FAST_PATH !== '0') {
+      const httpServer = this.httpServer;
+      const handOver = (socket: net.Socket): void => void httpServer.emit('connection', socket);
+      const gone = (c: FastConnection): void => void this.fastConnections.delete(c);
+      this.fastListener = net.createServer({ noDelay: true }, (socket) => {
+        this.fastConnections.add(new FastConnection(socket, this.fastHandler, handOver, KEEP_ALIVE_TIMEOUT_MS, gone));
+      });
+      await listen(this.fastListener, this.config.bind, this.config.httpPort);
+    } else {
+      await listen(this.httpServer, this.config.bind, this.config.httpPort);
+    }
     await listen(this.httpsServer, this.config.bind, this.config.httpsPort);
     this.ports = { http: this.httpPort, https: this.httpsPort };
     if (this.isWorker) return;
@@ -99,24 +128,28 @@ export class ProxyServer {
   async stop(): Promise<void> {
     if (!this.isWorker) this.logger.info('Server stopping');
     const servers = [this.httpServer, this.httpsServer, this.metricsServer].filter((s): s is http.Server => s !== null);
-    const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const listeners: net.Server[] = this.fastListener ? [...servers, this.fastListener] : servers;
+    const closed = listeners.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const c of this.fastConnections) c.close();
     await this.rpc?.close();
     await this.router.shutdown(this.config.shutdownTimeoutMs ?? 10_000);
     for (const s of servers) s.closeAllConnections();
+    for (const c of this.fastConnections) c.socket.destroy();
     await Promise.all(closed);
     if (!this.isWorker) this.logger.info('Server stopped');
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse | null, socket: Duplex | null, head: Buffer | null, scheme: 'http' | 'https'): void {
+  private handle(
+    req: ProxyRequest, res: ProxyResponse | null, socket: Duplex | null, head: Buffer | null, scheme: 'http' | 'https',
+    peer: { address: string; port: number },
+  ): void {
     const started = performance.now();
-    // The socket is detached from the request once it closes, so keep the peer now.
-    const peer = { address: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: req.socket.remotePort ?? 0 };
     const headers = req.headers;
     if (headers['x-request-start'] === undefined) headers['x-request-start'] = `t=${Date.now()}`;
     if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
     const ex: Exchange = {
       req, res, socket, head, scheme, pages: null, clientIp: peer.address,
-      log: { service: '', target: '', status: 0, requestHeaders: [], responseHeaders: [] },
+      log: { service: '', target: '', status: 0, requestHeaders: [], responseHeaders: [], sent: null },
     };
     let service = '';
     const finished = (): void => {
@@ -147,8 +180,8 @@ export class ProxyServer {
       method: req.method,
       req_content_length: Number(req.headers['content-length'] ?? 0),
       req_content_type: req.headers['content-type'] ?? '',
-      resp_content_length: Number(res?.getHeader('content-length') ?? 0),
-      resp_content_type: String(res?.getHeader('content-type') ?? ''),
+      resp_content_length: Number(ex.log.sent?.['content-length'] ?? 0),
+      resp_content_type: String(ex.log.sent?.['content-type'] ?? ''),
       client_addr: peer.address,
       client_port: peer.port,
       remote_addr: req.headers['x-forwarded-for'] ?? peer.address,
@@ -158,12 +191,17 @@ export class ProxyServer {
       query: q < 0 ? '' : url.slice(q + 1),
     };
     for (const h of ex.log.requestHeaders) fields[`req_${h.toLowerCase().replace(/-/g, '_')}`] = req.headers[h.toLowerCase()] ?? '';
-    for (const h of ex.log.responseHeaders) fields[`resp_${h.toLowerCase().replace(/-/g, '_')}`] = String(res?.getHeader(h) ?? '');
+    for (const h of ex.log.responseHeaders) fields[`resp_${h.toLowerCase().replace(/-/g, '_')}`] = String(ex.log.sent?.[h.toLowerCase()] ?? '');
     this.logger.info('Request', fields);
   }
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<void> {
+/** The socket is detached from the request once it closes, so the peer is taken on arrival. */
+function peerOf(req: http.IncomingMessage): { address: string; port: number } {
+  return { address: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: req.socket.remotePort ?? 0 };
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = (): void => {

@@ -4,7 +4,12 @@ import type { Duplex, Readable } from 'node:stream';
 import { HealthCheck, buildHealthCheckUrl, splitHostPort } from './health_check.js';
 import type { TargetOptions } from './options.js';
 import { bufferAll, MaximumSizeExceededError, type SpillBuffer } from './buffer.js';
-import { withoutHopByHop, type ProxyContext } from './proxy_context.js';
+import { withoutHopByHop, isStreamingResponse, type ProxyContext } from './proxy_context.js';
+import { FastResponse, type FastRequest } from './fast_response.js';
+import { forwardFast, type ForwardTarget } from './fast_forward.js';
+import { UpstreamPool } from './upstream_client.js';
+
+export { isStreamingResponse };
 
 export type TargetState = 'adding' | 'healthy' | 'unhealthy' | 'draining';
 
@@ -19,11 +24,13 @@ interface InFlight {
   cancel(): void;
 }
 
-export class Target {
+export class Target implements ForwardTarget {
   state: TargetState = 'adding';
   readonly host: string;
   readonly port: number;
   private readonly agent: http.Agent;
+  /** Keep-alive connections of the fast path (fast_forward.ts). */
+  readonly pool: UpstreamPool;
   private readonly inflight = new Set<InFlight>();
   private emptyWaiters: Array<() => void> = [];
   private healthCheck: HealthCheck | null = null;
@@ -33,6 +40,18 @@ export class Target {
     this.host = host;
     this.port = port ?? 80;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100, scheduling: 'lifo' });
+    this.pool = new UpstreamPool(this.host, this.port, 100);
+  }
+
+  get responseTimeoutMs(): number {
+    return this.options.responseTimeoutMs;
+  }
+
+  track(entry: InFlight): () => void {
+    this.inflight.add(entry);
+    return () => {
+      if (this.inflight.delete(entry) && this.inflight.size === 0) this.notifyEmpty();
+    };
   }
 
   get inflightCount(): number {
@@ -67,7 +86,8 @@ export class Target {
     ctx.log.target = this.address;
     this.setTargetHeader(ctx);
     if (ctx.socket) return this.serveUpgrade(ctx, ctx.socket, ctx.head ?? Buffer.alloc(0));
-    void this.serveHttp(ctx, ctx.res!);
+    if (ctx.res instanceof FastResponse) return forwardFast(this, ctx, ctx.req as FastRequest, ctx.res);
+    void this.serveHttp(ctx, ctx.res as http.ServerResponse);
   }
 
   private setTargetHeader(ctx: ProxyContext): void {
@@ -76,7 +96,7 @@ export class Target {
   }
 
   private async serveHttp(ctx: ProxyContext, res: http.ServerResponse): Promise<void> {
-    const { req } = ctx;
+    const req = ctx.req as http.IncomingMessage;
     let cancelled = false;
     let upstream: http.ClientRequest | null = null;
     let requestBuffer: SpillBuffer | null = null;
@@ -168,6 +188,7 @@ export class Target {
     const streaming = isStreamingResponse(upstreamRes.headers);
     if (!o.bufferResponses || streaming) {
       ctx.log.status = status;
+      ctx.log.sent = headers;
       res.writeHead(status, upstreamRes.statusMessage, headers);
       if (streaming) res.flushHeaders();
       upstreamRes.pipe(res);
@@ -178,6 +199,7 @@ export class Target {
         if (res.destroyed) return void buffered.dispose();
         headers['content-length'] = String(buffered.size);
         ctx.log.status = status;
+        ctx.log.sent = headers;
         res.writeHead(status, upstreamRes.statusMessage, headers);
         const reader = await buffered.reader();
         reader.once('end', () => void buffered.dispose());
@@ -188,7 +210,7 @@ export class Target {
   }
 
   private serveUpgrade(ctx: ProxyContext, socket: Duplex, head: Buffer): void {
-    const { req } = ctx;
+    const req = ctx.req as http.IncomingMessage;
     const headers = { ...ctx.headers, connection: 'Upgrade', upgrade: req.headers.upgrade ?? 'websocket' };
     const request = http.request({ host: this.host, port: this.port, method: req.method, path: ctx.upstreamPath, headers, agent: false });
     let upstreamSocket: Duplex | null = null;
@@ -255,6 +277,7 @@ export class Target {
     for (const entry of [...this.inflight]) entry.cancel();
     await this.waitForInflight(1000);
     this.agent.destroy();
+    this.pool.destroy();
   }
 
   /** Waits for in-flight requests to finish, up to timeoutMs; cancels none. */
@@ -279,13 +302,6 @@ export class Target {
     this.emptyWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** Server-sent events and chunked responses bypass response buffering. */
-export function isStreamingResponse(headers: http.IncomingHttpHeaders): boolean {
-  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/event-stream') return true;
-  return (headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked');
 }
 
 /** Bodiless GET/HEAD/OPTIONS/TRACE can be resent when a reused upstream connection turns out dead. */

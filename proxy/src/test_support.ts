@@ -61,15 +61,17 @@ export interface DeployOverrides {
   deployment?: Partial<DeploymentOptions>;
 }
 
-export async function startProxy(options: { statePath?: string | null; dir?: string } = {}): Promise<TestProxy> {
+export async function startProxy(
+  options: { statePath?: string | null; dir?: string; fastPath?: boolean; log?: (line: string) => void } = {},
+): Promise<TestProxy> {
   const dir = options.dir ?? tempDir().path;
   const server = new ProxyServer(
     {
       bind: '127.0.0.1', httpPort: 0, httpsPort: 0, metricsPort: 0, socketPath: join(dir, 'proxy.sock'),
       statePath: options.statePath === undefined ? join(dir, 'kamal-proxy.state') : options.statePath,
-      debug: false, shutdownTimeoutMs: 1000,
+      debug: false, shutdownTimeoutMs: 1000, fastPath: options.fastPath ?? true,
     },
-    new Logger(false, () => undefined),
+    new Logger(false, options.log ?? (() => undefined)),
   );
   await server.start();
   return {
@@ -101,16 +103,21 @@ export function request(
     const headers: http.OutgoingHttpHeaders = { ...o.headers };
     if (o.host) headers.host = o.host;
     const lib = o.https ? https : http;
+    // A keep-alive connection of its own, so plain requests take the proxy's fast path (fast_connection.ts).
+    const agent = o.https ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     const req = lib.request({
-      host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers, agent: false,
+      host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers, agent,
       ...(o.https ? { rejectUnauthorized: false, servername: o.servername ?? o.host?.split(':')[0] } : {}),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
+      res.on('end', () => {
+        agent.destroy();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+      });
+      res.on('error', (err) => { agent.destroy(); reject(err); });
     });
-    req.on('error', reject);
+    req.on('error', (err) => { agent.destroy(); reject(err); });
     req.end(o.body);
   });
 }

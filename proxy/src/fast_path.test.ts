@@ -1,0 +1,187 @@
+/**
+ * The raw-socket fast path (fast_connection.ts, upstream_client.ts, fast_forward.ts) against the
+ * node:http path: byte-identical answers and upstream requests, hand-over of unusual requests
+ * to node:http mid-connection, pipelining, bodies, and the error mapping.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import http from 'node:http';
+import { startProxy, startTarget, sleep, type TestProxy, type TestTarget } from './test_support.js';
+
+/** Writes `chunks` (pausing between them) on one connection; returns everything read until it goes quiet. */
+function talk(port: number, chunks: Array<string | Buffer>, quietMs = 250): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let out = '';
+    let timer: NodeJS.Timeout | null = null;
+    const finish = (): void => { socket.destroy(); resolve(out); };
+    const arm = (): void => { if (timer) clearTimeout(timer); timer = setTimeout(finish, quietMs); };
+    socket.on('data', (d) => { out += d.toString('latin1'); arm(); });
+    socket.on('error', reject);
+    socket.on('close', () => { if (timer) clearTimeout(timer); resolve(out); });
+    socket.once('connect', async () => {
+      for (const c of chunks) {
+        socket.write(c);
+        await sleep(30);
+      }
+      arm();
+    });
+  });
+}
+
+const normalize = (text: string): string => text
+  .replace(/\r\nDate: [^\r]*/g, '')
+  .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
+  .replace(/t=\d+/g, 't=N')
+  .replace(/127\.0\.0\.1:\d+/g, 'ADDR');
+
+/** Answers by path; always echoes the request head it received (raw, in order) and the body length. */
+const testTarget: http.RequestListener = (req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const echo = JSON.stringify({ method: req.method, url: req.url, raw: req.rawHeaders, body: Buffer.concat(chunks).length });
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/up') return void res.end('up');
+    if (path === '/chunked') { res.writeHead(201, 'Made', { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }); res.write('part1,'); return void setTimeout(() => res.end(echo), 20); }
+    if (path === '/empty') { res.writeHead(204); return void res.end(); }
+    if (path === '/until-close') { res.shouldKeepAlive = false; res.useChunkedEncodingByDefault = false; res.writeHead(200, { connection: 'close' }); return void res.end(echo); }
+    if (path === '/big') return void res.end(Buffer.alloc(300_000, 'x'));
+    res.writeHead(200, { 'content-type': 'application/json', 'x-reason': 'test', 'x-multi': ['a', 'b'] });
+    res.end(echo);
+  });
+};
+
+async function pair(fn: (fast: TestProxy, plain: TestProxy, t: TestTarget) => Promise<void>): Promise<void> {
+  const target = await startTarget('t', testTarget);
+  const fast = await startProxy({ fastPath: true });
+  const plain = await startProxy({ fastPath: false });
+  try {
+    await fast.deploy('svc', [target.address], { service: { hosts: ['app.test'] } });
+    await plain.deploy('svc', [target.address], { service: { hosts: ['app.test'] } });
+    await fn(fast, plain, target);
+  } finally {
+    await fast.stop();
+    await plain.stop();
+    await target.close();
+  }
+}
+
+test('fast path answers and forwards byte for byte as the node:http path does', () => pair(async (fast, plain) => {
+  const requests = [
+    'GET /plain?q=1&x=%20 HTTP/1.1\r\nHost: app.test\r\nAccept: a\r\nAccept: b\r\nCookie: c=1\r\nCookie: d=2\r\nX-Forwarded-For: 9.9.9.9\r\n\r\n',
+    'HEAD /plain HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world',
+    'POST /plain HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'DELETE /plain HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n',
+    'GET /chunked HTTP/1.1\r\nHost: app.test\r\nX-Request-ID: mine\r\n\r\n',
+    'GET /empty HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'GET /until-close HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: unknown.test\r\n\r\n',
+    'GET / HTTP/1.1\r\n\r\n',
+  ];
+  for (const r of requests) {
+    const [a, b] = await Promise.all([talk(fast.port, [r]), talk(plain.port, [r])]);
+    assert.ok(a.startsWith('HTTP/1.1 '), a);
+    assert.equal(normalize(a), normalize(b), r);
+  }
+}));
+
+test('unusual requests are handed to node:http mid-connection and answered as before', () => pair(async (fast, plain) => {
+  const sequences: Array<Array<string | Buffer>> = [
+    // fast, then chunked (hand-over), then fast-eligible again on node:http
+    ['GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n', 'POST /plain HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n'],
+    // a head split across packets
+    ['GET /plain HTTP/1.1\r\nHo', 'st: app.test\r\n\r\n'],
+    // HTTP/1.0, Connection: close, Expect
+    ['GET /plain HTTP/1.0\r\nHost: app.test\r\n\r\n'],
+    ['GET /plain HTTP/1.1\r\nHost: app.test\r\n\r\nGET /plain HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n'],
+    ['POST /plain HTTP/1.1\r\nHost: app.test\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n', 'abc'],
+    // malformed: node:http's 400
+    ['GET /plain HTTP/1.1\r\nHost: app.test\r\nBad Header\r\n\r\n'],
+    // pipelined requests, answered in order
+    ['GET /plain?1 HTTP/1.1\r\nHost: app.test\r\n\r\nGET /plain?2 HTTP/1.1\r\nHost: app.test\r\n\r\nHEAD /plain?3 HTTP/1.1\r\nHost: app.test\r\n\r\n'],
+    // a body arriving in pieces, then the next request
+    ['POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 10\r\n\r\n12', '345', '67890GET /plain?after HTTP/1.1\r\nHost: app.test\r\n\r\n'],
+  ];
+  for (const seq of sequences) {
+    const [a, b] = await Promise.all([talk(fast.port, seq), talk(plain.port, seq)]);
+    assert.ok(a.startsWith('HTTP/1.1 '), a);
+    assert.equal(normalize(a), normalize(b), JSON.stringify(seq));
+  }
+  const piped = await talk(fast.port, ['GET /plain?1 HTTP/1.1\r\nHost: app.test\r\n\r\nGET /plain?2 HTTP/1.1\r\nHost: app.test\r\n\r\n']);
+  assert.ok(piped.indexOf('"url":"/plain?1"') < piped.indexOf('"url":"/plain?2"'));
+}));
+
+test('large bodies both ways keep their bytes (backpressure on both sockets)', () => pair(async (fast) => {
+  const body = Buffer.alloc(2_000_000, 'y');
+  const up = await new Promise<string>((resolve, reject) => {
+    const r = http.request({ port: fast.port, method: 'PUT', path: '/plain', headers: { host: 'app.test', 'content-length': body.length } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve(text));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+  assert.equal(JSON.parse(up).body, body.length);
+  const sizes = await Promise.all([1, 2, 3].map(() => new Promise<number>((resolve, reject) => {
+    http.get({ port: fast.port, path: '/big', headers: { host: 'app.test' } }, (res) => {
+      let n = 0;
+      res.on('data', (d: Buffer) => (n += d.length));
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  })));
+  assert.deepEqual(sizes, [300_000, 300_000, 300_000]);
+}));
+
+test('fast path errors: unreachable 502, response timeout 504, cut mid-body, closed pooled connections dropped, 499 logged', async () => {
+  const lines: string[] = [];
+  const proxy = await startProxy({ fastPath: true, log: (l) => lines.push(l) });
+  let closeNext = false;
+  const target = await startTarget('t', (req, res) => {
+    if (req.url === '/up') return void res.end('up');
+    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
+    if (req.url === '/cut') { res.writeHead(200, { 'content-length': '100' }); res.write('partial'); return void setTimeout(() => res.socket?.destroy(), 50); }
+    if (closeNext) { closeNext = false; res.shouldKeepAlive = true; }
+    res.end('ok');
+  });
+  try {
+    await proxy.deploy('svc', [target.address], { target: { responseTimeoutMs: 300 } });
+    const get = (path: string): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      http.get({ port: proxy.port, path }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    assert.equal((await get('/ok')).body, 'ok');
+    assert.equal((await get('/slow')).status, 504);
+    await assert.rejects(get('/cut'));
+    // The target drops its idle keep-alive connections: pooled sockets it closed are not used again.
+    target.server.closeIdleConnections();
+    await sleep(50);
+    const again = await get('/ok');
+    assert.deepEqual(again, { status: 200, body: 'ok' });
+    // Client gone before the answer: 499 in the log, the upstream request abandoned.
+    await new Promise<void>((resolve) => {
+      const s = net.connect(proxy.port, '127.0.0.1', () => {
+        s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+        setTimeout(() => { s.destroy(); resolve(); }, 100);
+      });
+    });
+    await sleep(100);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'Request');
+    assert.ok(logged.some((l) => l.path === '/slow' && l.status === 499), JSON.stringify(logged.map((l) => [l.path, l.status])));
+    const ok = logged.find((l) => l.path === '/ok')!;
+    assert.equal(ok.status, 200);
+    assert.equal(ok.resp_content_length, 2);
+    await target.close();
+    assert.equal((await get('/ok')).status, 502);
+  } finally {
+    await proxy.stop();
+    await target.close();
+  }
+});
