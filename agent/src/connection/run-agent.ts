@@ -8,6 +8,7 @@ import type { AgentLogger } from '../log.js';
 import { backoffDelay } from './backoff.js';
 import { connectOnce } from './agent-connection.js';
 import { hostInventory, InventoryPusher } from './inventory-push.js';
+import { watchDockerEvents } from './docker-events.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -30,6 +31,7 @@ export async function runAgent(opts: RunOptions): Promise<void> {
   const pusher = new InventoryPusher(inventory, opts.log);
   const runDirectory = opts.runDirectory ?? defaultRunDirectory();
   const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() });
+  if (docker) watchDockerEvents(dockerSocketPath(), () => pusher.changed(), opts.signal, opts.log);
   const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
   opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory, methods: handlers.methods().length });
   let attempt = 0;

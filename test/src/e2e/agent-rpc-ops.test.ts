@@ -189,8 +189,7 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     await host.docker.createContainer({
       name: 'sample-app-workers-v1', Image: v1, Labels: { service: 'sample-app', role: 'workers', destination: '' }, HostConfig: { NetworkMode: 'kamal' },
     }).then((c) => c.start());
-    // A change made through the agent pushes a fresh inventory.
-    await client.rpc(HOST, 'app.stale_containers', { ...scope, role: 'web', operationId: 'stale-1' });
+    // A container started outside the agent reaches the controller through Docker's events.
     const inv = await waitFor('inventory with the workers container', async () => {
       const i = await client.inventory(HOST);
       return i.inventory.managed?.containers.some((c) => c.name === 'sample-app-workers-v1' && c.state === 'running') ? i : undefined;
@@ -214,6 +213,13 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     await startAgent();
     const again = await waitFor('inventory after reconnect', async () => (await client.inventory(HOST).catch(() => undefined)) as AgentInventory | undefined);
     assert.ok(again.inventory.managed?.containers.some((c) => c.name === 'sample-app-web-v2' && c.state === 'running'));
+
+    // A change made through the agent is reported too: the workers role stopped.
+    await client.rpc(HOST, 'app.stop', { ...scope, role: 'workers', operationId: 'stop-workers-1' });
+    await waitFor('inventory with the workers container exited', async () => {
+      const i = await client.inventory(HOST);
+      return i.inventory.managed?.containers.some((c) => c.name === 'sample-app-workers-v1' && c.state === 'exited') ? i : undefined;
+    });
   });
   test('asset_path: assets of the old and new version are bridged through the volume, then the old ones are cleaned up', async () => {
     const assets = (v: string, image: string) => ({
