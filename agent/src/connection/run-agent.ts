@@ -1,7 +1,10 @@
+import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '@drover/shared';
 import { FATAL_CLOSE_CODES, describeCloseCode } from '@drover/shared/protocol';
-import { loadIdentity } from '../state/agent-state.js';
+import { loadIdentity, type AgentIdentity } from '../state/agent-state.js';
+import type { HandlerRegistry } from '../rpc/registry.js';
+import type { InventoryInput } from '@drover/shared/protocol';
 import { buildHandlers, defaultRunDirectory } from '../rpc/handlers.js';
 import { dockerClient, dockerSocketPath } from '../host/docker-info.js';
 import type { AgentLogger } from '../log.js';
@@ -31,21 +34,36 @@ export async function runAgent(opts: RunOptions): Promise<void> {
   const pusher = new InventoryPusher(inventory, opts.log);
   const runDirectory = opts.runDirectory ?? defaultRunDirectory();
   const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() });
-  if (docker) watchDockerEvents(dockerSocketPath(), () => pusher.changed(), opts.signal, opts.log);
+  // Ends with this function, however it ends, so the event stream never keeps the process alive.
+  const lifetime = new AbortController();
+  const endLifetime = () => lifetime.abort();
+  opts.signal.addEventListener('abort', endLifetime, { once: true });
+  if (docker) watchDockerEvents(dockerSocketPath(), () => pusher.changed(), lifetime.signal, opts.log);
+  try {
+    await keepConnected(opts, identity, privateKey, handlers, inventory, pusher);
+  } finally {
+    opts.signal.removeEventListener('abort', endLifetime);
+    lifetime.abort();
+    pusher.stop();
+  }
+}
+
+async function keepConnected(
+  opts: RunOptions, identity: AgentIdentity, privateKey: KeyObject, handlers: HandlerRegistry,
+  inventory: () => Promise<InventoryInput>, pusher: InventoryPusher,
+): Promise<void> {
   const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
-  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory, methods: handlers.methods().length });
+  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory: opts.runDirectory ?? defaultRunDirectory(), methods: handlers.methods().length });
   let attempt = 0;
   while (!opts.signal.aborted) {
     const outcome = await connectOnce({ identity, privateKey, handlers, log: opts.log, inventory, onReady: (s) => pusher.attach(s) }, opts.signal);
     pusher.attach(null);
     if (opts.signal.aborted) break;
     if (FATAL_CLOSE_CODES.has(outcome.code)) {
-      pusher.stop();
       throw new UserError(`the controller refused this agent: ${describeCloseCode(outcome.code)}${outcome.reason ? ` (${outcome.reason})` : ''}; enroll again`, { exitCode: 3 });
     }
     attempt = outcome.welcomed ? 0 : attempt + 1;
     const delay = backoffDelay(attempt, backoff);
     await sleep(delay, undefined, { signal: opts.signal }).catch(() => undefined);
   }
-  pusher.stop();
 }
