@@ -39,6 +39,7 @@ export async function runAgent(opts: RunOptions): Promise<void> {
   const endLifetime = () => lifetime.abort();
   opts.signal.addEventListener('abort', endLifetime, { once: true });
   if (docker) watchDockerEvents(dockerSocketPath(), () => pusher.changed(), lifetime.signal, opts.log);
+  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory, methods: handlers.methods().length });
   try {
     await keepConnected(opts, identity, privateKey, handlers, inventory, pusher);
   } finally {
@@ -53,7 +54,6 @@ async function keepConnected(
   inventory: () => Promise<InventoryInput>, pusher: InventoryPusher,
 ): Promise<void> {
   const backoff = opts.backoff ?? { baseMs: 500, capMs: 30_000 };
-  opts.log.info('starting', { name: identity.name, controller: identity.controllerUrl, runDirectory: opts.runDirectory ?? defaultRunDirectory(), methods: handlers.methods().length });
   let attempt = 0;
   while (!opts.signal.aborted) {
     const outcome = await connectOnce({ identity, privateKey, handlers, log: opts.log, inventory, onReady: (s) => pusher.attach(s) }, opts.signal);
