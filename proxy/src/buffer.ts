@@ -24,6 +24,11 @@ export class SpillBuffer {
     return this.dir !== null;
   }
 
+  /** The bytes when they all stayed in memory; null once spilled. */
+  get inMemory(): Buffer[] | null {
+    return this.dir === null ? this.chunks : null;
+  }
+
   async write(chunk: Buffer): Promise<void> {
     if (this.maxBytes > 0 && this.size + chunk.length > this.maxBytes) throw new MaximumSizeExceededError(this.maxBytes);
     this.size += chunk.length;

@@ -2,8 +2,9 @@
  * One client connection on the fast path: plain HTTP/1.1 keep-alive requests whose head arrives
  * whole and passes the strict parser are served here without node:http. At the first request
  * that does not (chunked, Upgrade, Expect, HTTP/1.0, Connection: close, a head split across
- * packets, malformed or oversized heads, services with buffering or paused) the connection, with
- * the bytes not yet consumed, is handed to node:http for good, which then behaves as before.
+ * packets, malformed or oversized heads, bodies a buffering service would spill, paused services)
+ * the connection, with the bytes not yet consumed, is handed to node:http for good, which then
+ * behaves as before.
  */
 import type { Socket } from 'node:net';
 import { parseRequestHead, MAX_HEAD_BYTES, type RequestHead } from './http1_parser.js';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { startProxy, startTarget, sleep, type TestProxy, type TestTarget } from './test_support.js';
+import type { TargetOptions } from './options.js';
 
 /** Writes `chunks` (pausing between them) on one connection; returns everything read until it goes quiet. */
 function talk(port: number, chunks: Array<string | Buffer>, quietMs = 250): Promise<string> {
@@ -31,10 +32,13 @@ function talk(port: number, chunks: Array<string | Buffer>, quietMs = 250): Prom
 }
 
 const normalize = (text: string): string => text
-  .replace(/\r\nDate: [^\r]*/g, '')
+  .replace(/\r\nDate: [^\r]*/gi, '')
   .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
   .replace(/t=\d+/g, 't=N')
   .replace(/127\.0\.0\.1:\d+/g, 'ADDR');
+
+/** What the target received, health checks aside (the buffered tests compare it across proxies). */
+const seen: string[] = [];
 
 /** Answers by path; always echoes the request head it received (raw, in order) and the body length. */
 const testTarget: http.RequestListener = (req, res) => {
@@ -44,6 +48,9 @@ const testTarget: http.RequestListener = (req, res) => {
     const echo = JSON.stringify({ method: req.method, url: req.url, raw: req.rawHeaders, body: Buffer.concat(chunks).length });
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/up') return void res.end('up');
+    seen.push(echo);
+    if (path === '/die') { res.writeHead(200, { 'content-length': '100' }); res.write('partial'); return void setTimeout(() => res.socket?.destroy(), 50); }
+    if (path === '/sized') return void res.end(Buffer.alloc(Number((req.url ?? '').split('?')[1] ?? '0'), 's'));
     if (path === '/chunked') { res.writeHead(201, 'Made', { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }); res.write('part1,'); return void setTimeout(() => res.end(echo), 20); }
     if (path === '/empty') { res.writeHead(204); return void res.end(); }
     if (path === '/until-close') { res.shouldKeepAlive = false; res.useChunkedEncodingByDefault = false; res.writeHead(200, { connection: 'close' }); return void res.end(echo); }
@@ -53,18 +60,18 @@ const testTarget: http.RequestListener = (req, res) => {
   });
 };
 
-async function pair(fn: (fast: TestProxy, plain: TestProxy, t: TestTarget) => Promise<void>): Promise<void> {
-  const target = await startTarget('t', testTarget);
+async function pair(fn: (fast: TestProxy, plain: TestProxy, t: TestTarget) => Promise<void>, target?: Partial<TargetOptions>): Promise<void> {
+  const upstream = await startTarget('t', testTarget);
   const fast = await startProxy({ fastPath: true });
   const plain = await startProxy({ fastPath: false });
   try {
-    await fast.deploy('svc', [target.address], { service: { hosts: ['app.test'] } });
-    await plain.deploy('svc', [target.address], { service: { hosts: ['app.test'] } });
-    await fn(fast, plain, target);
+    await fast.deploy('svc', [upstream.address], { service: { hosts: ['app.test'] }, target });
+    await plain.deploy('svc', [upstream.address], { service: { hosts: ['app.test'] }, target });
+    await fn(fast, plain, upstream);
   } finally {
     await fast.stop();
     await plain.stop();
-    await target.close();
+    await upstream.close();
   }
 }
 
@@ -185,3 +192,74 @@ test('fast path errors: unreachable 502, response timeout 504, cut mid-body, clo
     await target.close();
   }
 });
+
+/**
+ * One conversation with each proxy in turn: the answers and what the target received must match
+ * (as a set: node:http starts pipelined requests at once, the fast path one after the other).
+ */
+async function sameBothWays(fast: TestProxy, plain: TestProxy, chunks: Array<string | Buffer>): Promise<{ answer: string; onFastPath: number }> {
+  seen.length = 0;
+  const before = fast.server.fastPathRequests;
+  const a = await talk(fast.port, chunks);
+  const onFastPath = fast.server.fastPathRequests - before;
+  const fastSeen = seen.splice(0).map(normalize).sort();
+  const b = await talk(plain.port, chunks);
+  const plainSeen = seen.splice(0).map(normalize).sort();
+  const label = JSON.stringify(chunks).slice(0, 200);
+  assert.equal(normalize(a), normalize(b), label);
+  assert.deepEqual(fastSeen, plainSeen, label);
+  return { answer: a, onFastPath };
+}
+
+const KAMAL_BUFFERING: Partial<TargetOptions> = {
+  bufferRequests: true, bufferResponses: true, maxMemoryBufferSize: 1000, maxRequestBodySize: 2000, maxResponseBodySize: 200_000,
+};
+
+test('buffered services (Kamal\'s deploy flags): fast path answers and forwards as the node:http path, limits included', () => pair(async (fast, plain) => {
+  const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: app.test\r\n\r\n`;
+  const post = (n: number, tail = ''): string => `POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${n}\r\n\r\n${'b'.repeat(n)}${tail}`;
+  /** `fast`: how many of the requests the fast path serves (the rest are handed to node:http). */
+  const conversations: Array<{ chunks: Array<string | Buffer>; expect: string; fast?: number }> = [
+    { chunks: [get('/plain?q=1') + 'HEAD /plain HTTP/1.1\r\nHost: app.test\r\n\r\n' + get('/empty')], expect: '200 OK', fast: 3 },
+    { chunks: [post(11), 'POST /plain HTTP/1.1\r\nHost: app.test\r\n\r\n', 'DELETE /plain HTTP/1.1\r\nHost: app.test\r\n\r\n'], expect: '"body":11', fast: 3 },
+    // a body in pieces, exactly at the memory limit, then the next request pipelined behind it
+    { chunks: ['POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(400), 'x'.repeat(300), 'x'.repeat(300) + get('/plain?after')], expect: '"body":1000', fast: 2 },
+    { chunks: ['GET /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhello'], expect: '"body":5' },
+    // over --max-request-body: 413, the target sees nothing, the connection goes on
+    { chunks: [post(2001), get('/plain?next')], expect: '413 Payload Too Large', fast: 2 },
+    { chunks: [post(2001, get('/plain?piped'))], expect: '413 Payload Too Large', fast: 2 },
+    // between memory and the maximum: spills to disk, handed to node:http
+    { chunks: [post(1500), get('/plain?next')], expect: '"body":1500', fast: 0 },
+    // responses: framed by length, chunked (streams through), until close, spilled to disk, over the maximum
+    { chunks: [get('/sized?999') + get('/sized?0')], expect: 'content-length: 0', fast: 2 },
+    { chunks: [get('/chunked')], expect: 'Transfer-Encoding: chunked' },
+    { chunks: [get('/until-close')], expect: 'content-length: ' },
+    { chunks: [get('/sized?150000'), get('/plain')], expect: 'content-length: 150000', fast: 2 },
+    { chunks: [get('/sized?200000')], expect: 'content-length: 200000' },
+    { chunks: [get('/sized?200001'), get('/plain')], expect: '500 Internal Server Error', fast: 2 },
+    { chunks: [get('/big')], expect: '500 Internal Server Error' },
+    // the target dies mid-body: nothing was sent yet, the client connection is cut
+    { chunks: [get('/die')], expect: '' },
+  ];
+  for (const { chunks, expect, fast: served = 1 } of conversations) {
+    const { answer, onFastPath } = await sameBothWays(fast, plain, chunks);
+    if (expect === '') assert.equal(answer, '');
+    else assert.ok(answer.includes(expect), `${expect} in ${answer.slice(0, 300)}`);
+    assert.equal(onFastPath, served, `requests on the fast path in ${JSON.stringify(chunks).slice(0, 200)}`);
+  }
+}, KAMAL_BUFFERING));
+
+test('buffered services without maximums: bodies over --buffer-memory spill (requests handed over, responses spilled on the fast path)', () => pair(async (fast, plain) => {
+  const requests = [
+    'POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhelloGET /plain HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'PUT /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3000\r\n\r\n' + 'p'.repeat(3000),
+    'GET /big HTTP/1.1\r\nHost: app.test\r\n\r\nGET /sized?11 HTTP/1.1\r\nHost: app.test\r\n\r\n',
+    'GET /until-close HTTP/1.1\r\nHost: app.test\r\n\r\n',
+  ];
+  const onFast = [2, 0, 2, 1];
+  for (const [i, r] of requests.entries()) {
+    const { answer, onFastPath } = await sameBothWays(fast, plain, [r]);
+    assert.ok(answer.startsWith('HTTP/1.1 200 OK'), answer.slice(0, 200));
+    assert.equal(onFastPath, onFast[i], r.slice(0, 100));
+  }
+}, { ...KAMAL_BUFFERING, maxMemoryBufferSize: 10, maxRequestBodySize: 0, maxResponseBodySize: 0 }));

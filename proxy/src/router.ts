@@ -11,6 +11,7 @@ import { loadCertificate } from './tls.js';
 import { PauseController } from './pause_controller.js';
 import { RolloutController } from './rollout_controller.js';
 import { formatDuration } from './duration.js';
+import { fastPathCanBufferRequest } from './fast_buffering.js';
 import { readStateFile, writeStateFile, type SavedService } from './state_file.js';
 import { sendError, type Exchange } from './exchange.js';
 import type { SecureContext } from 'node:tls';
@@ -79,15 +80,16 @@ export class Router {
 
   /**
    * Whether a plain-HTTP request may take the fast path (fast_connection.ts): not when its service
-   * buffers requests or responses (buffering and spilling live in the node:http path) or is paused.
+   * is paused, nor when it buffers requests and this request's body would spill to disk (buffer.ts
+   * lives in the node:http path for requests); a body over --max-request-body is answered 413 there.
    */
-  acceptsFastPath(host: string | undefined, path: string): boolean {
+  acceptsFastPath(host: string | undefined, path: string, contentLength: number): boolean {
     const route = this.map.lookup(host, path);
     if (!route) return true;
     const service = route.service;
     if (service.pause.state !== 'running') return false;
     for (const lb of service.loadBalancers) {
-      if (lb.targetOptions.bufferRequests || lb.targetOptions.bufferResponses) return false;
+      if (!fastPathCanBufferRequest(lb.targetOptions, contentLength)) return false;
     }
     return true;
   }

@@ -47,12 +47,17 @@ export class ProxyServer {
   /** With the fast path, the plain-HTTP listener; node:http gets the connections it hands over. */
   private fastListener: net.Server | null = null;
   private readonly fastConnections = new Set<FastConnection>();
+  /** Requests served on the fast path so far (lets tests tell which path served them). */
+  fastPathRequests = 0;
   private readonly fastHandler: FastHandler = {
     accepts: (head) => {
       const q = head.url.indexOf('?');
-      return this.router.acceptsFastPath(head.headers.host, q < 0 ? head.url : head.url.slice(0, q));
+      return this.router.acceptsFastPath(head.headers.host, q < 0 ? head.url : head.url.slice(0, q), head.contentLength);
     },
-    serve: (req, res, peer) => this.handle(req, res, null, null, 'http', peer),
+    serve: (req, res, peer) => {
+      this.fastPathRequests++;
+      this.handle(req, res, null, null, 'http', peer);
+    },
   };
   private httpsServer: https.Server | null = null;
   private metricsServer: http.Server | null = null;

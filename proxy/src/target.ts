@@ -183,10 +183,10 @@ export class Target implements ForwardTarget {
     const status = upstreamRes.statusCode ?? 502;
     ctx.adjustResponseHeaders(status, upstreamRes.headers);
     const headers = withoutHopByHop(upstreamRes.headers);
-    upstreamRes.once('error', () => res.destroy());
     const o = this.options;
     const streaming = isStreamingResponse(upstreamRes.headers);
     if (!o.bufferResponses || streaming) {
+      upstreamRes.once('error', () => res.destroy());
       ctx.log.status = status;
       ctx.log.sent = headers;
       res.writeHead(status, upstreamRes.statusMessage, headers);
@@ -194,6 +194,9 @@ export class Target implements ForwardTarget {
       upstreamRes.pipe(res);
       return;
     }
+    // bufferAll sees the stream's errors too; this also keeps one arriving after it stopped reading harmless.
+    let upstreamFailed = false;
+    upstreamRes.on('error', () => { upstreamFailed = true; });
     bufferAll(upstreamRes, o.maxResponseBodySize, o.maxMemoryBufferSize).then(
       async (buffered) => {
         if (res.destroyed) return void buffered.dispose();
@@ -205,7 +208,12 @@ export class Target implements ForwardTarget {
         reader.once('end', () => void buffered.dispose());
         reader.pipe(res);
       },
-      () => finishWith(500),
+      // Over --max-response-body (even while the target is still sending) or the buffer failing: 500;
+      // the target failing mid-body: the client connection is cut, as without buffering.
+      (err: unknown) => {
+        if (upstreamFailed && !(err instanceof MaximumSizeExceededError)) res.destroy();
+        else finishWith(500);
+      },
     );
   }
 

@@ -86,8 +86,8 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'www', 'small'), 'hello world\n');
     writeFileSync(join(dir, 'www', 'large'), Buffer.alloc(100 * 1024, 'x'));
     writeFileSync(join(dir, 'www', 'up'), 'ok\n');
-    const [targetPort, nginx1Port, nginx2Port, nginxQuietPort, proxy1Port, proxyNPort] = (await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()))) as
-      [number, number, number, number, number, number];
+    const [targetPort, nginx1Port, nginx2Port, nginxQuietPort, proxy1Port, proxyNPort, proxyBufferedPort] = (await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()))) as
+      [number, number, number, number, number, number, number];
     children.push(startNginx(dir, 'target', nginxConfig(dir, 'target', '1', false, `server { listen 127.0.0.1:${targetPort}; root ${dir}/www; default_type text/plain; keepalive_requests 1000000; }`)));
     const proxyBlock = (port: number): string => `upstream app { server 127.0.0.1:${targetPort}; keepalive 100; }
   server { listen 127.0.0.1:${port}; keepalive_requests 1000000;
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     children.push(startNginx(dir, 'proxy2', nginxConfig(dir, 'proxy2', 'auto', true, proxyBlock(nginx2Port))));
     children.push(startNginx(dir, 'quiet', nginxConfig(dir, 'quiet', 'auto', false, proxyBlock(nginxQuietPort))));
     // Ours logs every request as JSON on stdout (kamal-proxy does); it goes to a file, like nginx's access log.
-    const startProxy = async (name: string, port: number, workers: string): Promise<void> => {
+    const startProxy = async (name: string, port: number, workers: string, deployFlags: string[] = []): Promise<void> => {
       const env = {
         ...process.env, KAMAL_PROXY_SOCKET: join(dir, `${name}.sock`), XDG_CONFIG_HOME: join(dir, `config-${name}`),
         KAMAL_PROXY_BIND: '127.0.0.1', KAMAL_PROXY_WORKERS: workers,
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       await waitForPort(port);
       // The RPC socket opens once every worker listens: retry while it is not there yet.
       for (let attempt = 0; ; attempt++) {
-        const deploy = spawnSync(process.execPath, [CLI, 'deploy', 'bench', `--target=127.0.0.1:${targetPort}`], { env, encoding: 'utf8' });
+        const deploy = spawnSync(process.execPath, [CLI, 'deploy', 'bench', `--target=127.0.0.1:${targetPort}`, ...deployFlags], { env, encoding: 'utf8' });
         if (deploy.status === 0) break;
         if (attempt > 50 || !deploy.stderr.includes('dial unix')) throw new Error(`deploy failed: ${deploy.stderr}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -116,6 +116,8 @@ async function main(): Promise<void> {
     await Promise.all([targetPort, nginx1Port, nginx2Port, nginxQuietPort].map(waitForPort));
     await startProxy('ours1', proxy1Port, '1');
     await startProxy('oursN', proxyNPort, String(cpus().length));
+    // Kamal deploys every app with both buffering flags.
+    await startProxy('oursBuffered', proxyBufferedPort, String(cpus().length), ['--buffer-requests', '--buffer-responses']);
 
     const rows: string[] = [];
     const ratios: string[] = [];
@@ -123,27 +125,30 @@ async function main(): Promise<void> {
       // Warm-up of the JIT and connection pools, not recorded.
       wrk(proxy1Port, path);
       wrk(proxyNPort, path);
+      wrk(proxyBufferedPort, path);
       const direct = wrk(targetPort, path);
       const ours1 = wrk(proxy1Port, path);
       const oursN = wrk(proxyNPort, path);
+      const buffered = wrk(proxyBufferedPort, path);
       const n1 = wrk(nginx1Port, path);
       const n2 = wrk(nginx2Port, path);
       const quiet = wrk(nginxQuietPort, path);
       const line = (name: string, r: Result): string => `| ${label} | ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`;
       rows.push(
         line('direct to target', direct), line('@drover/proxy, 1 worker', ours1), line(`@drover/proxy, ${cpus().length} workers (default)`, oursN),
+        line(`@drover/proxy, ${cpus().length} workers, buffered (Kamal's deploy flags)`, buffered),
         line('nginx proxy, 1 worker', n1), line('nginx proxy, auto workers (Debian default)', n2), line('nginx proxy, auto workers, access_log off', quiet),
       );
       const ratio = (a: Result, b: Result): string => `${(a.rps / b.rps).toFixed(2)}×`;
-      ratios.push(`| ${label} | ${ratio(oursN, n1)} | ${ratio(oursN, n2)} | ${ratio(oursN, quiet)} | ${ratio(ours1, n1)} |`);
+      ratios.push(`| ${label} | ${ratio(oursN, n1)} | ${ratio(oursN, n2)} | ${ratio(oursN, quiet)} | ${ratio(ours1, n1)} | ${ratio(buffered, n1)} | ${ratio(buffered, n2)} |`);
     }
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
     console.log(`wrk -t2 -c${CONNECTIONS} -d${DURATION}s --latency (keep-alive)\n`);
     console.log('| response | path | req/s | p50 | p99 |');
     console.log('|---|---|---|---|---|');
     for (const r of rows) console.log(r);
-    console.log(`\n| response | ours (${cpus().length} workers) ÷ nginx 1 worker | ÷ nginx auto | ÷ nginx auto, no access log | ours 1 worker ÷ nginx 1 worker |`);
-    console.log('|---|---|---|---|---|');
+    console.log(`\n| response | ours (${cpus().length} workers) ÷ nginx 1 worker | ÷ nginx auto | ÷ nginx auto, no access log | ours 1 worker ÷ nginx 1 worker | buffered ÷ nginx 1 worker | buffered ÷ nginx auto |`);
+    console.log('|---|---|---|---|---|---|---|');
     for (const r of ratios) console.log(r);
   } finally {
     for (const c of children) c.kill('SIGTERM');
