@@ -3,8 +3,8 @@
  * The planner calls `loadConfig` once and works from the returned ResolvedConfig; the helpers
  * below turn it into what the agent executes (names, labels, env, kamal-proxy argv).
  */
-export { loadConfig, loadValidatedConfig, type LoadConfigOptions } from './config/load-config.js';
-export { loadConfigFiles, destinationFile, DEFAULT_CONFIG_FILE, type LoadOptions, type LoadedFiles } from './config/load.js';
+export { loadConfig, loadValidatedConfig, loadRenderedConfig, type LoadConfigOptions } from './config/load-config.js';
+export { loadConfigFiles, renderConfigFiles, mergeRenderedFiles, destinationFile, DEFAULT_CONFIG_FILE, type LoadOptions, type LoadedFiles, type RenderedFile } from './config/load.js';
 export { validateConfig, formatIssue, type Validated } from './config/validate.js';
 export { KAMAL_COMPAT_VERSION } from './config/checks.js';
 export { renderErb } from './config/erb.js';

@@ -5,4 +5,4 @@ export * from './operations/app.js';
 export * from './operations/proxy.js';
 export * from './operations/accessory.js';
 export * from './operations/host.js';
-export * from './operations/names.js';
+export * from './operations/catalog.js';

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { UserError } from '@drover/shared';
 import * as S from '@drover/shared/operations';
-import type { z, ZodTypeAny } from 'zod';
+import type { z } from 'zod';
 import * as accessories from './accessories.js';
 import * as app from './app-lifecycle.js';
 import { bootApp } from './app-boot.js';
@@ -19,97 +19,104 @@ import { containerHostname, containerPrefix, execContainerName, PROXY_CONTAINER,
 import * as proxy from './proxy-lifecycle.js';
 import { pruneContainers, pruneImages } from './prune.js';
 import { withSecretsRedacted } from './redact-errors.js';
-import type { Operation, OperationContext, OperationsDeps } from './types.js';
+import type { CatalogOperation, Operation, OperationContext, OperationsDeps } from './types.js';
 
-export type { Operation, OperationContext, OperationsDeps, Chunk } from './types.js';
+export type { CatalogOperation, Operation, OperationContext, OperationsDeps, Chunk } from './types.js';
 export { collectInventory } from './inventory.js';
 
-type Ops = Record<S.OperationName, Operation>;
+/** The implementation of catalog entry `N`: typed by its params schema's output and its result schema. */
+type Run<N extends S.OperationName> = (params: z.output<(typeof S.OPERATION_CATALOG)[N]['params']>, ctx: OperationContext) => Promise<S.OperationResult<N>>;
+/** One implementation per catalog name: a missing (or extra) operation is a compile error. */
+type Runs = { [N in S.OperationName]: Run<N> };
+type Ops = { [N in S.OperationName]: CatalogOperation<N> };
 
 /**
- * The agent's container and kamal-proxy operations, by RPC method name. Mutating operations are
- * recorded by operation id (a retry returns the recorded outcome) under `<run dir>/drover-agent/operations`.
+ * The agent's container and kamal-proxy operations, by RPC method name: params schema, mutates and stream
+ * mode come from `OPERATION_CATALOG`. Mutating operations are recorded by operation id (a retry returns the
+ * recorded outcome) under `<run dir>/drover-agent/operations`.
  */
 export function createOperations(deps: OperationsDeps): Record<string, Operation> {
   const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'));
   store.sweep();
 
-  function op<Sch extends ZodTypeAny>(method: S.OperationName, params: Sch, kind: { mutates: boolean; stream?: Operation['stream'] }, run: (p: z.output<Sch>, ctx: OperationContext) => Promise<unknown>): Operation {
-    return {
-      params,
-      mutates: kind.mutates,
-      stream: kind.stream ?? 'none',
-      run: (p, ctx) => {
-        const guarded = () => withSecretsRedacted(p, () => run(p, ctx));
-        return kind.mutates ? store.run(ctx.operationId, method, guarded) : guarded();
-      },
-    };
-  }
-  const change = { mutates: true };
-  const read = { mutates: false };
-  const streaming = { mutates: false, stream: 'required' as const };
+  const runs: Runs = {
+    'registry.login': (p) => images.login(deps, p),
+    'image.pull': (p, ctx) => images.pull(deps, p, ctx.emit, ctx.signal),
+    'image.tag': (p) => images.tag(deps, p),
 
-  const ops: Ops = {
-    'registry.login': op('registry.login', S.registryLoginParams, read, (p) => images.login(deps, p)),
-    'image.pull': op('image.pull', S.imagePullParams, { mutates: true, stream: 'optional' }, (p, ctx) => images.pull(deps, p, ctx.emit, ctx.signal)),
-    'image.tag': op('image.tag', S.imageTagParams, change, (p) => images.tag(deps, p)),
+    'app.boot': (p, ctx) => bootApp(deps, p, ctx),
+    'app.stale_containers': (p) => app.staleContainers(deps, p),
+    'app.start': (p) => app.startApp(deps, p),
+    'app.stop': (p) => app.stopApp(deps, p),
+    'app.remove': (p) => app.removeApp(deps, p),
+    'app.maintenance': (p) => app.maintenance(deps, p),
+    'app.live': (p) => app.live(deps, p),
+    'app.proxy_remove': (p) => app.proxyRemoveRole(deps, p),
+    'app.exec': (p, ctx) => appExec(deps, p, ctx),
 
-    'app.boot': op('app.boot', S.appBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => bootApp(deps, p, ctx)),
-    'app.stale_containers': op('app.stale_containers', S.appStaleParams, change, (p) => app.staleContainers(deps, p)),
-    'app.start': op('app.start', S.appStartParams, change, (p) => app.startApp(deps, p)),
-    'app.stop': op('app.stop', S.appStopParams, change, (p) => app.stopApp(deps, p)),
-    'app.remove': op('app.remove', S.appRemoveParams, change, (p) => app.removeApp(deps, p)),
-    'app.maintenance': op('app.maintenance', S.appMaintenanceParams, change, (p) => app.maintenance(deps, p)),
-    'app.live': op('app.live', S.appLiveParams, change, (p) => app.live(deps, p)),
-    'app.proxy_remove': op('app.proxy_remove', S.appProxyRemoveParams, change, (p) => app.proxyRemoveRole(deps, p)),
-    'app.exec': op('app.exec', S.appExecParams, streaming, (p, ctx) => appExec(deps, p, ctx)),
+    'proxy.boot': (p, ctx) => proxy.bootProxy(deps, p, ctx.emit),
+    'proxy.reboot': (p, ctx) => proxy.rebootProxy(deps, p, ctx.emit),
+    'proxy.start': () => proxy.startProxy(deps),
+    'proxy.stop': (p) => proxy.stopProxy(deps, p),
+    'proxy.details': () => proxy.proxyDetails(deps),
+    'proxy.logs': async (p, ctx) => ({ container: PROXY_CONTAINER, lines: await streamLogs(deps.docker, PROXY_CONTAINER, p, deps.host, ctx.emit, ctx.signal) }),
+    'proxy.remove': (p) => proxy.removeProxy(deps, p),
 
-    'proxy.boot': op('proxy.boot', S.proxyBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => proxy.bootProxy(deps, p, ctx.emit)),
-    'proxy.reboot': op('proxy.reboot', S.proxyRebootParams, { mutates: true, stream: 'optional' }, (p, ctx) => proxy.rebootProxy(deps, p, ctx.emit)),
-    'proxy.start': op('proxy.start', S.proxySimpleParams, change, () => proxy.startProxy(deps)),
-    'proxy.stop': op('proxy.stop', S.proxyStopParams, change, (p) => proxy.stopProxy(deps, p)),
-    'proxy.details': op('proxy.details', S.proxySimpleParams, read, () => proxy.proxyDetails(deps)),
-    'proxy.logs': op('proxy.logs', S.proxyLogsParams, streaming, async (p, ctx) => ({ container: PROXY_CONTAINER, lines: await streamLogs(deps.docker, PROXY_CONTAINER, p, deps.host, ctx.emit, ctx.signal) })),
-    'proxy.remove': op('proxy.remove', S.proxyRemoveParams, change, (p) => proxy.removeProxy(deps, p)),
-
-    'accessory.boot': op('accessory.boot', S.accessoryBootParams, { mutates: true, stream: 'optional' }, (p, ctx) => accessories.bootAccessory(deps, p, ctx.emit)),
-    'accessory.reboot': op('accessory.reboot', S.accessoryBootParams, { mutates: true, stream: 'optional' }, async (p, ctx) => {
+    'accessory.boot': (p, ctx) => accessories.bootAccessory(deps, p, ctx.emit),
+    'accessory.reboot': async (p, ctx) => {
       await accessories.removeAccessory(deps, { ...p, proxied: p.proxy !== null, removeImage: null, removePaths: [] });
       return accessories.bootAccessory(deps, p, ctx.emit);
-    }),
-    'accessory.start': op('accessory.start', S.accessorySimpleParams, change, (p) => accessories.startAccessory(deps, p)),
-    'accessory.stop': op('accessory.stop', S.accessorySimpleParams, change, (p) => accessories.stopAccessory(deps, p)),
-    'accessory.restart': op('accessory.restart', S.accessorySimpleParams, change, async (p) => {
+    },
+    'accessory.start': (p) => accessories.startAccessory(deps, p),
+    'accessory.stop': (p) => accessories.stopAccessory(deps, p),
+    'accessory.restart': async (p) => {
       const stopped = await accessories.stopAccessory(deps, p);
       const started = await accessories.startAccessory(deps, p);
       return { containers: started.containers, messages: [...stopped.messages, ...started.messages] };
-    }),
-    'accessory.remove': op('accessory.remove', S.accessoryRemoveParams, change, (p) => accessories.removeAccessory(deps, p)),
-    'accessory.details': op('accessory.details', S.accessorySimpleParams, read, (p) => accessories.accessoryDetails(deps, p)),
-    'accessory.logs': op('accessory.logs', S.accessoryLogsParams, streaming, async (p, ctx) => ({ container: p.accessoryService, lines: await streamLogs(deps.docker, p.accessoryService, p, deps.host, ctx.emit, ctx.signal) })),
-    'accessory.exec': op('accessory.exec', S.accessoryExecParams, streaming, async (p, ctx) => ({
+    },
+    'accessory.remove': (p) => accessories.removeAccessory(deps, p),
+    'accessory.details': (p) => accessories.accessoryDetails(deps, p),
+    'accessory.logs': async (p, ctx) => ({ container: p.accessoryService, lines: await streamLogs(deps.docker, p.accessoryService, p, deps.host, ctx.emit, ctx.signal) }),
+    'accessory.exec': async (p, ctx) => ({
       container: p.accessoryService,
       exitCode: await execInContainer(deps.docker, p.accessoryService, p.command, [], p, deps.host, ctx),
-    })),
+    }),
 
-    'containers.logs': op('containers.logs', S.containerLogsParams, streaming, async (p, ctx) => {
+    'containers.logs': async (p, ctx) => {
       const container = p.container ?? (await roleContainer(deps.docker, p));
       return { container, lines: await streamLogs(deps.docker, container, p, deps.host, ctx.emit, ctx.signal) };
-    }),
-    'containers.list': op('containers.list', S.listParams, read, async (p) => {
+    },
+    'containers.list': async (p) => {
       const label = [`service=${p.service}`, `destination=${p.destination ?? ''}`, ...(p.role ? [`role=${p.role}`] : [])];
       const list = await listContainers(deps.docker, { label });
       return { containers: list.map(classify).filter((c) => c !== null) };
-    }),
-    'images.list': op('images.list', S.listParams, read, async (p) => {
+    },
+    'images.list': async (p) => {
       const list = await deps.docker.listImages({ filters: JSON.stringify({ label: [`service=${p.service}`] }) });
       return { images: list.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], created: i.Created, size: i.Size })) };
-    }),
-    'prune.containers': op('prune.containers', S.pruneContainersParams, change, (p) => pruneContainers(deps, p)),
-    'prune.images': op('prune.images', S.pruneImagesParams, change, (p) => pruneImages(deps, p)),
-    inventory: op('inventory', S.listParams.partial().strict(), read, () => collectInventory(deps.docker, deps.host)),
-    'audit.read': op('audit.read', S.auditReadParams, read, (p) => readAudit(deps.runDirectory, p.service, p.destination, p.lines)),
+    },
+    'prune.containers': (p) => pruneContainers(deps, p),
+    'prune.images': (p) => pruneImages(deps, p),
+    inventory: () => collectInventory(deps.docker, deps.host),
+    'audit.read': (p) => readAudit(deps.runDirectory, p.service, p.destination, p.lines),
   };
+
+  /** Catalog entry `method` served by its implementation: redacted errors, and idempotency when it mutates. */
+  function op<N extends S.OperationName>(method: N): CatalogOperation<N> {
+    const spec = S.OPERATION_CATALOG[method];
+    const run: Run<N> = runs[method];
+    return {
+      params: spec.params,
+      mutates: spec.mutates,
+      stream: spec.stream,
+      run: (p, ctx) => {
+        const guarded = () => withSecretsRedacted(p, () => run(p, ctx));
+        return spec.mutates ? store.run(ctx.operationId, method, guarded) : guarded();
+      },
+    };
+  }
+
+  const ops = Object.fromEntries(S.OPERATION_NAMES.map((method) => [method, op(method)])) as Ops;
   return ops;
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { proxyBootParams, proxyRemoveParams, proxyStopParams, ProxyRun, RegistryAuth } from '@drover/shared/operations';
@@ -119,6 +119,10 @@ const PROXY_TITLE = 'org.opencontainers.image.title=kamal-proxy';
  * prune the proxy images, `rm -r .kamal/proxy`.
  */
 export async function removeProxy(deps: OperationsDeps, p: z.output<typeof proxyRemoveParams>) {
+  if (p.onlyWithoutApps) {
+    const apps = await readdir(`${deps.runDirectory}/apps`).catch(() => [] as string[]);
+    if (apps.length > 0) return { containers: [], messages: [`kamal-proxy kept on ${deps.host}: still used by ${apps.sort().join(', ')}`] };
+  }
   await recordAudit(deps.runDirectory, p, `Removed proxy on ${deps.host}`);
   const image = await deps.docker.getContainer(PROXY_CONTAINER).inspect().then((i) => i.Image, () => null);
   await stopContainer(deps.docker, PROXY_CONTAINER, null);

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { ZodTypeAny, z } from 'zod';
+import type { OPERATION_CATALOG, OperationName, OperationResult, OperationSpec } from '@drover/shared/operations';
 import type { AgentLogger } from '../log.js';
 
 export type Chunk = string | Buffer;
@@ -17,14 +18,16 @@ export interface OperationContext {
   onResize?(listener: (size: { cols: number; rows: number }) => void): void;
 }
 
-export interface Operation<S extends ZodTypeAny = ZodTypeAny, R = unknown> {
-  params: S;
-  /** `required` when the operation streams (progress, logs, exec I/O). */
-  stream: 'required' | 'optional' | 'none';
-  /** Mutating operations are recorded by operation id and audited; read-only ones run every time. */
-  mutates: boolean;
+/**
+ * An operation as the agent serves it: the catalog spec's params schema, mutates and stream mode
+ * (`OperationSpec` in `@drover/shared/operations`), plus the implementation.
+ */
+export interface Operation<S extends ZodTypeAny = ZodTypeAny, R = unknown> extends Pick<OperationSpec<S>, 'params' | 'mutates' | 'stream'> {
   run(params: z.output<S>, ctx: OperationContext): Promise<R>;
 }
+
+/** The operation served for catalog entry `N`: its params schema, and a run typed by the catalog's result schema. */
+export type CatalogOperation<N extends OperationName> = Operation<(typeof OPERATION_CATALOG)[N]['params'], OperationResult<N>>;
 
 export interface OperationsDeps {
   docker: Dockerode;

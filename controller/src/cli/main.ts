@@ -10,6 +10,13 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   controller: () => import('./commands/controller.js'),
   login: () => import('./commands/login.js'),
   agents: () => import('./commands/agents.js'),
+  deploy: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('deploy') }),
+  redeploy: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('redeploy') }),
+  rollback: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('rollback') }),
+  setup: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('setup') }),
+  remove: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('remove') }),
+  lock: () => import('./commands/lock.js'),
+  deployments: () => import('./commands/deployments.js'),
 };
 
 async function usage(): Promise<string> {

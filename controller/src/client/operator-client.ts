@@ -4,6 +4,8 @@ import { UserError } from '@drover/shared';
 import { connectPinned, PinMismatchError } from '@drover/shared/protocol';
 import { ApiError, AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
 import type { OperatorCredentials } from './operator-config.js';
+import { DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
+import { IndexedEvent } from '../rollout/events.js';
 
 /** An undici dispatcher that only talks to a server holding the pinned TLS key. */
 export function pinnedDispatcher(fingerprint: string | null): Dispatcher {
@@ -74,11 +76,81 @@ export class OperatorClient {
     return { result: r.result, output: Buffer.from(r.output ?? '', 'base64') };
   }
 
+  async submitDeployment(body: DeploymentRequest): Promise<DeploymentView> {
+    return (await this.send('POST', '/v1/deployments', body, DeploymentCreated)).deployment;
+  }
+
+  async listDeployments(filter: { service?: string; destination?: string | null; limit?: number } = {}): Promise<DeploymentView[]> {
+    const q = new URLSearchParams();
+    if (filter.service) q.set('service', filter.service);
+    if (filter.destination !== undefined) q.set('destination', filter.destination ?? '');
+    if (filter.limit) q.set('limit', String(filter.limit));
+    return (await this.send('GET', `/v1/deployments?${q.toString()}`, undefined, DeploymentList)).deployments;
+  }
+
+  deployment(id: string): Promise<z.infer<typeof DeploymentDetail>> {
+    return this.send('GET', `/v1/deployments/${encodeURIComponent(id)}`, undefined, DeploymentDetail);
+  }
+
+  /**
+   * A deployment's events from index `from` until its `end` event, as they happen. Throws a UserError
+   * when the connection is lost before the end (the caller may follow again from the next index).
+   */
+  async *followDeployment(id: string, from = 0): AsyncGenerator<IndexedEvent> {
+    const url = new URL(`/v1/deployments/${encodeURIComponent(id)}/events?from=${from}`, this.creds.controller);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headers: { authorization: `Bearer ${this.creds.token}` }, headersTimeout: 60_000, bodyTimeout: 0 });
+    } catch (err) {
+      throw new UserError(`cannot reach controller ${this.creds.controller}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`);
+    }
+    if (res.statusCode >= 400) {
+      const text = await res.body.text();
+      let json: unknown = null;
+      try { json = JSON.parse(text); } catch { /* reported below */ }
+      throw errorOf(res.statusCode, json);
+    }
+    let buffered = '';
+    try {
+      for await (const chunk of res.body) {
+        buffered += chunk.toString();
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (!line.trim()) continue;
+          const parsed = IndexedEvent.safeParse(JSON.parse(line));
+          if (!parsed.success) throw new UserError(`controller ${this.creds.controller}: unexpected deployment event`);
+          yield parsed.data;
+        }
+      }
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`lost the connection to controller ${this.creds.controller}: ${(err as Error).message}`);
+    }
+  }
+
+  async reportHook(id: string, step: string, report: HookReport): Promise<void> {
+    await this.send('POST', `/v1/deployments/${encodeURIComponent(id)}/hooks/${encodeURIComponent(step)}`, report, null);
+  }
+
+  async lockStatus(key: string): Promise<LockView | null> {
+    return (await this.send('GET', `/v1/locks/${encodeURIComponent(key)}`, undefined, LockStatus)).lock;
+  }
+
+  async acquireLock(key: string, body: LockAcquireBody): Promise<LockView> {
+    return (await this.send('POST', `/v1/locks/${encodeURIComponent(key)}`, body, LockStatus.extend({ lock: LockView }))).lock;
+  }
+
+  async releaseLock(key: string): Promise<boolean> {
+    return ((await this.send('DELETE', `/v1/locks/${encodeURIComponent(key)}`, undefined, null)) as { released: boolean }).released;
+  }
+
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
 
-  private async send<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, schema: z.ZodType<T, z.ZodTypeDef, unknown> | null): Promise<T> {
+  private async send<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, schema: z.ZodType<T, z.ZodTypeDef, unknown> | null): Promise<T> {
     const url = new URL(path, this.creds.controller);
     let res: Dispatcher.ResponseData;
     try {

@@ -83,6 +83,10 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     return this.live.has(agentId);
   }
 
+  isOnlineByName(name: string): boolean {
+    return this.liveByName(name) !== undefined;
+  }
+
   onlineAgentIds(): string[] {
     return [...this.live.keys()];
   }

@@ -6,8 +6,14 @@ import type { Store } from '../store/store.js';
 import { AgentHub } from './agent-hub.js';
 import { Metrics } from './metrics.js';
 import { registerEnrollRoute } from './routes-enroll.js';
-import { registerOperatorRoutes } from './routes-operator.js';
+import { operatorRoutes } from './routes-operator.js';
+import { deploymentRoutes } from './routes-deployments.js';
 import { sendError } from './http-errors.js';
+import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
+import { Deployments } from '../rollout/deployments.js';
+import { hubAgentCaller } from '../rollout/agent-caller.js';
+import { SecretBox } from '../store/secret-box.js';
+import type { AgentPresence } from '../plan/types.js';
 
 export interface ControllerServerOptions {
   host: string;
@@ -29,6 +35,7 @@ export interface RunningController {
   store: Store;
   identity: ControllerIdentity;
   metrics: Metrics;
+  deployments: Deployments;
   /** Base URL we listen on (with the real port). */
   url: string;
   close(): Promise<void>;
@@ -54,10 +61,20 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
     return sendError(reply, status, status === 500 ? 'internal' : (err.code ?? 'bad_request'), status === 500 ? 'internal error; see controller log' : (err.message ?? 'bad request'));
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  useZodSchemas(app);
+  useOperatorScopes(app, store);
+  const deployments = new Deployments({
+    store, secretBox: SecretBox.open(opts.dataDir), log: app.log,
+    agents: hubAgentCaller(hub, { reconnectMs: 60_000 }),
+    presence: () => agentPresence(store, hub),
+  });
+  deployments.recoverInterrupted();
+
   app.get('/healthz', async () => ({ ok: true, controllerId: identity.controllerId }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
   registerEnrollRoute(app, { store, identity, metrics });
-  registerOperatorRoutes(app, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
+  await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
+  await app.register(deploymentRoutes, { store, deployments });
 
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
@@ -74,14 +91,31 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   let closed = false;
   return {
-    app, hub, store, identity, metrics,
+    app, hub, store, identity, metrics, deployments,
     url: `${scheme}://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`,
     async close() {
       if (closed) return;
       closed = true;
+      await deployments.close();
       hub.close();
       await app.close();
       store.close();
     },
   };
+}
+
+/** What the planner knows of each enrolled agent: connected or not, and its last inventory. */
+function agentPresence(store: Store, hub: AgentHub): Record<string, AgentPresence> {
+  const out: Record<string, AgentPresence> = {};
+  for (const a of store.listAgents()) {
+    const inventory = hub.inventoryOf(a.id);
+    const online = hub.isOnline(a.id);
+    out[a.name] = {
+      online,
+      lastSeen: online ? Date.now() : a.lastSeen,
+      registryMirror: inventory?.docker?.registryMirror ?? null,
+      containers: inventory?.managed ? inventory.managed.containers.map((c) => c.name) : null,
+    };
+  }
+  return out;
 }

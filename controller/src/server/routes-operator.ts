@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { CloseCode, RpcError, curlPinOf } from '@drover/shared/protocol';
 import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
 import { secretRedactor, secretValuesOf } from '@drover/shared/operations/redact';
@@ -6,9 +7,9 @@ import { mintJoinToken } from '../auth/join-token.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
-import { sendError, zodMessage } from './http-errors.js';
-import { requireOperator } from './operator-auth.js';
+import { sendError } from './http-errors.js';
 import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentInventory, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
+import { operatorOf } from './route-schemas.js';
 
 export interface OperatorRouteDeps {
   store: Store;
@@ -19,7 +20,11 @@ export interface OperatorRouteDeps {
   scheme: 'https' | 'http';
 }
 
-export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRouteDeps): void {
+const NameParams = z.object({ name: z.string().min(1).max(128) });
+type NameParams = z.output<typeof NameParams>;
+
+/** Operator routes for agents and tokens; each declares its scope and schemas once (see route-schemas.ts). */
+export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app: FastifyInstance, deps) => {
   const { store, hub, identity } = deps;
 
   const view = (a: AgentRecord): AgentView => {
@@ -36,22 +41,18 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
   };
   const agentNamed = (name: string): AgentRecord | null => store.getAgentByName(name) ?? (name.startsWith('agt-') ? store.getAgent(name) : null);
 
-  app.get('/v1/whoami', async (req, reply) => {
-    const op = requireOperator(store, req, reply, 'read');
-    if (!op) return reply;
+  app.get('/v1/whoami', { config: { scope: 'read' } }, async (req) => {
+    const op = operatorOf(req);
     const body: WhoAmI = { tokenName: op.name, scope: op.scope, controllerId: identity.controllerId, fingerprint: identity.fingerprint };
     return body;
   });
 
-  app.get('/v1/agents', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'read')) return reply;
+  app.get('/v1/agents', { config: { scope: 'read' } }, async () => {
     return { agents: store.listAgents().map(view) };
   });
 
-  app.post('/v1/agents/tokens', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'admin')) return reply;
-    const body = MintJoinTokenBody.safeParse(req.body ?? {});
-    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('join token request', body.error));
+  app.post('/v1/agents/tokens', { config: { scope: 'admin' }, schema: { body: MintJoinTokenBody } }, async (req, reply) => {
+    const body = { data: req.body as z.output<typeof MintJoinTokenBody> };
     const url = deps.publicUrl ?? `${deps.scheme}://${req.headers.host ?? ''}`;
     if (!/^https?:\/\/[^/\s]+$/.test(url)) return sendError(reply, 400, 'no_public_url', 'cannot tell which URL agents should use; start the controller with --public-url');
     const minted = await mintJoinToken({
@@ -68,20 +69,20 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
   });
 
   // What the agent last reported: host facts and the managed containers (apps, accessories, kamal-proxy).
-  app.get<{ Params: { name: string } }>('/v1/agents/:name/inventory', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'read')) return reply;
-    const agent = agentNamed(req.params.name);
-    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+  app.get('/v1/agents/:name/inventory', { config: { scope: 'read' }, schema: { params: NameParams } }, async (req, reply) => {
+    const { name } = req.params as NameParams;
+    const agent = agentNamed(name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
     const inventory = hub.inventoryOf(agent.id);
     if (!inventory) return sendError(reply, 409, 'offline', `agent ${agent.name} is not connected; its inventory is only known while it is`);
     const body: AgentInventory = { name: agent.name, online: hub.isOnline(agent.id), inventory };
     return body;
   });
 
-  app.post<{ Params: { name: string } }>('/v1/agents/:name/revoke', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'admin')) return reply;
-    const agent = agentNamed(req.params.name);
-    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+  app.post('/v1/agents/:name/revoke', { config: { scope: 'admin' }, schema: { params: NameParams } }, async (req, reply) => {
+    const { name } = req.params as NameParams;
+    const agent = agentNamed(name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
     store.revokeAgent(agent.id, Date.now());
     const wasOnline = hub.disconnect(agent.id, CloseCode.RevokedAgent, 'agent was revoked by an operator');
     hub.forget(agent.id);
@@ -89,12 +90,11 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     return { revoked: agent.name, wasOnline };
   });
 
-  app.patch<{ Params: { name: string } }>('/v1/agents/:name/labels', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'admin')) return reply;
-    const agent = agentNamed(req.params.name);
-    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
-    const body = LabelPatch.safeParse(req.body ?? {});
-    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('labels', body.error));
+  app.patch('/v1/agents/:name/labels', { config: { scope: 'admin' }, schema: { params: NameParams, body: LabelPatch } }, async (req, reply) => {
+    const { name } = req.params as NameParams;
+    const agent = agentNamed(name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
+    const body = { data: req.body as z.output<typeof LabelPatch> };
     const labels = { ...agent.labels, ...body.data.set };
     for (const k of body.data.remove) delete labels[k];
     store.setAgentLabels(agent.id, labels);
@@ -102,10 +102,8 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
   });
 
   // Calls one method on every online agent at once and reports latency percentiles.
-  app.post('/v1/agents/broadcast', async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'admin')) return reply;
-    const body = RpcBody.omit({ stream: true }).safeParse(req.body ?? {});
-    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('broadcast request', body.error));
+  app.post('/v1/agents/broadcast', { config: { scope: 'admin' }, schema: { body: RpcBody.omit({ stream: true }) } }, async (req) => {
+    const body = { data: req.body as z.output<typeof RpcBody> };
     const ids = hub.onlineAgentIds();
     const started = performance.now();
     const latencies: number[] = [];
@@ -124,12 +122,12 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     return { agents: ids.length, ok: latencies.length, failed, totalMs: performance.now() - started, p50Ms: pct(50), p99Ms: pct(99) };
   });
 
-  app.post<{ Params: { name: string } }>('/v1/agents/:name/rpc', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
-    if (!requireOperator(store, req, reply, 'admin')) return reply;
-    const body = RpcBody.safeParse(req.body ?? {});
-    if (!body.success) return sendError(reply, 400, 'bad_request', zodMessage('rpc request', body.error));
-    const agent = agentNamed(req.params.name);
-    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${req.params.name}`);
+  // The raw RPC route: any agent method with any params, so admin only.
+  app.post('/v1/agents/:name/rpc', { config: { scope: 'admin' }, bodyLimit: 16 * 1024 * 1024, schema: { params: NameParams, body: RpcBody } }, async (req, reply) => {
+    const body = { data: req.body as z.output<typeof RpcBody> };
+    const { name } = req.params as NameParams;
+    const agent = agentNamed(name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
     try {
       const opts = { timeoutMs: body.data.timeoutMs };
       if (!body.data.stream) return { result: (await hub.call(agent.id, body.data.method, body.data.params, opts)) ?? null };
@@ -147,7 +145,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
       throw err;
     }
   });
-}
+};
 
 /**
  * An agent's error as the operator sees it. A failed operation keeps its details (last log lines, health)

@@ -38,4 +38,68 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'deployments, deployment events and steps, deploy locks, service secrets',
+    sql: `
+      CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        destination TEXT,
+        command TEXT NOT NULL CHECK (command IN ('deploy', 'redeploy', 'rollback', 'setup', 'remove')),
+        version TEXT NOT NULL,
+        performer TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+        finished_at INTEGER,
+        error TEXT,
+        exit_code INTEGER,
+        -- Maintained by appendEvent in the same transaction as the event row.
+        event_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX deployments_service ON deployments(service, destination, created_at);
+      CREATE INDEX deployments_created ON deployments(created_at);
+      CREATE INDEX deployments_running ON deployments(status) WHERE status = 'running';
+      CREATE TABLE deployment_events (
+        deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, idx)
+      ) WITHOUT ROWID;
+      CREATE TABLE deployment_steps (
+        deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        host TEXT,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        error TEXT,
+        PRIMARY KEY (deployment_id, step_id)
+      );
+      -- One row per held lock; key is <service>[-<destination>].
+      CREATE TABLE locks (
+        key TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        message TEXT NOT NULL,
+        version TEXT,
+        acquired_at INTEGER NOT NULL,
+        automatic INTEGER NOT NULL CHECK (automatic IN (0, 1)),
+        deployment_id TEXT
+      );
+      CREATE INDEX locks_deployment ON locks(deployment_id) WHERE deployment_id IS NOT NULL;
+      -- Sealed (AES-256-GCM, see secret-box.ts) secrets per service version; seq orders versions per key.
+      CREATE TABLE service_secrets (
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        stored_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (key, version)
+      );
+      CREATE INDEX service_secrets_seq ON service_secrets(key, seq);
+    `,
+  },
 ];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { StoreConflict } from './store.js';
+import { MIGRATIONS } from './migrations.js';
 
 function withStore(fn: (s: SqliteStore, dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'drover-store-'));
@@ -22,13 +23,13 @@ const agent = (id: string, name: string) => ({ id, name, publicKey: 'pk', labels
 
 test('migrations apply once, WAL and FULL sync are on, data dir is private', () => {
   withStore((s, dir) => {
-    assert.equal(s.schemaVersion, 1);
+    assert.equal(s.schemaVersion, MIGRATIONS.at(-1)!.version);
     const db = new Database(join(dir, 'controller.db'), { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
     assert.equal(statSync(dir).mode & 0o077, 0);
     const again = new SqliteStore(dir);
-    assert.equal(again.schemaVersion, 1);
+    assert.equal(again.schemaVersion, MIGRATIONS.at(-1)!.version);
     again.close();
   });
 });

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { ensurePrivateDir } from './secure-file.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreConflict, type AgentRecord, type NewAgent, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
+import type {
+  DeploymentEventRecord, DeploymentRecord, DeploymentStatus, LockRecord, NewDeployment, StepRecord,
+} from './deployment-store.js';
+import { SqliteDeployments } from './sqlite-deployments.js';
 
 type Row = Record<string, unknown>;
 
@@ -47,6 +51,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private agentById: Database.Statement | null = null;
+  private readonly deployments: SqliteDeployments;
 
   constructor(dataDir: string) {
     ensurePrivateDir(dataDir);
@@ -58,6 +63,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.deployments = new SqliteDeployments(this.db, this.path);
   }
 
   /** Highest applied migration. */
@@ -154,6 +160,72 @@ export class SqliteStore implements Store {
 
   listOperatorTokens(): OperatorTokenRecord[] {
     return (this.db.prepare('SELECT * FROM operator_tokens ORDER BY created_at').all() as Row[]).map(tokenFromRow);
+  }
+
+  // Deployments, events, steps, locks and sealed secrets (sqlite-deployments.ts).
+
+  createDeployment(d: NewDeployment): DeploymentRecord {
+    return this.deployments.createDeployment(d);
+  }
+
+  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void {
+    this.deployments.finishDeployment(id, outcome);
+  }
+
+  getDeployment(id: string): DeploymentRecord | null {
+    return this.deployments.getDeployment(id);
+  }
+
+  listDeployments(filter?: { service?: string; destination?: string | null; status?: DeploymentStatus; limit?: number }): DeploymentRecord[] {
+    return this.deployments.listDeployments(filter);
+  }
+
+  appendEvent(deploymentId: string, at: number, event: unknown): number {
+    return this.deployments.appendEvent(deploymentId, at, event);
+  }
+
+  listEvents(deploymentId: string, from: number, limit?: number): DeploymentEventRecord[] {
+    return this.deployments.listEvents(deploymentId, from, limit);
+  }
+
+  recordStep(step: StepRecord): void {
+    this.deployments.recordStep(step);
+  }
+
+  listSteps(deploymentId: string): StepRecord[] {
+    return this.deployments.listSteps(deploymentId);
+  }
+
+  failInterruptedDeployments(reason: string, at: number): DeploymentRecord[] {
+    return this.deployments.failInterruptedDeployments(reason, at);
+  }
+
+  acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } {
+    return this.deployments.acquireLock(lock);
+  }
+
+  getLock(key: string): LockRecord | null {
+    return this.deployments.getLock(key);
+  }
+
+  listLocks(): LockRecord[] {
+    return this.deployments.listLocks();
+  }
+
+  releaseLock(key: string, opts?: { deploymentId?: string }): boolean {
+    return this.deployments.releaseLock(key, opts);
+  }
+
+  putServiceSecrets(key: string, version: string, sealed: Buffer, at: number, keep?: number): void {
+    this.deployments.putServiceSecrets(key, version, sealed, at, keep);
+  }
+
+  getServiceSecrets(key: string, version: string): Buffer | null {
+    return this.deployments.getServiceSecrets(key, version);
+  }
+
+  listServiceSecretVersions(key: string): string[] {
+    return this.deployments.listServiceSecretVersions(key);
   }
 
   close(): void {

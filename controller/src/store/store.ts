@@ -1,9 +1,14 @@
+import type { DeploymentStore } from './deployment-store.js';
+
+export type * from './deployment-store.js';
+
 /**
  * The controller's durable state, behind an interface narrow enough that a
  * server database can replace SQLite later. Every mutating call is durable
  * (fsync'd) when it returns, except presence updates, which are batched.
+ * Deployments, locks and sealed secrets: see deployment-store.ts.
  */
-export interface Store {
+export interface Store extends DeploymentStore {
   /** Creates an agent, consuming `consumeJti` in the same transaction when given. */
   enrollAgent(agent: NewAgent, consumeJti: string | null): AgentRecord;
   getAgent(id: string): AgentRecord | null;

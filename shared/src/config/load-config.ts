@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { readGitState } from './git.js';
-import { loadConfigFiles, type LoadOptions } from './load.js';
+import { loadConfigFiles, mergeRenderedFiles, type LoadOptions, type RenderedFile } from './load.js';
 import { resolveConfig } from './resolve/config.js';
 import { chooseVersion, type GitState } from './resolve/version.js';
 import type { ResolvedConfig } from './types.js';
@@ -50,4 +50,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     cwd,
   });
   return resolveConfig(config, { destination: options.destination ?? null, version, files, drover });
+}
+
+/**
+ * The controller's side of a deployment: validates and resolves files the operator rendered (ERB needs the
+ * operator's environment), with the version the operator chose. Same checks and messages as `loadConfig`.
+ */
+export function loadRenderedConfig(args: { files: RenderedFile[]; destination: string | null; version: string; hookFiles: string[] }): ResolvedConfig {
+  const loaded = mergeRenderedFiles(args.files, args.destination ?? undefined);
+  const { config, drover } = validateConfig(loaded.raw, loaded.drover, { label: loaded.files[0] ?? 'config/deploy.yml', hookFiles: args.hookFiles });
+  return resolveConfig(config, { destination: args.destination, version: args.version, files: loaded.files, drover });
 }

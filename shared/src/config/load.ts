@@ -33,7 +33,15 @@ export function destinationFile(configFile: string, destination: string): string
   return dir ? join(dir, `${name}.${destination}.yml`) : `${name}.${destination}.yml`;
 }
 
-async function readOne(shown: string, cwd: string, env: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+/** One config file after ERB: what the operator sends to the controller, which parses it itself. */
+export interface RenderedFile {
+  /** The path as the user wrote it (relative to the project when given relative). */
+  name: string;
+  /** YAML text, ERB already evaluated. */
+  content: string;
+}
+
+async function renderOne(shown: string, cwd: string, env: Record<string, string | undefined>): Promise<RenderedFile> {
   const path = isAbsolute(shown) ? shown : resolve(cwd, shown);
   let source: string;
   try {
@@ -44,34 +52,44 @@ async function readOne(shown: string, cwd: string, env: Record<string, string | 
     if (code === 'EISDIR') throw new UserError(`Configuration file ${shown} is a directory`);
     throw new UserError(`Cannot read configuration file ${shown}: ${code ?? (err as Error).message}`);
   }
-  const doc = parseYaml11(renderErb(source, shown, env), shown);
+  return { name: shown, content: renderErb(source, shown, env) };
+}
+
+function parseRendered(file: RenderedFile): Record<string, unknown> {
+  const doc = parseYaml11(file.content, file.name);
   if (doc === null || doc === undefined) return {};
-  if (!isPlainHash(doc)) throw new UserError(`${shown}: should be a hash of configuration keys`);
+  if (!isPlainHash(doc)) throw new UserError(`${file.name}: should be a hash of configuration keys`);
   return doc;
 }
 
-/** Reads, renders and merges the base and destination files like Kamal 2.12 does. */
-export async function loadConfigFiles(options: LoadOptions = {}): Promise<LoadedFiles> {
+/** Reads and renders (ERB) the base file and, with a destination, `deploy.<destination>.yml`. */
+export async function renderConfigFiles(options: LoadOptions = {}): Promise<RenderedFile[]> {
   const cwd = options.cwd ?? process.cwd();
   const configFile = options.configFile ?? DEFAULT_CONFIG_FILE;
   // Kamal sets KAMAL_DESTINATION before rendering so ERB can read it.
   const env = { ...(options.env ?? process.env) };
   if (options.destination !== undefined) env.KAMAL_DESTINATION = options.destination;
+  const files = [await renderOne(configFile, cwd, env)];
+  if (options.destination !== undefined) files.push(await renderOne(destinationFile(configFile, options.destination), cwd, env));
+  return files;
+}
 
-  const files = [configFile];
-  let merged: unknown = await readOne(configFile, cwd, env);
-  if (options.destination !== undefined) {
-    const destFile = destinationFile(configFile, options.destination);
-    files.push(destFile);
-    merged = deepMerge(merged, await readOne(destFile, cwd, env));
-  }
+/** Parses and deep-merges rendered files (base first) like Kamal 2.12; `x-*` root keys are set apart. */
+export function mergeRenderedFiles(rendered: RenderedFile[], destination: string | undefined): LoadedFiles {
+  let merged: unknown = {};
+  rendered.forEach((file, i) => { merged = i === 0 ? parseRendered(file) : deepMerge(merged, parseRendered(file)); });
   const all = merged as Record<string, unknown>;
-  if (all.require_destination === true && options.destination === undefined) {
+  if (all.require_destination === true && destination === undefined) {
     throw new UserError('You must specify a destination');
   }
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(all)) {
     if (!key.startsWith('x-')) raw[key] = value;
   }
-  return { raw, drover: all['x-drover'], files };
+  return { raw, drover: all['x-drover'], files: rendered.map((f) => f.name) };
+}
+
+/** Reads, renders and merges the base and destination files like Kamal 2.12 does. */
+export async function loadConfigFiles(options: LoadOptions = {}): Promise<LoadedFiles> {
+  return mergeRenderedFiles(await renderConfigFiles(options), options.destination);
 }

@@ -41,6 +41,22 @@ export const inventoryResult = z.object({
   proxy: managedContainer.nullable(),
 });
 export type Inventory = z.infer<typeof inventoryResult>;
+/** `inventory`: every managed container on the host; a service scope may be sent and is ignored. */
+export const inventoryParams = listParams.partial().strict();
+
+/** `containers.list`: the service's containers, classified as in the inventory (newest first). */
+export const containersListResult = z.object({ containers: z.array(managedContainer) });
+/** `images.list`: the images labelled with the service (`docker image ls --filter label=service=S`). */
+export const imagesListResult = z.object({
+  images: z.array(z.object({
+    id: z.string(),
+    tags: z.array(z.string()),
+    /** Unix seconds. */
+    created: z.number().int(),
+    /** Bytes. */
+    size: z.number().int(),
+  })),
+});
 
 /** `audit.read`: the tail of `<run dir>/<svc>[-dest]-audit.log` (Kamal's `kamal audit`). */
 export const auditReadParams = z.object({ service: serviceName, destination: namePart.nullable().default(null), lines: z.number().int().min(1).max(100_000).default(50) }).strict();

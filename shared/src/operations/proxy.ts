@@ -36,7 +36,12 @@ export const proxySimpleParams = serviceScope.strict();
 /** `proxy.stop` takes an optional stop timeout. */
 export const proxyStopParams = serviceScope.extend({ stopTimeout: seconds.nullable().default(null) }).strict();
 /** `proxy.remove`: stop and remove the container, prune kamal-proxy containers and images, `rm -r <run dir>/proxy`. */
-export const proxyRemoveParams = serviceScope.extend({ removeImages: z.boolean().default(true), removeProxyDirectory: z.boolean().default(true) }).strict();
+export const proxyRemoveParams = serviceScope.extend({
+  removeImages: z.boolean().default(true),
+  removeProxyDirectory: z.boolean().default(true),
+  /** Kamal's `remove` without `--force`: leave the proxy alone while `<run dir>/apps` still holds another app. */
+  onlyWithoutApps: z.boolean().default(false),
+}).strict();
 export const proxyLogsParams = logSelection.strict();
 export const proxyDetailsResult = z.object({
   present: z.boolean(),

@@ -116,7 +116,12 @@ export const Inventory = z.object({
   agentVersion: z.string().max(64),
   os: z.string().max(64),
   arch: z.string().max(32),
-  docker: z.object({ version: z.string().max(64), apiVersion: z.string().max(32) }).strict().nullable(),
+  docker: z.object({
+    version: z.string().max(64),
+    apiVersion: z.string().max(32),
+    /** The daemon's first registry mirror (`docker info` RegistryConfig.Mirrors[0]); null when it has none. */
+    registryMirror: z.string().max(512).nullable().optional(),
+  }).strict().nullable(),
   containers: z.array(z.object({
     id: z.string().max(128),
     name: z.string().max(255),

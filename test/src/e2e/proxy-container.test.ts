@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { Rig, followProgress, waitFor, type RigHost } from '../rig/index.js';
 import { httpGet } from './http-get.js';
+import { startLoad } from './load.js';
 
 // The proxy image on a rig host, driven exactly as Kamal drives basecamp/kamal-proxy:
 // `docker run` with Kamal's options, then `docker exec kamal-proxy kamal-proxy …` (here through
@@ -82,41 +82,6 @@ async function waitForProxy(host: RigHost): Promise<void> {
 
 async function whoamiInside(host: RigHost): Promise<string> {
   return (await host.exec(['busybox', 'wget', '-qO-', 'http://127.0.0.1/cgi-bin/whoami'])).stdout.trim();
-}
-
-/** Keeps requests flowing to `url` from `loops` loops (half keep-alive, half a new connection each) until stopped. */
-function startLoad(url: string, loops: number) {
-  const keepAlive = new Agent({ keepAlive: true, maxSockets: loops });
-  const tally = { ok: 0, failed: [] as string[], versions: new Set<string>() };
-  let running = true;
-  const once = (agent: Agent | false) => new Promise<void>((resolve) => {
-    const req = request(url, { agent, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        if (res.statusCode === 200) { tally.ok++; tally.versions.add(body.trim()); } else tally.failed.push(`${res.statusCode}: ${body.trim()}`);
-        resolve();
-      });
-      res.on('error', (e) => { tally.failed.push(e.message); resolve(); });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => { tally.failed.push(e.message); resolve(); });
-    req.end();
-  });
-  const started = Date.now();
-  const done = Promise.all(Array.from({ length: loops }, async (_, i) => {
-    while (running) await once(i % 2 === 0 ? keepAlive : false);
-  }));
-  return {
-    tally,
-    async stop() {
-      running = false;
-      await done;
-      keepAlive.destroy();
-      return { ...tally, seconds: (Date.now() - started) / 1000 };
-    },
-  };
 }
 
 test('kamal-proxy-compat in a container on a rig host, run and driven the way Kamal does it', { timeout: 600_000 }, async (t) => {
@@ -203,7 +168,7 @@ test('kamal-proxy-compat in a container on a rig host, run and driven the way Ka
 
   // Bounded load from the operator side through the published port while Kamal-style deploys switch
   // the target (new container, deploy, stop the old one), one of them to a never-healthy target.
-  const load = startLoad(`http://${publicAddress}/version`, 8);
+  const load = startLoad([`http://${publicAddress}/version`], 8);
   let current = `${SERVICE}-v2`;
   const plan = ['v1', 'v2', 'broken', 'v1', 'v2', 'v1'] as const;
   for (const [i, version] of plan.entries()) {

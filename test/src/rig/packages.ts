@@ -14,6 +14,8 @@ const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
   // htpasswd, for the registry's bcrypt password file
   { pkg: 'apache2-utils', file: '/usr/bin/htpasswd' },
   { pkg: 'openssl', file: '/usr/bin/openssl' },
+  // the operator's build clones the project's git repository, as Kamal does
+  { pkg: 'git', file: '/usr/bin/git' },
 ];
 
 export function missingPackages(): string[] {

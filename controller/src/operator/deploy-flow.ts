@@ -1,0 +1,166 @@
+// The operator's side of `drover deploy` and friends: read the project, build and push, submit the
+// deployment, then follow it: print its events, run the hooks it reaches, end with its exit code.
+import { UserError, describeError } from '@drover/shared';
+import type { OperatorClient } from '../client/operator-client.js';
+import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
+import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
+import type { Selection } from '../plan/types.js';
+import { buildAndPush } from './build.js';
+import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
+import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
+
+export type DeployCommandName = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove';
+
+/** Where a command writes: injected so commands run in-process in tests. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface DeployFlowOptions {
+  command: DeployCommandName;
+  cwd: string;
+  configFile?: string;
+  destination?: string;
+  version?: string;
+  selection: Selection;
+  skipPush: boolean;
+  noCache: boolean;
+  skipHooks: boolean;
+  detach: boolean;
+  json: boolean;
+  verbosity: 'quiet' | 'normal' | 'verbose';
+  lockWait: { timeoutSeconds: number; intervalSeconds: number } | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+const ROLLOUT_HOOKS: readonly HookName[] = ['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'docker-setup'];
+
+/** Runs one deployment command end to end; resolves to the process exit code. */
+export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient, io: Output): Promise<number> {
+  const started = Date.now();
+  const project = await loadProject({ cwd: o.cwd, configFile: o.configFile, destination: o.destination, version: o.version, env: o.env });
+  const { config } = project;
+  if (config.registry.local && o.command !== 'remove') {
+    throw new UserError(`registry: ${config.registry.server} is a local registry; Drover cannot carry images from it to hosts behind NAT yet (push to a registry the hosts can reach)`);
+  }
+  const ctx = new FlowContext(o, project, io, started);
+  const hooks = o.skipHooks ? [] : existingHooks(project.dir, config.hooks.path);
+  const rolloutHooks = hooks.filter((h) => ROLLOUT_HOOKS.includes(h)) as DeploymentRequest['hooks'];
+  if (o.detach && rolloutHooks && rolloutHooks.length > 0) {
+    throw new UserError(`--detach: this project has hooks that run during the rollout (${rolloutHooks.join(', ')}), and hooks run on this machine; follow the deployment, or skip hooks with -H`);
+  }
+  if (hooks.includes('pre-connect')) await ctx.hook('pre-connect', config.hosts);
+  if ((o.command === 'deploy' || o.command === 'redeploy' || o.command === 'setup') && !o.skipPush) {
+    ctx.say('Build and push app image...');
+    if (hooks.includes('pre-build')) await ctx.hook('pre-build', config.hosts);
+    const registry = ctx.registryAuth();
+    await buildAndPush({ config, projectDir: project.dir, registry, noCache: o.noCache, say: (line) => ctx.detail(line), env: o.env });
+  }
+  const deployment = await client.submitDeployment({
+    command: o.command, files: project.files, destination: config.destination, version: config.version,
+    selection: o.selection, secrets: project.secrets, hookFiles: hooks, hooks: rolloutHooks,
+    assets: { errorPages: project.errorPages, accessoryFiles: project.accessoryFiles },
+    performer: performerOf(project.dir), lockHolder: lockHolderOf(project.dir), skipPush: o.skipPush, lockWait: o.lockWait,
+  });
+  if (o.detach) {
+    if (o.json) io.out(JSON.stringify({ result: { deployment: deployment.id, status: deployment.status } }));
+    else io.out(`Deployment ${deployment.id} started; follow it with: drover deployments watch ${deployment.id}`);
+    return 0;
+  }
+  return followDeployment(client, deployment, ctx);
+}
+
+/** Prints a deployment's events (resuming after a dropped connection) and answers its hooks. */
+export async function followDeployment(client: OperatorClient, deployment: DeploymentView, ctx: FlowContext): Promise<number> {
+  let next = 0;
+  let drops = 0;
+  for (;;) {
+    try {
+      for await (const e of client.followDeployment(deployment.id, next)) {
+        next = e.index + 1;
+        drops = 0;
+        const done = await ctx.onEvent(e, deployment, client);
+        if (done !== null) return done;
+      }
+    } catch (err) {
+      if (!(err instanceof UserError) || ++drops > 30) throw err;
+      ctx.detail(`${describeError(err)}; following again from event ${next}`);
+      await new Promise((r) => setTimeout(r, Math.min(1000 * drops, 5000)));
+    }
+  }
+}
+
+/** Printing and hooks for one command run. */
+export class FlowContext {
+  constructor(readonly o: Pick<DeployFlowOptions, 'command' | 'json' | 'verbosity' | 'selection' | 'env'>, readonly project: Project | null, readonly io: Output, readonly started: number) {}
+
+  say(text: string): void {
+    if (!this.o.json && this.o.verbosity !== 'quiet') this.io.out(text);
+  }
+
+  detail(text: string): void {
+    if (!this.o.json && this.o.verbosity !== 'quiet') this.io.out(`  ${text}`);
+  }
+
+  registryAuth(): { server: string | null; username: string; password: string } | null {
+    const { config, allSecrets } = this.project!;
+    const value = (c: typeof config.registry.username) => (c === null ? null : 'literal' in c ? c.literal : allSecrets[c.secret] ?? null);
+    const username = value(config.registry.username);
+    const password = value(config.registry.password);
+    return username && password ? { server: config.registry.server, username, password } : null;
+  }
+
+  async hook(name: HookName, hosts: string[]): Promise<void> {
+    const project = this.project;
+    if (!project) throw new UserError(`Hook \`${name}\`: run this command in the project directory to run its hooks`);
+    const { config } = project;
+    const env = kamalHookEnv({
+      recordedAt: new Date(), performer: performerOf(project.dir), version: config.version, service: config.service,
+      destination: config.destination, hosts, roles: this.o.selection.roles.length > 0 ? this.o.selection.roles : null,
+      lock: name !== 'pre-connect' && name !== 'pre-build' && name !== 'post-deploy', command: this.o.command, subcommand: null,
+      ...(name === 'post-deploy' ? { runtimeSeconds: Math.round((Date.now() - this.started) / 1000) } : {}),
+    });
+    const level = typeof config.hooks.output === 'string' ? config.hooks.output : (config.hooks.output?.[name] ?? null);
+    await runHook(name, {
+      projectDir: project.dir, hooksPath: config.hooks.path, output: level, verbosity: this.o.json ? 'quiet' : this.o.verbosity,
+      env: { ...(this.o.env ?? process.env) as Record<string, string>, ...env }, secrets: project.allSecrets, say: (line) => this.detail(line),
+    });
+  }
+
+  /** Handles one event; returns the exit code once the deployment ended, else null. */
+  async onEvent(e: IndexedEvent, deployment: DeploymentView, client: OperatorClient): Promise<number | null> {
+    const event = e.event;
+    if (this.o.json) this.io.out(JSON.stringify({ index: e.index, at: e.at, ...event }));
+    else this.print(event);
+    if (event.type === 'hook') {
+      let report: { ok: boolean; message: string | null };
+      try {
+        await this.hook(event.hook as HookName, event.hosts);
+        report = { ok: true, message: null };
+      } catch (err) {
+        report = { ok: false, message: describeError(err) };
+      }
+      await client.reportHook(deployment.id, event.step, report);
+    }
+    if (event.type !== 'end') return null;
+    if (this.o.json) {
+      this.io.out(JSON.stringify({ result: { deployment: deployment.id, command: deployment.command, service: deployment.service, version: deployment.version, status: event.status, error: event.error, details: event.details, exitCode: event.exitCode, runtimeSeconds: event.runtimeSeconds } }));
+    }
+    return event.exitCode;
+  }
+
+  private print(event: DeploymentEvent): void {
+    switch (event.type) {
+      case 'say': return this.say(event.text);
+      case 'host': return this.detail(`${event.host}: ${event.text} (${(event.elapsedMs / 1000).toFixed(1)}s)`);
+      case 'step':
+        if (event.status === 'failed' && this.o.verbosity === 'verbose') this.io.err(`  ${event.host ?? ''}: ${event.op} failed: ${event.error ?? ''}`);
+        return;
+      case 'hook': case 'hook_done': return;
+      case 'end':
+        if (event.status === 'succeeded') this.detail(`Finished all in ${((Date.now() - this.started) / 1000).toFixed(1)} seconds`);
+        else this.io.err([`  ERROR ${event.error ?? 'the deployment failed'}`, ...event.details.map((d) => `    ${d}`)].join('\n'));
+    }
+  }
+}

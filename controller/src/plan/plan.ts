@@ -1,0 +1,185 @@
+// The planner: resolved config + agents + selection → the phases of a rollout. Pure: no I/O, no clock.
+import { UserError } from '@drover/shared';
+import type { ResolvedConfig } from '@drover/shared/config';
+import * as P from './op-params.js';
+import { selectSpecifics, type Specifics } from './selection.js';
+import type { BootTask, HostTask, OpCall, Phase, Plan, PlanInput, RolloutHook } from './types.js';
+
+/** Plans `deploy`, `redeploy`, `setup`, `rollback` or `remove` in Kamal's order (reference §4). */
+export function planRollout(input: PlanInput): Plan {
+  const specifics = selectSpecifics(input.config, input.selection);
+  checkAgents(input, specifics.hosts);
+  const build = PHASES[input.command];
+  return {
+    command: input.command,
+    service: input.config.service,
+    destination: input.config.destination,
+    version: input.config.version,
+    lockKey: input.config.serviceAndDestination,
+    primaryRole: specifics.primaryRole?.name ?? null,
+    primaryHost: specifics.primaryHost,
+    roles: specifics.roles.map((r) => r.name),
+    hosts: specifics.hosts,
+    phases: build(input, specifics),
+  };
+}
+
+const PHASES: Record<PlanInput['command'], (input: PlanInput, s: Specifics) => Phase[]> = {
+  deploy: (input, s) => deployPhases(input, s, { proxy: true, accessories: false, prune: true }),
+  redeploy: (input, s) => deployPhases(input, s, { proxy: false, accessories: false, prune: false }),
+  setup: (input, s) => [
+    { kind: 'say', text: 'Ensure Docker is installed...' },
+    ...hook(input, 'docker-setup', s.hosts),
+    ...deployPhases(input, s, { proxy: true, accessories: true, prune: true }),
+  ],
+  rollback: rollbackPhases,
+  remove: removePhases,
+};
+
+/** Every selected host must be an enrolled, connected agent: checked before anything runs. */
+function checkAgents(input: PlanInput, hosts: string[]): void {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    const agent = input.agents[host];
+    if (!agent) problems.push(`${host}: no enrolled agent has this name (deploy.yml hosts are agent names; \`drover agents\` lists them)`);
+    else if (!agent.online) {
+      const seen = agent.lastSeen === null ? 'never connected' : `last seen ${new Date(agent.lastSeen).toISOString()}`;
+      problems.push(`agent ${host}: not connected (${seen})`);
+    }
+  }
+  if (problems.length === 1) throw new UserError(problems[0]!);
+  if (problems.length > 1) throw new UserError(`${problems.length} hosts cannot be reached through their agents`, { details: problems });
+}
+
+function hook(input: PlanInput, name: RolloutHook, hosts: string[]): Phase[] {
+  return input.hooks.includes(name) ? [{ kind: 'hook', hook: name, hosts }] : [];
+}
+
+function ops(name: string, tasks: HostTask[]): Phase[] {
+  const nonEmpty = tasks.filter((t) => t.calls.length > 0);
+  return nonEmpty.length > 0 ? [{ kind: 'ops', name, tasks: nonEmpty }] : [];
+}
+
+function perHost(hosts: string[], calls: (host: string) => OpCall[]): HostTask[] {
+  return hosts.map((host) => ({ host, calls: calls(host) }));
+}
+
+function deployPhases(input: PlanInput, s: Specifics, steps: { proxy: boolean; accessories: boolean; prune: boolean }): Phase[] {
+  const { config, secrets, performer } = input;
+  return [
+    ...(input.skipPush ? [{ kind: 'say', text: 'Pull app image...' } as const] : []),
+    ...pullPhases(input, s),
+    { kind: 'lock' },
+    ...hook(input, 'pre-deploy', s.hosts),
+    ...(steps.proxy ? [{ kind: 'say', text: 'Ensure kamal-proxy is running...' } as const, ...ops('proxy boot', perHost(s.proxyHosts, (h) => [{ op: 'proxy.boot', params: P.proxyBootParams(config, h, secrets, performer) }]))] : []),
+    ...(steps.accessories ? accessoryBootPhases(input, s) : []),
+    { kind: 'say', text: 'Detect stale containers...' },
+    ...ops('stale containers', perHost(s.appHosts, (h) => s.rolesOn(h).map((r) => ({ op: 'app.stale_containers', params: P.staleContainersParams(config, r, performer) })))),
+    ...appBootPhases(input, s),
+    ...(steps.prune ? [{ kind: 'say', text: 'Prune old containers and images...' } as const, ...prunePhase(config, s.hosts, performer)] : []),
+    { kind: 'unlock' },
+    ...hook(input, 'post-deploy', s.hosts),
+  ];
+}
+
+/** Kamal's `build pull`: login, then one host per registry mirror first to seed it, then the rest. */
+function pullPhases(input: PlanInput, s: Specifics): Phase[] {
+  const { config, secrets, performer } = input;
+  const auth = P.registryAuth(config.registry, secrets);
+  const pull = (host: string): OpCall[] => [
+    ...(auth ? [{ op: 'registry.login', params: { registry: auth } } as const] : []),
+    { op: 'image.pull', params: P.imagePullParams(config, secrets, performer) },
+  ];
+  const seeds: string[] = [];
+  if (s.appHosts.length > 1) {
+    const seen = new Set<string>();
+    for (const host of s.appHosts) {
+      const mirror = input.agents[host]?.registryMirror;
+      if (mirror && !seen.has(mirror)) { seen.add(mirror); seeds.push(host); }
+    }
+  }
+  if (seeds.length === 0) return ops('pull', perHost(s.appHosts, pull));
+  return [
+    { kind: 'say', text: `Pulling image on ${seeds.join(', ')} to seed the ${seeds.length === 1 ? 'mirror' : 'mirrors'}...` },
+    ...ops('pull (mirror seeds)', perHost(seeds, pull)),
+    { kind: 'say', text: 'Pulling image on remaining hosts...' },
+    ...ops('pull', perHost(s.appHosts.filter((h) => !seeds.includes(h)), pull)),
+  ];
+}
+
+/** `boot.limit`: a host count, or `N%` of all hosts (accessory hosts included), at least 1. */
+export function bootGroupSize(config: ResolvedConfig): number | null {
+  const limit = config.boot.limit;
+  if (limit === null) return null;
+  if (typeof limit === 'string' && limit.endsWith('%')) return Math.max(Math.floor((config.hosts.length * parseInt(limit, 10)) / 100), 1);
+  return Number(limit);
+}
+
+/** Kamal's `app boot`: boot groups with pre/post-app-boot hooks and `boot.wait`, then tag the image as latest. */
+function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
+  const { config, secrets, performer, assets } = input;
+  const size = bootGroupSize(config) ?? s.appHosts.length;
+  const groups: string[][] = [];
+  for (let i = 0; i < s.appHosts.length; i += Math.max(size, 1)) groups.push(s.appHosts.slice(i, i + Math.max(size, 1)));
+  const phases: Phase[] = [{ kind: 'say', text: `Start container with version ${config.version} (or reboot if already running)...` }];
+  groups.forEach((hosts, index) => {
+    const tasks: BootTask[] = hosts.flatMap((host) => s.rolesOn(host).map((role) => ({
+      host, role: role.name, gatekeeper: role === s.primaryRole,
+      call: { op: 'app.boot', params: P.appBootParams(config, role, host, secrets, assets, performer) } as const,
+    })));
+    phases.push(...hook(input, 'pre-app-boot', hosts));
+    phases.push({ kind: 'boot', group: index + 1, hosts, parallelRoles: config.boot.parallelRoles, tasks });
+    phases.push(...hook(input, 'post-app-boot', hosts));
+    if (config.boot.wait) phases.push({ kind: 'sleep', seconds: config.boot.wait });
+  });
+  const scope = P.scope(config, performer);
+  phases.push(...ops('tag latest', perHost(s.appHosts, () => [{ op: 'image.tag', params: { ...scope, image: config.image.ref, tag: config.image.latestRef } }])));
+  return phases;
+}
+
+function prunePhase(config: ResolvedConfig, hosts: string[], performer: string): Phase[] {
+  const scope = P.scope(config, performer);
+  return ops('prune', perHost(hosts, () => [
+    { op: 'prune.containers', params: { ...scope, retain: config.retainContainers } },
+    { op: 'prune.images', params: { ...scope, latestImage: config.image.latestRef } },
+  ]));
+}
+
+function accessoryBootPhases(input: PlanInput, s: Specifics): Phase[] {
+  const { config, secrets, performer, assets } = input;
+  return ops('accessories', perHost(s.hosts, (host) => config.accessories
+    .filter((acc) => acc.hosts.includes(host))
+    .map((acc) => ({ op: 'accessory.boot', params: P.accessoryBootParams(config, acc, secrets, assets, performer) }))));
+}
+
+/** Kamal's `rollback VERSION`: the version's container must exist on every app host and role, then `app boot`. */
+function rollbackPhases(input: PlanInput, s: Specifics): Phase[] {
+  const missing = s.appHosts.flatMap((host) => s.rolesOn(host)
+    .filter((role) => !(input.agents[host]?.containers ?? []).includes(role.containerName))
+    .map((role) => `${host}: ${role.containerName}`));
+  if (missing.length > 0) {
+    return [{ kind: 'say', text: `The app version '${input.config.version}' is not available as a container (use 'drover app containers' for available versions)` }];
+  }
+  return [
+    { kind: 'lock' },
+    ...hook(input, 'pre-deploy', s.hosts),
+    ...appBootPhases(input, s),
+    { kind: 'unlock' },
+    ...hook(input, 'post-deploy', s.hosts),
+  ];
+}
+
+/** Kamal's `remove`: app remove, proxy remove (only where no other app is left), accessories, under the lock. */
+function removePhases(input: PlanInput, s: Specifics): Phase[] {
+  const { config, performer } = input;
+  const scope = P.scope(config, performer);
+  return [
+    { kind: 'lock' },
+    ...ops('app remove', perHost(s.appHosts, (h) => s.rolesOn(h).map((r) => ({ op: 'app.remove', params: P.appRemoveParams(config, r, performer) })))),
+    ...ops('proxy remove', perHost(s.proxyHosts, () => [{ op: 'proxy.remove', params: { ...scope, removeImages: true, removeProxyDirectory: true, onlyWithoutApps: true } }])),
+    ...ops('accessory remove', perHost(s.hosts, (host) => config.accessories
+      .filter((acc) => acc.hosts.includes(host))
+      .map((acc) => ({ op: 'accessory.remove', params: P.accessoryRemoveParams(config, acc, performer) })))),
+    { kind: 'unlock' },
+  ];
+}

@@ -1,0 +1,105 @@
+import type { ResolvedConfig, ResolvedRole } from '@drover/shared/config';
+import { UserError } from '@drover/shared';
+import type { Selection } from './types.js';
+
+/**
+ * Ruby's `File.fnmatch(pattern, name, File::FNM_EXTGLOB)` as Kamal uses it for `-r` and `-h`:
+ * `*` and `?` (not matching `/`), `[...]` classes, `{a,b}` alternatives; everything else literal.
+ */
+export function fnmatch(pattern: string, name: string): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) { re += '\\['; continue; }
+      const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+      re += `[${body}]`;
+      i = end;
+    } else if (c === '{') {
+      const end = pattern.indexOf('}', i);
+      if (end < 0) { re += '\\{'; continue; }
+      re += `(?:${pattern.slice(i + 1, end).split(',').map((alt) => alt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+      i = end;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(name);
+}
+
+/** Kamal's `filter_specific_items`: matches in filter order, each item once. */
+function filterItems(filters: string[], items: string[]): string[] {
+  const out: string[] = [];
+  for (const f of filters) for (const item of items) if (fnmatch(f, item) && !out.includes(item)) out.push(item);
+  return out;
+}
+
+function stableSortFirst<T>(list: T[], first: (x: T) => boolean): T[] {
+  return [...list.filter(first), ...list.filter((x) => !first(x))];
+}
+
+/** What a command acts on, as Kamal's `Commander::Specifics` computes it. */
+export interface Specifics {
+  /** Roles with a host in the selection, the primary role first. */
+  roles: ResolvedRole[];
+  /** Selected hosts (app and accessory), hosts of the primary role first. */
+  hosts: string[];
+  /** Selected app hosts, in config order, primary-role hosts first. */
+  appHosts: string[];
+  /** Selected hosts running kamal-proxy for a role or an accessory. */
+  proxyHosts: string[];
+  primaryHost: string | null;
+  primaryRole: ResolvedRole | null;
+  rolesOn(host: string): ResolvedRole[];
+}
+
+/** `-r`/`-h`/`-p` applied to the configuration; unmatched filters fail with Kamal's messages. */
+export function selectSpecifics(config: ResolvedConfig, selection: Selection): Specifics {
+  // Kamal sorts roles by name, then puts the configured primary role first.
+  const configRoles = stableSortFirst([...config.roles].sort((a, b) => a.name.localeCompare(b.name)), (r) => r.name === config.primaryRole);
+  const configPrimary = (roles: ResolvedRole[]) => roles.find((r) => r.name === config.primaryRole) ?? roles[0] ?? null;
+  const roleHosts = (r: ResolvedRole) => r.hosts.map((h) => h.host);
+
+  let specificRoles: ResolvedRole[] | null = null;
+  if (selection.roles.length > 0) {
+    const names = filterItems(selection.roles, configRoles.map((r) => r.name));
+    if (names.length === 0) throw new UserError(`No --roles match for ${selection.roles.join(',')}`);
+    specificRoles = names.map((n) => configRoles.find((r) => r.name === n)!);
+  }
+  let specificHosts: string[] | null = null;
+  if (selection.primary) {
+    const primaryOfRoles = specificRoles ? configPrimary(specificRoles) : null;
+    const host = primaryOfRoles ? (roleHosts(primaryOfRoles)[0] ?? null) : config.primaryHost;
+    specificHosts = host ? [host] : [];
+  } else if (selection.hosts.length > 0) {
+    specificHosts = filterItems(selection.hosts, config.hosts);
+    if (specificHosts.length === 0) throw new UserError(`No --hosts match for ${selection.hosts.join(',')}`);
+  }
+
+  const candidateHosts = specificHosts ?? config.hosts;
+  const roles0 = (specificRoles ?? configRoles).filter((r) => roleHosts(r).some((h) => candidateHosts.includes(h)));
+  const specificRoleHosts = specificRoles?.flatMap(roleHosts) ?? [];
+  const hosts0 = specificRoleHosts.length > 0 ? candidateHosts.filter((h) => specificRoleHosts.includes(h)) : candidateHosts;
+
+  const primaryOfSpecific = specificRoles ? configPrimary(specificRoles) : null;
+  const primaryHost = specificHosts?.[0] ?? (primaryOfSpecific ? roleHosts(primaryOfSpecific)[0] ?? null : null) ?? config.primaryHost;
+  const rolesOn = (host: string) => roles0.filter((r) => roleHosts(r).includes(host));
+  const primaryRole = primaryHost ? configPrimary(rolesOn(primaryHost)) : null;
+  const roles = stableSortFirst(roles0, (r) => r === primaryRole);
+  const sortHosts = (list: string[]) => stableSortFirst(list, (h) => rolesOn(h).some((r) => r === primaryRole));
+  const appHostsInConfig = [...new Set(config.roles.flatMap(roleHosts))];
+  const proxyHostsInConfig = [...new Set([
+    ...config.roles.filter((r) => r.proxy).flatMap(roleHosts),
+    ...config.accessories.filter((a) => a.proxy).flatMap((a) => a.hosts),
+  ])];
+  return {
+    roles,
+    hosts: sortHosts(hosts0),
+    appHosts: sortHosts(appHostsInConfig.filter((h) => hosts0.includes(h))),
+    proxyHosts: proxyHostsInConfig.filter((h) => hosts0.includes(h)),
+    primaryHost,
+    primaryRole,
+    rolesOn,
+  };
+}

@@ -1,0 +1,19 @@
+/** Rollout limits and Kamal's lock-wait defaults, in one place. */
+export const ROLLOUT_DEFAULTS = {
+  /** An agent operation that has not answered by then fails its host (pulls and boots get their own). */
+  operationTimeoutMs: 5 * 60_000,
+  pullTimeoutMs: 30 * 60_000,
+  /** Added to deploy_timeout (and readiness_delay) for a boot: the gate itself is bounded by the agent. */
+  bootGraceMs: 2 * 60_000,
+  /** How long a hook may run on the operator's machine. */
+  hookTimeoutMs: 30 * 60_000,
+  /** A hook is failed when no operator has followed the deployment for this long. */
+  hookUnattendedMs: 30_000,
+  /** Kamal's `--lock-wait-timeout` and `--lock-wait-interval` (seconds). */
+  lockWaitTimeoutSeconds: 900,
+  lockWaitIntervalSeconds: 15,
+  /** Kamal's message on a lock a deployment takes. */
+  automaticLockMessage: 'Automatic deploy lock',
+  /** Versions of a service whose secrets stay (encrypted) in the store: current and previous. */
+  keptSecretVersions: 2,
+} as const;

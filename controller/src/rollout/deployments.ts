@@ -1,0 +1,126 @@
+// Deployments: accepted from an operator, planned, recorded, run through the agents, followed by anyone.
+import { randomBytes } from 'node:crypto';
+import { UserError } from '@drover/shared';
+import { loadRenderedConfig, type ResolvedConfig } from '@drover/shared/config';
+import { secretRedactor } from '@drover/shared/operations/redact';
+import { requiredSecretNames } from '@drover/shared/secrets';
+import { planRollout } from '../plan/plan.js';
+import type { AgentPresence, Plan } from '../plan/types.js';
+import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
+import type { SecretBox } from '../store/secret-box.js';
+import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
+import type { z } from 'zod';
+import { ROLLOUT_DEFAULTS } from './defaults.js';
+import { EventLog } from './events.js';
+import { HookGate } from './hook-gate.js';
+import { runRollout, type AgentCaller } from './runner.js';
+
+type Request = z.output<typeof import('../server/deployments-api.js').DeploymentRequest>;
+
+export interface DeploymentsDeps {
+  store: DeploymentStore;
+  secretBox: SecretBox;
+  agents: AgentCaller;
+  /** Presence and inventory of the enrolled agents, by name. */
+  presence(): Record<string, AgentPresence>;
+  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  hookLimits?: { timeoutMs: number; unattendedMs: number };
+}
+
+/** What is kept with a deployment besides its events: enough to see and re-run it, no secret values. */
+interface Snapshot {
+  files: { name: string; content: string }[];
+  selection: Request['selection'];
+  hosts: string[];
+  roles: string[];
+  skipPush: boolean;
+}
+
+export class Deployments {
+  readonly events: EventLog;
+  readonly hooks: HookGate;
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+
+  constructor(private readonly deps: DeploymentsDeps) {
+    this.events = new EventLog(deps.store);
+    this.hooks = new HookGate(deps.hookLimits ?? { timeoutMs: ROLLOUT_DEFAULTS.hookTimeoutMs, unattendedMs: ROLLOUT_DEFAULTS.hookUnattendedMs });
+  }
+
+  /** A controller that stopped mid-deployment ends those deployments and frees their automatic locks: never a stale lock. */
+  recoverInterrupted(): DeploymentRecord[] {
+    const reason = 'the controller stopped during this deployment; it was marked failed and its deploy lock released';
+    const failed = this.deps.store.failInterruptedDeployments(reason, Date.now());
+    for (const d of failed) {
+      this.events.append(d.id, { type: 'end', status: 'failed', error: reason, details: [], exitCode: 1, runtimeSeconds: 0 });
+      this.deps.log.info({ deployment: d.id }, 'interrupted deployment marked failed');
+    }
+    return failed;
+  }
+
+  /**
+   * Checks, plans and starts a deployment. Everything that can be wrong with the request (config, secrets,
+   * agents offline or unknown) is reported here, before anything is recorded or run.
+   */
+  submit(req: Request): DeploymentRecord {
+    const config = loadRenderedConfig({ files: req.files, destination: req.destination, version: req.version, hookFiles: req.hookFiles });
+    const missing = requiredSecretNames(config).filter((n) => req.secrets[n] === undefined);
+    if (missing.length > 0) throw new UserError(missing.length === 1 ? `Secret '${missing[0]}' not found in the secrets sent with this deployment` : `${missing.length} secrets are missing`, { details: missing.map((n) => `Secret '${n}' not found`) });
+    const plan = planRollout({
+      command: req.command, config, secrets: req.secrets, selection: req.selection, agents: this.deps.presence(), performer: req.performer,
+      hooks: req.hooks, assets: req.assets, skipPush: req.skipPush,
+    });
+    const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, roles: plan.roles, skipPush: req.skipPush };
+    const record = this.deps.store.createDeployment({
+      id, service: config.service, destination: config.destination, command: req.command, version: config.version,
+      performer: req.performer, createdAt: Date.now(), snapshot,
+    });
+    if (Object.keys(req.secrets).length > 0 && req.command !== 'remove') {
+      this.deps.store.putServiceSecrets(config.serviceAndDestination, config.version, this.deps.secretBox.seal(req.secrets), Date.now(), ROLLOUT_DEFAULTS.keptSecretVersions);
+    }
+    this.start(record, plan, config, req);
+    return record;
+  }
+
+  private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request): void {
+    const abort = new AbortController();
+    const redact = secretRedactor(Object.values(req.secrets));
+    this.deps.log.info({ deployment: record.id, service: record.service, command: record.command, version: record.version, hosts: plan.hosts.length }, 'deployment started');
+    const done = runRollout({
+      deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
+      bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
+      agents: this.deps.agents, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
+    }).then((outcome) => {
+      this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
+      this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
+    }).catch((err: unknown) => {
+      this.deps.log.error({ deployment: record.id, err: (err as Error).message }, 'deployment bookkeeping failed');
+    }).finally(() => this.running.delete(record.id));
+    this.running.set(record.id, { abort, done });
+  }
+
+  get(id: string): DeploymentRecord | null {
+    return this.deps.store.getDeployment(id);
+  }
+
+  view(d: DeploymentRecord): DeploymentView {
+    const snap = (d.snapshot ?? {}) as Partial<Snapshot>;
+    return {
+      id: d.id, service: d.service, destination: d.destination, command: d.command, version: d.version, performer: d.performer,
+      status: d.status, createdAt: d.createdAt, finishedAt: d.finishedAt, error: d.error, exitCode: d.exitCode, eventCount: d.eventCount,
+      hosts: snap.hosts ?? [], roles: snap.roles ?? [],
+    };
+  }
+
+  /**
+   * Controller shutdown: running deployments stop at their next phase and end failed, releasing their
+   * locks. Waits a little for that; one still inside an agent call is ended by `recoverInterrupted` at the next start.
+   */
+  async close(waitMs = 5_000): Promise<void> {
+    for (const { abort } of this.running.values()) abort.abort();
+    const settled = Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+  }
+}
+
+export type { DeploymentRequest };

@@ -1,0 +1,81 @@
+import { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import type { DeploymentStore } from '../store/deployment-store.js';
+
+/**
+ * What a deployment reports, in order. Stored with an index so an operator can attach (or re-attach)
+ * from any point; the last event is always `end`. Secret values never appear in any field.
+ */
+export const DeploymentEvent = z.discriminatedUnion('type', [
+  /** A Kamal console line (`Acquiring the deploy lock...`, barrier messages, …). */
+  z.object({ type: z.literal('say'), text: z.string() }),
+  /** One host's progress, with the time since its phase started. */
+  z.object({ type: z.literal('host'), host: z.string(), text: z.string(), elapsedMs: z.number() }),
+  z.object({
+    type: z.literal('step'), step: z.string(), host: z.string().nullable(), op: z.string(),
+    status: z.enum(['running', 'succeeded', 'failed']), elapsedMs: z.number().optional(),
+    error: z.string().optional(), details: z.array(z.string()).optional(),
+  }),
+  /** The operator's machine must run this hook now; the rollout waits for its result. */
+  z.object({ type: z.literal('hook'), step: z.string(), hook: z.string(), hosts: z.array(z.string()) }),
+  z.object({ type: z.literal('hook_done'), step: z.string(), hook: z.string(), ok: z.boolean() }),
+  z.object({
+    type: z.literal('end'), status: z.enum(['succeeded', 'failed']), error: z.string().nullable(),
+    details: z.array(z.string()), exitCode: z.number().int(), runtimeSeconds: z.number(),
+  }),
+]);
+export type DeploymentEvent = z.infer<typeof DeploymentEvent>;
+
+export const IndexedEvent = z.object({ index: z.number().int(), at: z.number(), event: DeploymentEvent });
+export type IndexedEvent = z.infer<typeof IndexedEvent>;
+
+/** Appends a deployment's events to the store and tells live followers. */
+export class EventLog {
+  private readonly live = new EventEmitter();
+
+  constructor(private readonly store: DeploymentStore, private readonly clock: () => number = Date.now) {
+    this.live.setMaxListeners(0);
+  }
+
+  append(deploymentId: string, event: DeploymentEvent): IndexedEvent {
+    const at = this.clock();
+    const index = this.store.appendEvent(deploymentId, at, event);
+    const indexed = { index, at, event };
+    this.live.emit(deploymentId, indexed);
+    return indexed;
+  }
+
+  /** Events from `from` on, then live ones until `end` (or until `signal` aborts). Nothing is missed or repeated. */
+  async *follow(deploymentId: string, from: number, signal: AbortSignal): AsyncGenerator<IndexedEvent> {
+    const queue: IndexedEvent[] = [];
+    let wake: (() => void) | null = null;
+    const onEvent = (e: IndexedEvent) => { queue.push(e); wake?.(); };
+    const onAbort = () => wake?.();
+    this.live.on(deploymentId, onEvent);
+    signal.addEventListener('abort', onAbort);
+    try {
+      let next = from;
+      for (const r of this.store.listEvents(deploymentId, from)) {
+        const e = { index: r.index, at: r.at, event: DeploymentEvent.parse(r.event) };
+        yield e;
+        next = e.index + 1;
+        if (e.event.type === 'end') return;
+      }
+      while (!signal.aborted) {
+        const e = queue.shift();
+        if (!e) {
+          await new Promise<void>((resolve) => { wake = resolve; });
+          wake = null;
+          continue;
+        }
+        if (e.index < next) continue;
+        yield e;
+        next = e.index + 1;
+        if (e.event.type === 'end') return;
+      }
+    } finally {
+      this.live.off(deploymentId, onEvent);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+// Effects: runs a plan's phases through the agents, records every step and event, holds the lock.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUserError, UserError } from '@drover/shared';
+import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
+import type { OperationName, OperationParams, OperationResult } from '@drover/shared/operations';
+import { RpcError } from '@drover/shared/protocol';
+import type { BootTask, HostTask, OpCall, Phase, Plan } from '../plan/types.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+import { Barrier } from './barrier.js';
+import { ROLLOUT_DEFAULTS } from './defaults.js';
+import type { DeploymentEvent, EventLog } from './events.js';
+import type { HookGate } from './hook-gate.js';
+import { acquireDeployLock, type LockWait } from './lock.js';
+
+/** Calls one operation on the agent of `host` (a deploy.yml host is an agent's name). */
+export interface AgentCaller {
+  call<N extends OperationName>(host: string, op: N, params: OperationParams<N>, opts: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>>;
+}
+
+export interface RolloutContext {
+  deploymentId: string;
+  plan: Plan;
+  /** Kamal's `Locked by:` (the operator's git user.name). */
+  lockHolder: string;
+  lockWait: LockWait | null;
+  /** Seconds the app's health gate may take (deploy_timeout + readiness_delay), for the boot call's deadline. */
+  bootSeconds: number;
+  agents: AgentCaller;
+  store: DeploymentStore;
+  events: EventLog;
+  hooks: HookGate;
+  /** Removes the deployment's secret values from text. */
+  redact(text: string): string;
+  signal: AbortSignal;
+  clock?: () => number;
+}
+
+export interface RolloutOutcome {
+  status: 'succeeded' | 'failed';
+  error: string | null;
+  details: string[];
+  exitCode: number;
+}
+
+/** A host's failure, kept with the lines a person needs under it. */
+class HostFailure extends Error {
+  constructor(readonly host: string, message: string, readonly details: string[], readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** Runs the plan to its end; never throws. The lock is released on every path. */
+export async function runRollout(ctx: RolloutContext): Promise<RolloutOutcome> {
+  const run = new Run(ctx);
+  const started = run.clock();
+  let outcome: RolloutOutcome;
+  try {
+    await run.phases();
+    outcome = { status: 'succeeded', error: null, details: [], exitCode: 0 };
+  } catch (err) {
+    outcome = run.failure(err);
+  } finally {
+    run.releaseLock();
+  }
+  const runtimeSeconds = Math.round((run.clock() - started) / 100) / 10;
+  ctx.events.append(ctx.deploymentId, { type: 'end', ...outcome, runtimeSeconds });
+  return outcome;
+}
+
+class Run {
+  readonly clock: () => number;
+  private readonly barrier = new Barrier();
+  private holdsLock = false;
+
+  constructor(private readonly ctx: RolloutContext) {
+    this.clock = ctx.clock ?? Date.now;
+  }
+
+  private emit(event: DeploymentEvent): void {
+    this.ctx.events.append(this.ctx.deploymentId, event);
+  }
+
+  private say(text: string): void {
+    this.emit({ type: 'say', text: this.ctx.redact(text) });
+  }
+
+  async phases(): Promise<void> {
+    const { phases } = this.ctx.plan;
+    for (let i = 0; i < phases.length; i++) {
+      if (this.ctx.signal.aborted) throw new UserError('the deployment was cancelled');
+      await this.phase(phases[i]!, i);
+    }
+  }
+
+  private async phase(phase: Phase, index: number): Promise<void> {
+    switch (phase.kind) {
+      case 'say': return this.say(phase.text);
+      case 'lock': return this.lock();
+      case 'unlock': return this.unlock();
+      case 'sleep': await sleep(phase.seconds * 1000, undefined, { signal: this.ctx.signal }); return;
+      case 'hook': return this.hook(phase.hook, phase.hosts, `${index}.hook`);
+      case 'ops': return this.allHosts(phase.tasks, (task) => this.hostTask(task, index));
+      case 'boot': return this.allHosts(groupByHost(phase.tasks), (tasks) => this.bootHost(tasks, index, phase.parallelRoles));
+    }
+  }
+
+  private async lock(): Promise<void> {
+    const { plan, store } = this.ctx;
+    await acquireDeployLock({
+      store, wait: this.ctx.lockWait, say: (t) => this.say(t), clock: this.clock,
+      sleep: (ms) => sleep(ms, undefined, { signal: this.ctx.signal }),
+      lock: {
+        key: plan.lockKey, holder: this.ctx.lockHolder, message: ROLLOUT_DEFAULTS.automaticLockMessage, version: plan.version,
+        acquiredAt: this.clock(), automatic: true, deploymentId: this.ctx.deploymentId,
+      },
+    });
+    this.holdsLock = true;
+  }
+
+  private unlock(): void {
+    this.say('Releasing the deploy lock...');
+    this.releaseLock();
+  }
+
+  releaseLock(): void {
+    if (!this.holdsLock) return;
+    this.holdsLock = false;
+    this.ctx.store.releaseLock(this.ctx.plan.lockKey, { deploymentId: this.ctx.deploymentId });
+  }
+
+  private async hook(hook: string, hosts: string[], step: string): Promise<void> {
+    this.emit({ type: 'hook', step, hook, hosts });
+    const outcome = await this.ctx.hooks.wait(this.ctx.deploymentId, step, hook, this.ctx.signal);
+    this.emit({ type: 'hook_done', step, hook, ok: outcome.ok });
+    if (!outcome.ok) throw new UserError(this.ctx.redact(outcome.message ?? `Hook \`${hook}\` failed`));
+  }
+
+  /** Runs `each` on every host at once; all finish before failures are reported (Kamal's `on(hosts)`). */
+  private async allHosts<T extends { host: string } | BootTask[]>(items: T[], each: (item: T) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(items.map(each));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      const lines = failures.map((f) => (f instanceof HostFailure ? `${f.host}: ${f.message}` : (f as Error).message));
+      const details = failures.flatMap((f) => (f instanceof HostFailure ? f.details : []));
+      throw new UserError(`Exceptions on ${failures.length} hosts:`, { details: [...lines, ...details] });
+    }
+  }
+
+  private async hostTask(task: HostTask, phase: number): Promise<void> {
+    const started = this.clock();
+    for (let i = 0; i < task.calls.length; i++) {
+      await this.call(task.host, task.calls[i]!, `${phase}.${i}.${stepHost(task.host)}`, started);
+    }
+  }
+
+  private async call(host: string, call: OpCall, step: string, since: number): Promise<OperationResult<OperationName>> {
+    const t0 = this.clock();
+    this.emit({ type: 'step', step, host, op: call.op, status: 'running' });
+    this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'running', startedAt: t0, finishedAt: null, error: null });
+    try {
+      const result = await this.ctx.agents.call(host, call.op, call.params as never, { operationId: `${this.ctx.deploymentId}.${step}`, timeoutMs: this.timeoutFor(call.op) });
+      const elapsedMs = this.clock() - t0;
+      this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'succeeded', startedAt: t0, finishedAt: this.clock(), error: null });
+      this.emit({ type: 'step', step, host, op: call.op, status: 'succeeded', elapsedMs });
+      this.emit({ type: 'host', host, text: this.ctx.redact(describe(call, result)), elapsedMs: this.clock() - since });
+      return result;
+    } catch (err) {
+      const failure = this.hostFailure(host, call.op, err);
+      this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'failed', startedAt: t0, finishedAt: this.clock(), error: failure.message });
+      this.emit({ type: 'step', step, host, op: call.op, status: 'failed', elapsedMs: this.clock() - t0, error: failure.message, details: failure.details });
+      throw failure;
+    }
+  }
+
+  private timeoutFor(op: OperationName): number {
+    if (op === 'image.pull' || op === 'proxy.boot' || op === 'accessory.boot') return ROLLOUT_DEFAULTS.pullTimeoutMs;
+    if (op === 'app.boot') return this.ctx.bootSeconds * 1000 + ROLLOUT_DEFAULTS.bootGraceMs;
+    return ROLLOUT_DEFAULTS.operationTimeoutMs;
+  }
+
+  private hostFailure(host: string, op: string, err: unknown): HostFailure {
+    if (err instanceof HostFailure) return err;
+    const redact = (s: string) => this.ctx.redact(s);
+    if (err instanceof RpcError) {
+      const failure = err.code === OPERATION_FAILED ? operationFailure.safeParse(err.details) : null;
+      const details = failure?.success ? failure.data.details.map(redact) : [];
+      const message = err.code === 'disconnected' || err.code === 'not_connected'
+        ? `agent ${host}: connection lost during ${op} (${err.message})`
+        : redact(err.message);
+      return new HostFailure(host, message, details, failure?.success ? failure.data.exitCode || 1 : 1);
+    }
+    if (isUserError(err)) return new HostFailure(host, redact(err.message), err.details.map(redact), err.exitCode || 1);
+    return new HostFailure(host, redact(`${op} failed on ${host}: ${(err as Error).message ?? String(err)}`), [], 1);
+  }
+
+  /** One host's roles in a boot group: in order (primary first), or all at once with `parallel_roles`. */
+  private async bootHost(tasks: BootTask[], phase: number, parallelRoles: boolean): Promise<void> {
+    const since = this.clock();
+    const boot = (t: BootTask) => this.bootRole(t, `${phase}.${t.role}.${stepHost(t.host)}`, since);
+    if (parallelRoles) await this.allHosts(tasks.map((t) => [t]), ([t]) => boot(t!));
+    else for (const t of tasks) await boot(t);
+  }
+
+  private async bootRole(task: BootTask, step: string, since: number): Promise<void> {
+    const primary = this.ctx.plan.primaryRole;
+    if (!task.gatekeeper) {
+      this.say(`Waiting for the first healthy ${primary} container before booting ${task.role} on ${task.host}...`);
+      if (!(await this.barrier.wait())) {
+        this.say(`First ${primary} container is unhealthy, not booting ${task.role} on ${task.host}`);
+        throw new HostFailure(task.host, 'Halted at barrier', [], 1);
+      }
+      this.say(`First ${primary} container is healthy, booting ${task.role} on ${task.host}...`);
+    }
+    try {
+      await this.call(task.host, task.call, step, since);
+    } catch (err) {
+      this.say(`Failed to boot ${task.role} on ${task.host}`);
+      if (task.gatekeeper && this.barrier.close()) this.say(`First ${primary} container is unhealthy on ${task.host}, not booting any other roles`);
+      throw err;
+    }
+    if (task.gatekeeper && this.barrier.open()) this.say(`First ${primary} container is healthy on ${task.host}, booting any other roles`);
+  }
+
+  failure(err: unknown): RolloutOutcome {
+    if (err instanceof HostFailure) return { status: 'failed', error: `${err.host}: ${err.message}`, details: err.details, exitCode: err.exitCode };
+    if (isUserError(err)) return { status: 'failed', error: this.ctx.redact(err.message), details: err.details.map((d) => this.ctx.redact(d)), exitCode: err.exitCode || 1 };
+    return { status: 'failed', error: this.ctx.redact(`internal error: ${(err as Error)?.message ?? String(err)}`), details: [], exitCode: 1 };
+  }
+}
+
+function groupByHost(tasks: BootTask[]): BootTask[][] {
+  const byHost = new Map<string, BootTask[]>();
+  for (const t of tasks) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t]);
+  return [...byHost.values()];
+}
+
+/** Step ids become idempotency keys on the agent: letters, digits, `.`, `_`, `:` and `-` only. */
+function stepHost(host: string): string {
+  return host.replace(/[^A-Za-z0-9_.:-]/g, '_');
+}
+
+/** The per-host progress line for a finished operation. */
+function describe(call: OpCall, result: unknown): string {
+  const r = result as Record<string, unknown> | null;
+  switch (call.op) {
+    case 'registry.login': return `logged in to ${call.params.registry.server ?? 'Docker Hub'}`;
+    case 'image.pull': return `pulled ${call.params.image}`;
+    case 'proxy.boot': return `kamal-proxy ${String(r?.action ?? 'running')}`;
+    case 'app.stale_containers': {
+      const stopped = (r?.stopped as string[] | undefined) ?? [];
+      return stopped.length ? `stopped stale ${stopped.join(', ')}` : `no stale ${call.params.role} containers`;
+    }
+    case 'app.boot': {
+      const name = (r?.container as { name?: string } | undefined)?.name ?? call.params.role;
+      const stopped = (r?.stopped as string[] | undefined) ?? [];
+      return `${name} ${String(r?.status ?? 'booted')}${stopped.length ? `, stopped ${stopped.join(', ')}` : ''}`;
+    }
+    case 'image.tag': return `tagged ${call.params.tag}`;
+    case 'prune.containers': case 'prune.images': {
+      const removed = (r?.removed as string[] | undefined) ?? [];
+      return `${call.op === 'prune.images' ? 'pruned images' : 'pruned containers'}${removed.length ? `: ${removed.length} removed` : ''}`;
+    }
+    default: return `${call.op} done`;
+  }
+}

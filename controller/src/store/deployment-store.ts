@@ -1,0 +1,95 @@
+/**
+ * Durable records of deployments (with their event log and steps), the deploy
+ * lock and the encrypted secrets of each service version. Part of `Store`.
+ */
+
+export type DeploymentCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove';
+export type DeploymentStatus = 'running' | 'succeeded' | 'failed';
+
+export interface NewDeployment {
+  id: string;
+  service: string;
+  destination: string | null;
+  command: DeploymentCommand;
+  version: string;
+  performer: string;
+  createdAt: number;
+  /** JSON-serialisable: the rendered config files, selection and options it was submitted with (never secret values). */
+  snapshot: unknown;
+}
+
+export interface DeploymentRecord extends NewDeployment {
+  status: DeploymentStatus;
+  finishedAt: number | null;
+  error: string | null;
+  exitCode: number | null;
+  /** Number of events recorded so far. */
+  eventCount: number;
+}
+
+export interface DeploymentEventRecord {
+  deploymentId: string;
+  index: number;
+  at: number;
+  event: unknown;
+}
+
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  deploymentId: string;
+  stepId: string;
+  host: string | null;
+  kind: string;
+  status: StepStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+export interface LockRecord {
+  /** `<service>[-<destination>]` */
+  key: string;
+  holder: string;
+  message: string;
+  version: string | null;
+  acquiredAt: number;
+  /** Taken by a deployment (Kamal's "Automatic deploy lock"), not by `lock acquire`. */
+  automatic: boolean;
+  deploymentId: string | null;
+}
+
+export interface DeploymentStore {
+  createDeployment(d: NewDeployment): DeploymentRecord;
+  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void;
+  getDeployment(id: string): DeploymentRecord | null;
+  /** Newest first. */
+  listDeployments(filter?: { service?: string; destination?: string | null; status?: DeploymentStatus; limit?: number }): DeploymentRecord[];
+  /** Appends and returns the event's index (0, 1, 2… per deployment). */
+  appendEvent(deploymentId: string, at: number, event: unknown): number;
+  /** Events with index >= from, in order, at most `limit` (default 10000). */
+  listEvents(deploymentId: string, from: number, limit?: number): DeploymentEventRecord[];
+  /** Insert or update by (deploymentId, stepId). */
+  recordStep(step: StepRecord): void;
+  listSteps(deploymentId: string): StepRecord[];
+  /**
+   * At controller start: every deployment still `running` was interrupted. Marks each failed with `reason`
+   * (exit code 1) and releases the automatic locks they held, in one transaction; returns them.
+   */
+  failInterruptedDeployments(reason: string, at: number): DeploymentRecord[];
+  /** Atomic: takes the lock if free, else returns who holds it. */
+  acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord };
+  getLock(key: string): LockRecord | null;
+  listLocks(): LockRecord[];
+  /** Releases `key`; with `deploymentId`, only if that deployment holds it. Returns whether a lock was removed. */
+  releaseLock(key: string, opts?: { deploymentId?: string }): boolean;
+  /** Stores the encrypted secrets of one version of a service (key = `<service>[-<destination>]`), keeping only the newest `keep` versions (default 2: current and previous). Re-putting an existing version replaces it and makes it newest. */
+  putServiceSecrets(key: string, version: string, sealed: Buffer, at: number, keep?: number): void;
+  getServiceSecrets(key: string, version: string): Buffer | null;
+  listServiceSecretVersions(key: string): string[];
+}
+
+/** The lock and secrets key of a service: `<service>[-<destination>]`, as Kamal names its lock. */
+export function serviceKey(service: string, destination: string | null): string {
+  return destination === null || destination === '' ? service : `${service}-${destination}`;
+}

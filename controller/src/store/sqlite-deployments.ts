@@ -1,0 +1,313 @@
+import type Database from 'better-sqlite3';
+import type {
+  DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, LockRecord, NewDeployment, StepRecord, StepStatus,
+} from './deployment-store.js';
+
+type Row = Record<string, unknown>;
+
+const COMMANDS: ReadonlySet<string> = new Set<DeploymentCommand>(['deploy', 'redeploy', 'rollback', 'setup', 'remove']);
+const STATUSES: ReadonlySet<string> = new Set<DeploymentStatus>(['running', 'succeeded', 'failed']);
+const STEP_STATUSES: ReadonlySet<string> = new Set<StepStatus>(['running', 'succeeded', 'failed', 'skipped']);
+const DEFAULT_EVENT_LIMIT = 10_000;
+const DEFAULT_SECRET_VERSIONS = 2;
+
+/** A row that cannot be turned back into a record: names the table and the row, never its contents. */
+function corrupt(where: string, table: string, id: string, what: string): Error {
+  return new Error(`${where}: ${table} row ${id} has ${what}`);
+}
+
+function parseJson(text: unknown, where: string, table: string, id: string, column: string): unknown {
+  if (typeof text !== 'string') throw corrupt(where, table, id, `no ${column} text`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw corrupt(where, table, id, `unreadable ${column} (not JSON)`);
+  }
+}
+
+function int(r: Row, column: string, where: string, table: string, id: string): number {
+  const v = r[column];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw corrupt(where, table, id, `a non-numeric ${column}`);
+  return v;
+}
+
+function intOrNull(r: Row, column: string, where: string, table: string, id: string): number | null {
+  return r[column] == null ? null : int(r, column, where, table, id);
+}
+
+function strOrNull(v: unknown): string | null {
+  return v == null ? null : String(v);
+}
+
+function toJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new Error(`${what} is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (text === undefined) throw new Error(`${what} is not JSON-serialisable`);
+  return text;
+}
+
+function checkCount(n: number, what: string, min: number): void {
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} must be an integer >= ${min}, got ${n}`);
+}
+
+function deploymentFromRow(r: Row, where: string): DeploymentRecord {
+  const id = String(r.id);
+  const t = 'deployments';
+  const command = String(r.command);
+  if (!COMMANDS.has(command)) throw corrupt(where, t, id, `an unknown command ${JSON.stringify(command)}`);
+  const status = String(r.status);
+  if (!STATUSES.has(status)) throw corrupt(where, t, id, `an unknown status ${JSON.stringify(status)}`);
+  return {
+    id,
+    service: String(r.service),
+    destination: strOrNull(r.destination),
+    command: command as DeploymentCommand,
+    version: String(r.version),
+    performer: String(r.performer),
+    createdAt: int(r, 'created_at', where, t, id),
+    snapshot: parseJson(r.snapshot, where, t, id, 'snapshot'),
+    status: status as DeploymentStatus,
+    finishedAt: intOrNull(r, 'finished_at', where, t, id),
+    error: strOrNull(r.error),
+    exitCode: intOrNull(r, 'exit_code', where, t, id),
+    eventCount: int(r, 'event_count', where, t, id),
+  };
+}
+
+function eventFromRow(r: Row, where: string): DeploymentEventRecord {
+  const t = 'deployment_events';
+  const id = `${String(r.deployment_id)}#${String(r.idx)}`;
+  return {
+    deploymentId: String(r.deployment_id),
+    index: int(r, 'idx', where, t, id),
+    at: int(r, 'at', where, t, id),
+    event: parseJson(r.event, where, t, id, 'event'),
+  };
+}
+
+function stepFromRow(r: Row, where: string): StepRecord {
+  const t = 'deployment_steps';
+  const id = `${String(r.deployment_id)}/${String(r.step_id)}`;
+  const status = String(r.status);
+  if (!STEP_STATUSES.has(status)) throw corrupt(where, t, id, `an unknown status ${JSON.stringify(status)}`);
+  return {
+    deploymentId: String(r.deployment_id),
+    stepId: String(r.step_id),
+    host: strOrNull(r.host),
+    kind: String(r.kind),
+    status: status as StepStatus,
+    startedAt: int(r, 'started_at', where, t, id),
+    finishedAt: intOrNull(r, 'finished_at', where, t, id),
+    error: strOrNull(r.error),
+  };
+}
+
+function lockFromRow(r: Row, where: string): LockRecord {
+  const t = 'locks';
+  const key = String(r.key);
+  const automatic = int(r, 'automatic', where, t, key);
+  if (automatic !== 0 && automatic !== 1) throw corrupt(where, t, key, 'an automatic flag that is neither 0 nor 1');
+  return {
+    key,
+    holder: String(r.holder),
+    message: String(r.message),
+    version: strOrNull(r.version),
+    acquiredAt: int(r, 'acquired_at', where, t, key),
+    automatic: automatic === 1,
+    deploymentId: strOrNull(r.deployment_id),
+  };
+}
+
+function isSqliteError(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
+
+/**
+ * The `DeploymentStore` half of `SqliteStore`, on the same connection (see
+ * migration 2). `where` (the database path) prefixes errors about corrupt rows.
+ */
+export class SqliteDeployments implements DeploymentStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database, private readonly where: string) {}
+
+  /** Prepared once per distinct SQL text (events and steps are written often). */
+  private q(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private getRow(id: string): Row | undefined {
+    return this.q('SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
+  }
+
+  createDeployment(d: NewDeployment): DeploymentRecord {
+    if (!COMMANDS.has(d.command)) throw new Error(`deployment ${d.id}: unknown command ${JSON.stringify(d.command)}`);
+    const snapshot = toJson(d.snapshot, `deployment ${d.id}: snapshot`);
+    return this.db.transaction(() => {
+      if (this.getRow(d.id)) throw new Error(`deployment ${d.id} already exists`);
+      this.q(`INSERT INTO deployments (id, service, destination, command, version, performer, created_at, snapshot, status, event_count)
+        VALUES (@id, @service, @destination, @command, @version, @performer, @createdAt, @snapshot, 'running', 0)`)
+        .run({ id: d.id, service: d.service, destination: d.destination, command: d.command, version: d.version, performer: d.performer, createdAt: d.createdAt, snapshot });
+      return deploymentFromRow(this.getRow(d.id)!, this.where);
+    }).immediate();
+  }
+
+  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void {
+    if (outcome.status !== 'succeeded' && outcome.status !== 'failed') throw new Error(`deployment ${id}: cannot finish as ${JSON.stringify(outcome.status)}`);
+    this.db.transaction(() => {
+      const r = this.q('SELECT status FROM deployments WHERE id = ?').get(id) as Row | undefined;
+      if (!r) throw new Error(`deployment ${id} does not exist`);
+      if (r.status !== 'running') throw new Error(`deployment ${id} already finished (${String(r.status)})`);
+      this.q('UPDATE deployments SET status = ?, error = ?, exit_code = ?, finished_at = ? WHERE id = ?')
+        .run(outcome.status, outcome.error, outcome.exitCode, outcome.at, id);
+    }).immediate();
+  }
+
+  getDeployment(id: string): DeploymentRecord | null {
+    const r = this.getRow(id);
+    return r ? deploymentFromRow(r, this.where) : null;
+  }
+
+  listDeployments(filter: { service?: string; destination?: string | null; status?: DeploymentStatus; limit?: number } = {}): DeploymentRecord[] {
+    const conds: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.service !== undefined) {
+      conds.push('service = @service');
+      params.service = filter.service;
+    }
+    if (filter.destination !== undefined) {
+      // IS matches NULL to NULL: `destination: null` means "no destination".
+      conds.push('destination IS @destination');
+      params.destination = filter.destination;
+    }
+    if (filter.status !== undefined) {
+      conds.push('status = @status');
+      params.status = filter.status;
+    }
+    if (filter.limit !== undefined) checkCount(filter.limit, 'listDeployments: limit', 0);
+    params.limit = filter.limit ?? -1; // -1: no limit
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    const rows = this.q(`SELECT * FROM deployments ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit`).all(params) as Row[];
+    return rows.map((r) => deploymentFromRow(r, this.where));
+  }
+
+  appendEvent(deploymentId: string, at: number, event: unknown): number {
+    const text = toJson(event, `deployment ${deploymentId}: event`);
+    return this.db.transaction(() => {
+      const r = this.q('UPDATE deployments SET event_count = event_count + 1 WHERE id = ? RETURNING event_count - 1 AS idx').get(deploymentId) as Row | undefined;
+      if (!r) throw new Error(`deployment ${deploymentId} does not exist`);
+      const idx = Number(r.idx);
+      this.q('INSERT INTO deployment_events (deployment_id, idx, at, event) VALUES (?, ?, ?, ?)').run(deploymentId, idx, at, text);
+      return idx;
+    }).immediate();
+  }
+
+  listEvents(deploymentId: string, from: number, limit: number = DEFAULT_EVENT_LIMIT): DeploymentEventRecord[] {
+    checkCount(from, 'listEvents: from', 0);
+    checkCount(limit, 'listEvents: limit', 0);
+    const rows = this.q('SELECT * FROM deployment_events WHERE deployment_id = ? AND idx >= ? ORDER BY idx LIMIT ?').all(deploymentId, from, limit) as Row[];
+    return rows.map((r) => eventFromRow(r, this.where));
+  }
+
+  recordStep(step: StepRecord): void {
+    if (!STEP_STATUSES.has(step.status)) throw new Error(`deployment ${step.deploymentId} step ${step.stepId}: unknown status ${JSON.stringify(step.status)}`);
+    try {
+      this.q(`INSERT INTO deployment_steps (deployment_id, step_id, host, kind, status, started_at, finished_at, error)
+        VALUES (@deploymentId, @stepId, @host, @kind, @status, @startedAt, @finishedAt, @error)
+        ON CONFLICT (deployment_id, step_id) DO UPDATE SET host = excluded.host, kind = excluded.kind, status = excluded.status,
+          started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`)
+        .run({
+          deploymentId: step.deploymentId, stepId: step.stepId, host: step.host, kind: step.kind, status: step.status,
+          startedAt: step.startedAt, finishedAt: step.finishedAt, error: step.error,
+        });
+    } catch (err) {
+      if (isSqliteError(err, 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw new Error(`deployment ${step.deploymentId} does not exist`);
+      throw err;
+    }
+  }
+
+  listSteps(deploymentId: string): StepRecord[] {
+    // rowid: first-recorded order among steps that started in the same millisecond.
+    const rows = this.q('SELECT * FROM deployment_steps WHERE deployment_id = ? ORDER BY started_at, rowid').all(deploymentId) as Row[];
+    return rows.map((r) => stepFromRow(r, this.where));
+  }
+
+  failInterruptedDeployments(reason: string, at: number): DeploymentRecord[] {
+    return this.db.transaction(() => {
+      const ids = (this.q("SELECT id FROM deployments WHERE status = 'running' ORDER BY created_at DESC, rowid DESC").all() as Row[]).map((r) => String(r.id));
+      if (ids.length === 0) return [];
+      const running = "SELECT id FROM deployments WHERE status = 'running'";
+      this.q(`DELETE FROM locks WHERE automatic = 1 AND deployment_id IN (${running})`).run();
+      // Their steps were interrupted too; a step left `running` forever would mislead.
+      this.q(`UPDATE deployment_steps SET status = 'failed', finished_at = @at, error = COALESCE(error, @reason)
+        WHERE status = 'running' AND deployment_id IN (${running})`).run({ at, reason });
+      this.q("UPDATE deployments SET status = 'failed', error = @reason, exit_code = 1, finished_at = @at WHERE status = 'running'").run({ at, reason });
+      return ids.map((id) => deploymentFromRow(this.getRow(id)!, this.where));
+    }).immediate();
+  }
+
+  acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } {
+    return this.db.transaction((): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } => {
+      const held = this.getLock(lock.key);
+      if (held) return { acquired: false, held };
+      this.q(`INSERT INTO locks (key, holder, message, version, acquired_at, automatic, deployment_id)
+        VALUES (@key, @holder, @message, @version, @acquiredAt, @automatic, @deploymentId)`)
+        .run({
+          key: lock.key, holder: lock.holder, message: lock.message, version: lock.version, acquiredAt: lock.acquiredAt,
+          automatic: lock.automatic ? 1 : 0, deploymentId: lock.deploymentId,
+        });
+      return { acquired: true, lock: this.getLock(lock.key)! };
+    }).immediate();
+  }
+
+  getLock(key: string): LockRecord | null {
+    const r = this.q('SELECT * FROM locks WHERE key = ?').get(key) as Row | undefined;
+    return r ? lockFromRow(r, this.where) : null;
+  }
+
+  listLocks(): LockRecord[] {
+    return (this.q('SELECT * FROM locks ORDER BY key').all() as Row[]).map((r) => lockFromRow(r, this.where));
+  }
+
+  releaseLock(key: string, opts: { deploymentId?: string } = {}): boolean {
+    const res = opts.deploymentId === undefined
+      ? this.q('DELETE FROM locks WHERE key = ?').run(key)
+      : this.q('DELETE FROM locks WHERE key = ? AND deployment_id = ?').run(key, opts.deploymentId);
+    return res.changes > 0;
+  }
+
+  putServiceSecrets(key: string, version: string, sealed: Buffer, at: number, keep: number = DEFAULT_SECRET_VERSIONS): void {
+    checkCount(keep, 'putServiceSecrets: keep', 1);
+    if (!Buffer.isBuffer(sealed)) throw new Error('putServiceSecrets: sealed must be a Buffer');
+    this.db.transaction(() => {
+      // seq, not stored_at, orders versions: clocks go backwards, re-puts must become newest.
+      const seq = Number((this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM service_secrets WHERE key = ?').get(key) as Row).seq);
+      this.q(`INSERT INTO service_secrets (key, version, sealed, stored_at, seq) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (key, version) DO UPDATE SET sealed = excluded.sealed, stored_at = excluded.stored_at, seq = excluded.seq`)
+        .run(key, version, sealed, at, seq);
+      this.q(`DELETE FROM service_secrets WHERE key = @key AND version NOT IN
+        (SELECT version FROM service_secrets WHERE key = @key ORDER BY seq DESC LIMIT @keep)`).run({ key, keep });
+    }).immediate();
+  }
+
+  getServiceSecrets(key: string, version: string): Buffer | null {
+    const r = this.q('SELECT sealed FROM service_secrets WHERE key = ? AND version = ?').get(key, version) as Row | undefined;
+    if (!r) return null;
+    if (!Buffer.isBuffer(r.sealed)) throw corrupt(this.where, 'service_secrets', `${key}@${version}`, 'a sealed value that is not a BLOB');
+    return r.sealed;
+  }
+
+  /** Newest first. */
+  listServiceSecretVersions(key: string): string[] {
+    return (this.q('SELECT version FROM service_secrets WHERE key = ? ORDER BY seq DESC').all(key) as Row[]).map((r) => String(r.version));
+  }
+}

@@ -1,0 +1,115 @@
+// A Kamal 2 project on disk for `drover deploy` tests and the demo: a git repository with the sample
+// app's Dockerfile, an unchanged Kamal `config/deploy.yml`, `.kamal/secrets` and recording hooks.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Rig } from '../rig/index.js';
+import { writeSampleAppContext } from '../rig/sample-app.js';
+import { PROXY_COMPAT_VERSION, PROXY_REPOSITORY } from '../rig/proxy-image.js';
+
+export const HOOK_NAMES = ['pre-connect', 'pre-build', 'pre-deploy', 'pre-app-boot', 'post-app-boot', 'post-deploy'] as const;
+
+export interface ProjectOptions {
+  service?: string;
+  /** Roles → hosts. */
+  servers: Record<string, string[]>;
+  /** Extra deploy.yml text appended at the end. */
+  extra?: string;
+  /** Writes hooks that append `<hook> KAMAL_…` lines to `<dir>/hooks.log`. */
+  hooks?: boolean;
+}
+
+export class SampleProject {
+  constructor(readonly dir: string, readonly service: string) {}
+
+  /** Writes and commits the project; `content` is what the app's /version answers. */
+  static create(dir: string, rig: Rig, o: ProjectOptions, content: string): SampleProject {
+    const service = o.service ?? 'sample-app';
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'config'), { recursive: true });
+    mkdirSync(join(dir, '.kamal', 'hooks'), { recursive: true });
+    writeFileSync(join(dir, 'config', 'deploy.yml'), deployYml(rig, service, o));
+    writeFileSync(join(dir, '.kamal', 'secrets'), `KAMAL_REGISTRY_PASSWORD=${rig.registry.password}\nAPP_SECRET=s3cr3t-value-for-tests\n`, { mode: 0o600 });
+    if (o.hooks) {
+      for (const hook of HOOK_NAMES) {
+        const file = join(dir, '.kamal', 'hooks', hook);
+        writeFileSync(file, `#!/bin/sh\necho "${hook} cmd=$KAMAL_COMMAND hosts=$KAMAL_HOSTS version=$KAMAL_VERSION performer=$KAMAL_PERFORMER lock=$KAMAL_LOCK secret=\${APP_SECRET:+yes}" >> "${join(dir, 'hooks.log')}"\n`);
+        chmodSync(file, 0o755);
+      }
+    }
+    writeFileSync(join(dir, '.gitignore'), 'hooks.log\n');
+    const project = new SampleProject(dir, service);
+    project.git(['init', '-q', '-b', 'main']);
+    project.git(['config', 'user.email', 'deployer@example.com']);
+    project.git(['config', 'user.name', 'Deployer']);
+    project.commit(content);
+    return project;
+  }
+
+  git(args: string[]): string {
+    return execFileSync('git', args, { cwd: this.dir, encoding: 'utf8' }).trim();
+  }
+
+  /** Commits an app answering `content` on /version (unhealthy: no /up), returns the new git SHA (the version). */
+  commit(content: string, options: { healthy?: boolean } = {}): string {
+    writeSampleAppContext(join(this.dir, 'app'), { service: this.service, version: content, healthy: options.healthy ?? true });
+    // The Dockerfile lives at the root so Kamal's defaults (context `.`, Dockerfile) apply.
+    writeFileSync(join(this.dir, 'Dockerfile'), readFileSync(join(this.dir, 'app', 'Dockerfile'), 'utf8').replace('COPY www /www', 'COPY app/www /www'));
+    rmSync(join(this.dir, 'app', 'Dockerfile'));
+    this.git(['add', '-A']);
+    this.git(['commit', '-q', '-m', `app ${content}`]);
+    return this.git(['rev-parse', 'HEAD']);
+  }
+
+  hookLog(): string[] {
+    try {
+      return readFileSync(join(this.dir, 'hooks.log'), 'utf8').trim().split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  clearHookLog(): void {
+    rmSync(join(this.dir, 'hooks.log'), { force: true });
+  }
+}
+
+function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
+  const servers = Object.entries(o.servers).flatMap(([role, hosts]) => [
+    `  ${role}:`,
+    '    hosts:',
+    ...hosts.map((h) => `      - ${h}`),
+    ...(role === 'web' ? [] : ['    cmd: httpd -f -p 80 -h /www']),
+  ]);
+  return [
+    `service: ${service}`,
+    `image: drover/${service}`,
+    'servers:',
+    ...servers,
+    'proxy:',
+    '  app_port: 80',
+    '  healthcheck:',
+    '    path: /up',
+    '    interval: 1',
+    '  run:',
+    `    registry: ${rig.registry.server}`,
+    `    repository: ${PROXY_REPOSITORY}`,
+    `    version: ${PROXY_COMPAT_VERSION}`,
+    'registry:',
+    `  server: ${rig.registry.server}`,
+    `  username: ${rig.registry.username}`,
+    '  password:',
+    '    - KAMAL_REGISTRY_PASSWORD',
+    'builder:',
+    '  arch: amd64',
+    'env:',
+    '  clear:',
+    '    GREETING: hello',
+    '  secret:',
+    '    - APP_SECRET',
+    'deploy_timeout: 10',
+    'drain_timeout: 2',
+    'readiness_delay: 1',
+    o.extra ?? '',
+  ].join('\n');
+}

@@ -1,0 +1,94 @@
+// A Drover fleet on the rig for end-to-end tests: NAT'd hosts, a real controller on the operator side,
+// an enrolled agent on every host (dialling out), and the operator's `drover` as a real process.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { Proc } from '@drover/controller/e2e/harness';
+import { OPERATOR_ADDRESS, Rig, type RigHost } from '../rig/index.js';
+import { agentOnHost, drover, DROVER_MAIN, freePort, serveController, type RigController } from './channel-procs.js';
+
+const AGENT_DIR = '/root/.drover-agent';
+
+export interface DroverRun {
+  code: number | null;
+  out: string;
+  err: string;
+  all: string;
+}
+
+export class Fleet {
+  readonly agents = new Map<string, Proc>();
+
+  private constructor(
+    readonly rig: Rig,
+    readonly controller: RigController,
+    readonly dir: string,
+    /** DROVER_* for an admin operator, plus DOCKER_HOST = the operator side's build dockerd. */
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async start(hosts: string[]): Promise<Fleet> {
+    const rig = await Rig.start({ hosts });
+    const dir = mkdtempSync(join(tmpdir(), 'drover-fleet-'));
+    try {
+      const port = await freePort(OPERATOR_ADDRESS);
+      const controller = await serveController(OPERATOR_ADDRESS, port, join(dir, 'ctl'));
+      const admin = await drover(['controller', 'token', 'create', '--scope', 'admin', '--data-dir', join(dir, 'ctl')]);
+      assert.equal(admin.code, 0, admin.err);
+      const env = {
+        DROVER_CONFIG_DIR: join(dir, 'cfg'), DROVER_CONTROLLER: controller.url, DROVER_TOKEN: admin.out.trim(),
+        DROVER_FINGERPRINT: controller.fingerprint, DOCKER_HOST: `unix://${rig.operator.dockerSocketPath}`,
+      };
+      const fleet = new Fleet(rig, controller, dir, env);
+      await Promise.all(rig.hosts.map((h) => fleet.enroll(h)));
+      return fleet;
+    } catch (err) {
+      await rig.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  host(name: string): RigHost {
+    return this.rig.host(name);
+  }
+
+  private async enroll(host: RigHost): Promise<void> {
+    const minted = await drover(['agents', 'token', '--name', host.name, '--json'], this.env);
+    assert.equal(minted.code, 0, minted.err);
+    const enroll = agentOnHost(host, ['enroll', '--data-dir', AGENT_DIR], { DROVER_JOIN_TOKEN: (JSON.parse(minted.out) as { token: string }).token });
+    assert.equal(await enroll.exited, 0, enroll.all);
+    await this.startAgent(host.name);
+  }
+
+  async startAgent(name: string): Promise<void> {
+    const agent = agentOnHost(this.host(name), ['run', '--data-dir', AGENT_DIR]);
+    this.agents.set(name, agent);
+    await agent.waitFor(/info connected/, 20_000);
+  }
+
+  async stopAgent(name: string): Promise<void> {
+    await this.agents.get(name)?.stop('SIGKILL');
+    this.agents.delete(name);
+  }
+
+  /** Runs `drover ARGS` in `cwd` as the operator would, to completion. */
+  run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<DroverRun> {
+    const p = this.spawn(args, cwd, env);
+    return p.exited.then((code) => ({ code, out: p.out, err: p.err, all: p.all }));
+  }
+
+  /** `drover ARGS` in `cwd`, running. */
+  spawn(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
+    return new Proc(spawn(process.execPath, [DROVER_MAIN, ...args], { cwd, env: { ...process.env, ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.stop('SIGKILL')));
+    await this.controller.proc.stop();
+    await this.rig.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
