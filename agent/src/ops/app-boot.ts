@@ -13,6 +13,7 @@ import { kamalProxy } from './exec-capture.js';
 import { removePath, writeHostFile } from './host-files.js';
 import { appContainerName, appLabels, containerHostname, containerPrefix, exactName, hostPaths, proxyTlsPaths, replacedContainerName, roleFilters, serviceAndDestination } from './names.js';
 import { waitForReadiness } from './readiness.js';
+import { bootFacts, describeBootFailure, healthPathOf } from './boot-diagnosis.js';
 import type { OperationContext, OperationsDeps } from './types.js';
 
 type Params = z.output<typeof appBootParams>;
@@ -105,12 +106,14 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
       status = await waitForReadiness({ status: () => healthOrState(docker, id), deployTimeout: p.deployTimeout, readinessDelay: p.readinessDelay, say, signal: ctx.signal });
     }
   } catch (e) {
-    const logs = await logTail(docker, id, 100);
-    const health = await docker.getContainer(id).inspect().then((i) => JSON.stringify(i.State.Health ?? null), () => 'null');
+    const [facts, logs] = await Promise.all([
+      bootFacts(docker, id, { appPort: p.proxy?.appPort ?? null, healthPath: healthPathOf(p.proxy?.args ?? []), deployTimeout: p.deployTimeout }),
+      logTail(docker, id, 100),
+    ]);
     await stopContainer(docker, id, null).catch(() => undefined);
     const reason = e instanceof Error ? e.message : String(e);
-    throw new UserError(`${name} on ${host} did not become healthy: ${reason}`, {
-      details: [...lines, `health: ${health}`, `last log lines of ${name}:`, ...logs.map((l) => `  ${l}`), `${name} was stopped`],
+    throw new UserError(`${name} on ${host} did not become healthy: ${gateReason(reason)}`, {
+      details: [...describeBootFailure(facts), logs.length ? `last log lines of ${name}:` : `${name} wrote no log lines`, ...logs.map((l) => `  ${l}`), oldVersion ? `${name} was stopped; ${oldVersion} keeps serving` : `${name} was stopped`],
       cause: e,
     });
   }
@@ -134,4 +137,10 @@ async function cleanupOtherVersions(currentDir: string): Promise<void> {
   const parent = dirname(currentDir);
   const current = currentDir.slice(parent.length + 1);
   for (const entry of await readdir(parent).catch(() => [] as string[])) if (entry !== current) await removePath(`${parent}/${entry}`);
+}
+
+/** kamal-proxy's refusal without the exec's command line (the details say what was checked). */
+function gateReason(message: string): string {
+  const m = /failed on [^:]+: (?:Error: )?(.*)$/s.exec(message);
+  return (m?.[1] ?? message).trim();
 }

@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   secrets: () => import('./commands/secrets.js'),
   controller: () => import('./commands/controller.js'),
   login: () => import('./commands/login.js'),
+  context: () => import('./commands/context.js'),
   agents: () => import('./commands/agents.js'),
   deploy: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('deploy') }),
   redeploy: async () => ({ command: (await import('./commands/deploy.js')).deployCommand('redeploy') }),

@@ -267,7 +267,7 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
   const redact = secretRedactor([...(auth ? [auth.password] : []), ...Object.values(config.builder?.args ?? {}).map((v) => argValue(v) ?? '').filter((v) => v.length >= 4)]);
   if (auth) {
     try {
-      await docker.checkAuth({ ...auth, abortSignal: o.signal } as Parameters<Docker['checkAuth']>[0]);
+      await docker.checkAuth({ ...auth, ...(o.signal ? { abortSignal: o.signal } : {}) } as Parameters<Docker['checkAuth']>[0]);
     } catch (err) {
       throw new UserError(`Registry login to ${o.registry!.server ?? 'Docker Hub'} as ${auth.username} failed: ${redact(dockerErrorMessage(err))}`);
     }
@@ -312,7 +312,7 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
       rm: true,
       forcerm: true,
       ...(auth ? { registryconfig: { [auth.serveraddress]: auth } } : {}),
-      abortSignal: o.signal,
+      ...(o.signal ? { abortSignal: o.signal } : {}),
     } as unknown as Docker.ImageBuildOptions);
     failure = await follow(docker, stream, (e) => {
       if (typeof e.stream === 'string') sink.write(e.stream);
@@ -334,7 +334,7 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
     say(`Pushing ${ref}...`);
     let pushFailure: string | null;
     try {
-      const stream = await docker.getImage(repository).push({ tag, authconfig: auth ?? {}, abortSignal: o.signal } as Parameters<Docker.Image['push']>[0]);
+      const stream = await docker.getImage(repository).push({ tag, authconfig: auth ?? {}, ...(o.signal ? { abortSignal: o.signal } : {}) } as Parameters<Docker.Image['push']>[0]);
       pushFailure = await follow(docker, stream, (e) => {
         if (typeof e.status === 'string' && !e.id && !e.error) say(redact(e.status));
       });

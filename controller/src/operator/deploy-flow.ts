@@ -53,9 +53,9 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
   if (hooks.includes('pre-connect')) await ctx.hook('pre-connect', config.hosts);
   if ((o.command === 'deploy' || o.command === 'redeploy' || o.command === 'setup') && !o.skipPush) {
     ctx.say('Build and push app image...');
-    if (hooks.includes('pre-build')) await ctx.hook('pre-build', config.hosts);
-    const registry = ctx.registryAuth();
-    await buildAndPush({ config, projectDir: project.dir, registry, noCache: o.noCache, say: (line) => ctx.detail(line), env: o.env });
+    // Kamal runs pre-build after the registry login, before the clone and the build.
+    const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
+    await buildAndPush({ config, projectDir: project.dir, registry: ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), env: o.env, preBuild });
   }
   const deployment = await client.submitDeployment({
     command: o.command, files: project.files, destination: config.destination, version: config.version,

@@ -1,93 +1,147 @@
 #!/usr/bin/env node
-// The README's first command: the embedded default, for real. Brings up the rig (operator
-// side + two NAT'd hosts), starts the controller on the operator side, enrolls an agent on
-// each host (they dial out through the NAT), builds and pushes the sample app, runs it on
-// both hosts, publishes port 80 of each host like an office router would, and prints what
-// to try. `npm run demo -- down` removes it.
+// The README's first command: the embedded default, for real. Brings up the rig (operator side + two
+// NAT'd hosts), starts the controller on the operator side, enrolls an agent on each host (they dial out
+// through the NAT), then runs a plain `drover deploy` of a Kamal project (a git repository with a
+// Dockerfile, built and pushed by drover) and a second version under load with zero downtime, and
+// prints what to try. `npm run demo -- down` removes it all.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { processAlive } from '../rig/lock.js';
-import { DROVER, drover, listAgents, startAgent, startController } from './drover-processes.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { processAlive } from '../rig/lock.js';
 import { Rig, waitFor } from '../rig/index.js';
-import { deployThroughAgents, writeSampleProject } from './deploy-through-drover.js';
 import { RIG_DATA_DIR } from '../rig/paths.js';
 import { teardownSlot } from '../rig/slots.js';
+import { SampleProject } from '../e2e/deploy-project.js';
 import { httpGet } from '../e2e/http-get.js';
+import { startLoad } from '../e2e/load.js';
+import { DROVER, drover, listAgents, startAgent, startController } from './drover-processes.js';
 
 const STATE = join(RIG_DATA_DIR, 'demo.json');
-const CONTROLLER_DATA = join(RIG_DATA_DIR, 'demo', 'controller');
+const DEMO_DIR = join(RIG_DATA_DIR, 'demo');
+const PROJECT_DIR = join(DEMO_DIR, 'sample-app');
 const CONTROLLER_PORT = 7443;
+const CONTEXT = 'drover-demo';
 const HOSTS = ['web-1', 'web-2'];
+const BIN = '/usr/local/bin/drover';
 const started = Date.now();
-const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
-const say = (line: string) => console.log(`[${elapsed().padStart(6)}] ${line}`);
+const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+interface DemoState { slot: number; controllerPid?: number; linkedBin?: boolean }
+
+function readState(): DemoState | null {
+  return existsSync(STATE) ? (JSON.parse(readFileSync(STATE, 'utf8')) as DemoState) : null;
+}
 
 async function removePrevious(): Promise<void> {
-  if (!existsSync(STATE)) return;
-  const { slot, controllerPid } = JSON.parse(readFileSync(STATE, 'utf8')) as { slot: number; controllerPid?: number };
-  say(`removing the previous demo (rig slot ${slot})`);
-  if (controllerPid && processAlive(controllerPid)) process.kill(controllerPid, 'SIGTERM');
-  await teardownSlot(slot);
-  rmSync(join(RIG_DATA_DIR, 'demo'), { recursive: true, force: true });
+  const state = readState();
+  if (!state) return;
+  say(`removing the previous demo (rig slot ${state.slot})`);
+  if (state.controllerPid && processAlive(state.controllerPid)) process.kill(state.controllerPid, 'SIGTERM');
+  await teardownSlot(state.slot);
+  try {
+    drover(['context', 'remove', CONTEXT]);
+  } catch { /* already gone */ }
+  if (state.linkedBin && isOurLink()) rmSync(BIN, { force: true });
+  rmSync(DEMO_DIR, { recursive: true, force: true });
   rmSync(STATE, { force: true });
+}
+
+const WRAPPER = `#!/bin/sh\n# drover, put on the PATH by \`npm run demo\` (removed by \`npm run demo -- down\`)\nexec '${process.execPath}' '${DROVER}' "$@"\n`;
+
+function isOurLink(): boolean {
+  try {
+    return readFileSync(BIN, 'utf8') === WRAPPER;
+  } catch {
+    return false;
+  }
+}
+
+/** Puts `drover` on the PATH unless something else already answers to that name. */
+function linkDrover(): boolean {
+  if (isOurLink()) return true;
+  if (existsSync(BIN)) return false;
+  writeFileSync(BIN, WRAPPER, { mode: 0o755 });
+  return true;
+}
+
+/** Runs `drover ARGS` in the project as the operator would, its output streamed; resolves to its exit code. */
+function droverLive(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [DROVER, ...args], { cwd: PROJECT_DIR, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
 }
 
 async function up(): Promise<void> {
   await removePrevious();
-  say('starting the rig: operator side (build dockerd + registry), NAT gateway, hosts ' + HOSTS.join(', '));
+  say(`starting the rig: operator side (build dockerd + registry), NAT gateway, hosts ${HOSTS.join(', ')}`);
   const rig = await Rig.start({ hosts: HOSTS, keep: true, log: say });
-  writeFileSync(STATE, JSON.stringify({ slot: rig.topology.slot }));
+  const state: DemoState = { slot: rig.topology.slot };
+  writeFileSync(STATE, JSON.stringify(state));
 
   say(`starting the controller on the operator side (https://${rig.operator.address}:${CONTROLLER_PORT})`);
-  const controller = await startController(CONTROLLER_DATA, rig.operator.address, CONTROLLER_PORT);
-  writeFileSync(STATE, JSON.stringify({ slot: rig.topology.slot, controllerPid: controller.pid }));
-  // Log this machine's operator in, so `drover agents` works after the demo.
-  drover(['login', controller.url, '--token', controller.adminToken, '--fingerprint', controller.fingerprint]);
-  const operatorEnv = { ...process.env, DROVER_CONTROLLER: controller.url, DROVER_TOKEN: controller.adminToken, DROVER_FINGERPRINT: controller.fingerprint };
+  const controller = await startController(join(DEMO_DIR, 'controller'), rig.operator.address, CONTROLLER_PORT);
+  state.controllerPid = controller.pid;
+  writeFileSync(STATE, JSON.stringify(state));
+  // Its own context: an operator's existing login stays as it is.
+  drover(['login', controller.url, '--token', controller.adminToken, '--fingerprint', controller.fingerprint, '--context', CONTEXT, '--no-use']);
+  const env = { DROVER_CONTEXT: CONTEXT, DOCKER_HOST: `unix://${rig.operator.dockerSocketPath}` };
   await Promise.all(rig.hosts.map(async (host) => {
     const t0 = Date.now();
-    await startAgent(host, operatorEnv);
-    await waitFor(`agent ${host.name} online`, async () => listAgents(operatorEnv).find((a) => a.name === host.name && a.online), 30_000, 250);
+    await startAgent(host, { ...process.env, ...env });
+    await waitFor(`agent ${host.name} online`, async () => listAgents({ ...process.env, ...env }).find((a) => a.name === host.name && a.online), 30_000, 250);
     say(`${host.name}: agent enrolled and connected outbound through the NAT (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   }));
-  const version = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
-  say(`building and pushing the sample app ${version} and the kamal-proxy image`);
-  const [, proxyImage] = await Promise.all([rig.buildSampleApp({ version }), rig.buildProxyImage()]);
-  const projectDir = join(RIG_DATA_DIR, 'demo', 'app');
-  writeSampleProject(projectDir, rig);
-  say(`deploying ${projectDir}/config/deploy.yml through the agents`);
-  await deployThroughAgents(projectDir, version, proxyImage, controller, say);
-  const urls: string[] = [];
-  for (const host of rig.hosts) {
-    const url = `http://${await host.publish([80, 443])}/`;
-    await waitFor(`the app on ${host.name}`, async () => ((await httpGet(`${url}up`)).status === 200 ? true : undefined), 30_000);
-    urls.push(url);
-    say(`${host.name}: answering at ${url} through kamal-proxy`);
-  }
+  say('pushing the kamal-proxy image to the rig registry (hosts cannot reach Docker Hub)');
+  await rig.buildProxyImage();
+  const project = SampleProject.create(PROJECT_DIR, rig, { servers: { web: HOSTS } }, 'hello from Drover, version 1');
+  say(`the sample app: a Kamal project and git repository at ${PROJECT_DIR}`);
 
+  say('$ drover deploy');
+  if (await droverLive(['deploy'], env) !== 0) throw new Error('drover deploy failed (see above)');
+  const urls: string[] = [];
+  for (const host of rig.hosts) urls.push(`http://${await host.publish([80, 443])}`);
+  for (const url of urls) await waitFor(`the app at ${url}`, async () => ((await httpGet(`${url}/up`)).status === 200 ? true : undefined), 30_000);
+
+  project.commit('hello from Drover, version 2');
+  say('a second version, deployed while a load generator keeps requesting both hosts');
+  say('$ drover deploy');
+  const load = startLoad(urls.map((u) => `${u}/version`), 4);
+  const code = await droverLive(['deploy'], env);
+  const tally = await load.stop();
+  if (code !== 0) throw new Error('the second drover deploy failed (see above)');
+  say(`load during the deploy: ${tally.ok} requests, ${tally.failed.length} failed (${Math.round(tally.ok / tally.seconds)} req/s)`);
+  state.linkedBin = linkDrover();
+  writeFileSync(STATE, JSON.stringify(state));
+  printNextSteps(rig, urls, env, state.linkedBin);
+}
+
+function printNextSteps(rig: Rig, urls: string[], env: Record<string, string>, linked: boolean): void {
   const h = rig.hosts[0]!;
   console.log([
     '',
-    'Drover demo is up. Two hosts sit behind a NAT gateway: nothing on this machine can',
-    'connect into them, except the ports their "router" forwards (80/443). Their agents',
-    `dialed out to the controller at ${controller.url}.`,
+    'Drover demo is up. Two hosts sit behind a NAT gateway: nothing on this machine can connect',
+    'into them except the ports their "router" forwards (80/443). Their agents dialed out to the',
+    'controller, which ran Kamal\'s deploy through them.',
     '',
-    `  alias drover="node ${DROVER}"`,
-    '  drover agents          # both hosts online, address as seen = the NAT gateway',
+    ...(linked ? [] : [`  alias drover="node ${DROVER}"      # ${BIN} exists and is not ours`]),
+    `  cd ${PROJECT_DIR}`,
+    `  export DROVER_CONTEXT=${env.DROVER_CONTEXT} DOCKER_HOST=${env.DOCKER_HOST}`,
     '',
-    ...urls.map((u) => `  curl ${u}cgi-bin/whoami`),
+    ...urls.map((u) => `  curl ${u}/version`),
+    '  drover agents                      # both hosts online, address as seen = the NAT gateway',
+    '  drover deployments                 # what ran, by whom, how long',
+    '  drover lock status',
     '',
-    `  # the project that was deployed (an ordinary Kamal 2 config):`,
-    `  cat ${projectDir}/config/deploy.yml`,
-    `  drover config -c ${projectDir}/config/deploy.yml --version ${version}`,
+    '  # edit the app, commit, deploy again (the version is the git SHA):',
+    '  echo "my change" > app/www/version && git commit -qam change && drover deploy',
+    '  drover rollback <an earlier SHA>   # git log --format=%H',
     '',
-    `  # a shell on ${h.name}, which sees only its own dockerd (kamal-proxy + the app, named as Kamal names them):`,
+    `  # a shell on ${h.name}, which sees only its own dockerd (kamal-proxy and the app, named as Kamal names them):`,
     `  ${h.enterArgs().join(' ')} docker ps`,
-    `  # the host's LAN address is not reachable inbound (this times out):`,
-    `  curl --max-time 3 http://${h.address}/`,
     '',
-    'Remove it with: npm run demo -- down',
+    'Remove it all with: npm run demo -- down',
   ].join('\n'));
 }
 

@@ -128,15 +128,15 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     assert.equal(await version(), 'v2');
     await assert.rejects(failing, (e: unknown) => {
       assert.ok(e instanceof UserError);
-      assert.match(e.message, /^controller: sample-app-web-v3 on web-1 did not become healthy: docker exec kamal-proxy kamal-proxy deploy sample-app-web --target=[0-9a-f]{12}:80 --deploy-timeout=3s --drain-timeout=1s failed on web-1: Error: target failed to become healthy within configured timeout \((3s|3000ms)\)$/);
+      assert.match(e.message, /^controller: sample-app-web-v3 on web-1 did not become healthy: target failed to become healthy within configured timeout \((3s|3000ms)\)$/);
       assert.equal(e.exitCode, 1);
       const at = e.details.indexOf('last log lines of sample-app-web-v3:');
       assert.ok(at > 0, e.details.join('\n'));
       assert.ok(e.details.slice(at).includes('  v3 starting, key=[REDACTED]'), e.details.join('\n'));
       // Docker's health record of the image's own HEALTHCHECK (wget of /up, which v3 lacks).
-      const health = e.details.find((d) => d.startsWith('health: '));
-      assert.match(health ?? '', /^health: \{"Status":"(starting|unhealthy)".*"Log":\[/);
-      assert.equal(e.details.at(-1), 'sample-app-web-v3 was stopped');
+      const health = e.details.find((d) => d.startsWith('docker health: '));
+      assert.match(health ?? '', /^docker health: (starting|unhealthy)/);
+      assert.equal(e.details.at(-1), 'sample-app-web-v3 was stopped; v2 keeps serving');
       assert.ok(!JSON.stringify([e.message, e.details]).includes('not-in-argv'), 'the secret env value is redacted');
       return true;
     });

@@ -2,7 +2,7 @@
 // app's Dockerfile, an unchanged Kamal `config/deploy.yml`, `.kamal/secrets` and recording hooks.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Rig } from '../rig/index.js';
 import { writeSampleAppContext } from '../rig/sample-app.js';
 import { PROXY_COMPAT_VERSION, PROXY_REPOSITORY } from '../rig/proxy-image.js';
@@ -17,6 +17,14 @@ export interface ProjectOptions {
   extra?: string;
   /** Writes hooks that append `<hook> KAMAL_…` lines to `<dir>/hooks.log`. */
   hooks?: boolean;
+  /** Extra lines inside the `proxy:` block (e.g. `host: app.test`), written indented under it. */
+  proxy?: string[];
+  /** `deploy_timeout` in seconds (default 10). */
+  deployTimeout?: number;
+  /** Extra `.kamal/secrets` lines. */
+  secrets?: string[];
+  /** Extra files, relative to the project directory, written before the first commit. */
+  files?: Record<string, string | { content: string; mode: number }>;
 }
 
 export class SampleProject {
@@ -29,7 +37,13 @@ export class SampleProject {
     mkdirSync(join(dir, 'config'), { recursive: true });
     mkdirSync(join(dir, '.kamal', 'hooks'), { recursive: true });
     writeFileSync(join(dir, 'config', 'deploy.yml'), deployYml(rig, service, o));
-    writeFileSync(join(dir, '.kamal', 'secrets'), `KAMAL_REGISTRY_PASSWORD=${rig.registry.password}\nAPP_SECRET=s3cr3t-value-for-tests\n`, { mode: 0o600 });
+    writeFileSync(join(dir, '.kamal', 'secrets'), `KAMAL_REGISTRY_PASSWORD=${rig.registry.password}\nAPP_SECRET=s3cr3t-value-for-tests\n${(o.secrets ?? []).map((l) => `${l}\n`).join('')}`, { mode: 0o600 });
+    for (const [path, file] of Object.entries(o.files ?? {})) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      const { content, mode } = typeof file === 'string' ? { content: file, mode: undefined } : file;
+      writeFileSync(join(dir, path), content);
+      if (mode !== undefined) chmodSync(join(dir, path), mode);
+    }
     if (o.hooks) {
       for (const hook of HOOK_NAMES) {
         const file = join(dir, '.kamal', 'hooks', hook);
@@ -88,6 +102,7 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     ...servers,
     'proxy:',
     '  app_port: 80',
+    ...(o.proxy ?? []).map((l) => `  ${l}`),
     '  healthcheck:',
     '    path: /up',
     '    interval: 1',
@@ -107,7 +122,7 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     '    GREETING: hello',
     '  secret:',
     '    - APP_SECRET',
-    'deploy_timeout: 10',
+    `deploy_timeout: ${o.deployTimeout ?? 10}`,
     'drain_timeout: 2',
     'readiness_delay: 1',
     o.extra ?? '',

@@ -15,13 +15,14 @@ service: my-app
 # Name of the container image.
 image: my-user/my-app
 
-# Deploy to these servers.
+# Deploy to these servers. With Drover, a host is the name of an enrolled agent
+# (\`drover agents\` lists them); with Kamal, an address reachable over SSH.
 servers:
   web:
-    - 192.168.0.1
+    - web-1
   # job:
   #   hosts:
-  #     - 192.168.0.1
+  #     - web-1
   #   cmd: bin/jobs
 
 # Enable SSL auto certification via Let's Encrypt and allow for multiple apps on a single web server.
@@ -50,7 +51,7 @@ builder:
 #
 # env:
 #   clear:
-#     DB_HOST: 192.168.0.2
+#     DB_HOST: db-1
 #   secret:
 #     - RAILS_MASTER_KEY
 
@@ -70,7 +71,7 @@ builder:
 # accessories:
 #   db:
 #     image: mysql:8.0
-#     host: 192.168.0.2
+#     host: db-1
 #     port: 3306
 #     env:
 #       clear:

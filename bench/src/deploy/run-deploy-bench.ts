@@ -1,0 +1,388 @@
+// Deploy benchmark (issue 9): wall time of `drover deploy -P` with the image already in the registry and
+// kamal-proxy running, for N rig hosts, split by phase, against the physical floor measured in the same
+// run: the same Docker Engine operations issued by this process straight to each host's dockerd, all
+// hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
+//   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-load 3] [--cli-prof DIR]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { kamalProxyDeployArgv, loadConfig } from '@drover/shared/config';
+import { loadSecrets } from '@drover/shared/secrets';
+import { Fleet } from '@drover/test/e2e/fleet';
+import { SampleProject } from '@drover/test/e2e/deploy-project';
+import { buildImage, pushImage } from '@drover/test/rig/index';
+import { writeSampleAppContext } from '@drover/test/rig/sample-app';
+import { floorDeploy, PHASES, type FloorSpec, type PhaseName } from './floor.js';
+import {
+  BOOT_PARTS, bootSplit, dockerEvents, droverHostSpans, floorTimes, phaseTimes, proxyDeployedTimes,
+  type BootPart, type PhaseTimes, type Step,
+} from './timeline.js';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '1,3,6' },
+    runs: { type: 'string', default: '3' },
+    out: { type: 'string' },
+    'settle-ms': { type: 'string', default: '1500' },
+    'cli-samples': { type: 'string', default: '3' },
+    'max-load': { type: 'string', default: '3' },
+    /** Writes V8 CPU profiles of the measured `drover deploy -P` processes (the operator's CLI) here. */
+    'cli-prof': { type: 'string' },
+  },
+});
+const HOST_COUNTS = values.hosts!.split(',').map(Number);
+const RUNS = Number(values.runs);
+const SETTLE_MS = Number(values['settle-ms']);
+const CLI_SAMPLES = Number(values['cli-samples']);
+/** Before each measured deploy, wait (up to a minute) for the 1-minute load average to drop below this. */
+const MAX_LOAD = Number(values['max-load']);
+const DEPLOY_TIMEOUT_MS = 180_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+/** utime+stime of a process, in ms (USER_HZ = 100). */
+const cpuMs = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+/** CPU of this process's waited-for children (the `drover` CLI runs), in ms. */
+const childrenCpuMs = () => {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
+};
+
+interface RunResult {
+  method: 'drover' | 'floor';
+  version: string;
+  times: PhaseTimes;
+  /** Per host: the boot phase cut at Docker's and kamal-proxy's timestamps. */
+  boot: Record<string, Record<BootPart, number> | null>;
+  /** Per host, ms per operation: drover's recorded steps, or the floor's Docker calls. */
+  ops: Record<string, Record<string, number>>;
+  cpuMs: { controller: number; agents: number; cli: number; bench: number };
+  /** drover only: the deployment's record. */
+  deployment?: { id: string; t0: number; t1: number; createdAt: number; firstStepAt: number; lastStepAt: number; finishedAt: number | null; eventCount: number; steps: number };
+  loadBefore: number;
+}
+
+interface HostCountResult {
+  hosts: number;
+  runs: RunResult[];
+  cli: { version: number[]; config: number[]; lockStatus: number[] };
+}
+
+/** The floor's view of the project's resolved deploy.yml, exactly what the planner sends the agent. */
+async function floorSpec(dir: string, registry: { server: string; username: string; password: string }, version: string): Promise<FloorSpec> {
+  const config = await loadConfig({ cwd: dir, version });
+  const secrets = await loadSecrets({ cwd: dir, secretsPath: config.secretsPath });
+  const role = config.roles.find((r) => r.name === 'web');
+  if (!role?.proxy) throw new Error('the bench project needs a proxied web role');
+  const clear = Object.entries(role.env.clear).map(([k, v]) => `${k}=${v}`);
+  return {
+    service: config.service, role: role.name, prefix: role.containerPrefix, repository: config.image.repository, latestTag: config.image.latestTag,
+    registry, labels: role.labels, restartPolicy: role.restartPolicy, logging: role.logging,
+    secretEnv: role.env.secrets.map((s) => `${s.name}=${secrets.get(s.secret)}`), clearEnv: clear,
+    appPort: role.proxy.appPort, proxyArgs: kamalProxyDeployArgv(role.containerPrefix, role.proxy, 'target').slice(4),
+    stopTimeout: role.stopTimeout, retain: config.retainContainers,
+  };
+}
+
+/**
+ * Builds the sample app at `content` on the operator side and pushes it as `<repository>:<version>`. One change
+ * from the rig's sample app: busybox httpd as PID 1 ignores SIGTERM, so every `docker stop` of an old version
+ * would wait Docker's 10 s and then SIGKILL, in drover and floor alike, a constant that says nothing about
+ * either. Here a shell traps TERM and exits at once, as a real app server does.
+ */
+async function pushVersion(fleet: Fleet, repository: string, version: string, content: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-bench-ctx-'));
+  try {
+    writeSampleAppContext(dir, { service: 'sample-app', version: content });
+    const dockerfile = join(dir, 'Dockerfile');
+    const original = readFileSync(dockerfile, 'utf8');
+    const patched = original.replace(/^CMD .*$/m, `CMD ["sh", "-c", "trap 'exit 0' TERM INT; httpd -f -p 80 -h /www & wait"]`);
+    if (patched === original) throw new Error('the sample app Dockerfile has no CMD line to replace');
+    writeFileSync(dockerfile, patched);
+    const ref = `${repository}:${version}`;
+    await buildImage(fleet.rig.operator.docker, dir, ref);
+    await pushImage(fleet.rig.operator.docker, ref, fleet.rig.registry);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Waits (up to a minute) for the machine's 1-minute load average to fall under `max`. */
+async function calm(max: number): Promise<number> {
+  for (let i = 0; i < 12 && loadavg()[0]! > max; i++) {
+    process.stderr.write(`load average ${loadavg()[0]!.toFixed(2)} > ${max}: waiting 5 s\n`);
+    await sleep(5_000);
+  }
+  return loadavg()[0]!;
+}
+
+async function timedCli(fleet: Fleet, args: string[], cwd: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await fleet.run(args, cwd);
+  if (r.code !== 0) throw new Error(`drover ${args.join(' ')} failed:\n${r.all}`);
+  return performance.now() - t0;
+}
+
+class HostCountBench {
+  private current: string | null = null;
+
+  constructor(readonly fleet: Fleet, readonly project: SampleProject, readonly spec: FloorSpec, readonly names: string[]) {}
+
+  private cpu() {
+    return {
+      controller: cpuMs(this.fleet.controller.proc.child.pid!),
+      agents: [...this.fleet.agents.values()].reduce((sum, a) => sum + cpuMs(a.child.pid!), 0),
+      cli: childrenCpuMs(),
+      bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    };
+  }
+
+  private static cpuDelta(a: ReturnType<HostCountBench['cpu']>, b: ReturnType<HostCountBench['cpu']>) {
+    return { controller: b.controller - a.controller, agents: b.agents - a.agents, cli: b.cli - a.cli, bench: b.bench - a.bench };
+  }
+
+  /** Events and kamal-proxy `Deployed` lines of every host during [t0, t1], and the boot split per host. */
+  private async bootParts(t0: number, t1: number, version: string, old: string | null, spans: Map<string, { start: number; end: number }>) {
+    const out: Record<string, Record<BootPart, number> | null> = {};
+    await Promise.all(this.names.map(async (name) => {
+      const docker = this.fleet.host(name).docker;
+      const [events, deployed] = await Promise.all([dockerEvents(docker, t0, t1), proxyDeployedTimes(docker, t0)]);
+      const span = spans.get(name);
+      out[name] = span ? bootSplit(span, `${this.spec.prefix}-${version}`, old ? `${this.spec.prefix}-${old}` : null, events, deployed) : null;
+    }));
+    return out;
+  }
+
+  async drover(version: string, options: { measure: boolean } = { measure: true }): Promise<RunResult | null> {
+    const loadBefore = await calm(MAX_LOAD);
+    const cpu0 = this.cpu();
+    const t0 = Date.now();
+    const prof = values['cli-prof'] && options.measure ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values['cli-prof']}` } : {};
+    const p = this.fleet.spawn(['deploy', '-P', '--version', version], this.project.dir, prof);
+    const killer = setTimeout(() => p.child.kill('SIGKILL'), DEPLOY_TIMEOUT_MS);
+    const code = await p.exited;
+    const t1 = Date.now();
+    clearTimeout(killer);
+    const cpu = HostCountBench.cpuDelta(cpu0, this.cpu());
+    if (code !== 0) throw new Error(`drover deploy -P --version ${version} exited ${code}:\n${p.all}`);
+    const old = this.current;
+    this.current = version;
+    if (!options.measure) return null;
+
+    const listed = await this.fleet.run(['deployments', '--json', '--limit', '1'], this.project.dir);
+    const [latest] = (JSON.parse(listed.out) as { deployments: Array<{ id: string; version: string }> }).deployments;
+    if (!latest || latest.version !== version) throw new Error(`the latest deployment is not ${version}: ${listed.all}`);
+    const shown = await this.fleet.run(['deployments', 'show', latest.id, '--json'], this.project.dir);
+    const detail = JSON.parse(shown.out) as { deployment: { id: string; createdAt: number; finishedAt: number | null; eventCount: number }; steps: Step[] };
+    const byHost = droverHostSpans(detail.steps);
+    const times = phaseTimes(t0, t1, byHost);
+    const bootSpans = new Map([...byHost].map(([h, s]) => [h, s.boot]));
+    const ops: Record<string, Record<string, number>> = {};
+    for (const s of detail.steps) {
+      if (s.host === null || s.finishedAt === null) continue;
+      (ops[s.host] ??= {})[s.kind] = (ops[s.host]![s.kind] ?? 0) + (s.finishedAt - s.startedAt);
+    }
+    return {
+      method: 'drover', version, times, boot: await this.bootParts(t0, t1, version, old, bootSpans), ops, cpuMs: cpu, loadBefore,
+      deployment: {
+        id: detail.deployment.id, t0, t1, createdAt: detail.deployment.createdAt,
+        firstStepAt: Math.min(...detail.steps.map((s) => s.startedAt)), lastStepAt: Math.max(...detail.steps.map((s) => s.finishedAt ?? NaN)),
+        finishedAt: detail.deployment.finishedAt, eventCount: detail.deployment.eventCount, steps: detail.steps.length,
+      },
+    };
+  }
+
+  async floor(version: string, options: { measure: boolean } = { measure: true }): Promise<RunResult | null> {
+    const loadBefore = await calm(MAX_LOAD);
+    const cpu0 = this.cpu();
+    const run = await floorDeploy(this.names.map((n) => ({ name: n, docker: this.fleet.host(n).docker })), this.spec, version);
+    const cpu = HostCountBench.cpuDelta(cpu0, this.cpu());
+    const old = this.current;
+    this.current = version;
+    if (!options.measure) return null;
+    const bootSpans = new Map(run.hosts.map((h) => [h.host, h.phases.boot]));
+    return {
+      method: 'floor', version, times: floorTimes(run), boot: await this.bootParts(run.t0, run.t1, version, old, bootSpans),
+      ops: Object.fromEntries(run.hosts.map((h) => [h.host, h.ops])), cpuMs: cpu, loadBefore,
+    };
+  }
+}
+
+async function benchHosts(n: number): Promise<HostCountResult> {
+  const names = Array.from({ length: n }, (_, i) => `web-${i + 1}`);
+  const log = (text: string) => process.stderr.write(`[${n} host${n > 1 ? 's' : ''}] ${text}\n`);
+  log('starting the rig, controller and agents');
+  const fleet = await Fleet.start(names);
+  try {
+    await fleet.rig.buildProxyImage();
+    const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
+    const head = project.git(['rev-parse', 'HEAD']);
+    const spec = await floorSpec(project.dir, fleet.rig.registry, head);
+    // Every deploy below gets a version of its own, built and pushed here: "the image is already in the
+    // registry" and no host has it yet. The initial one, two warm-ups (one each), then 2 per measured run.
+    const versions = [head];
+    for (let i = 1; i < 3 + 2 * RUNS; i++) versions.push(project.commit(`r${i}`));
+    log(`building and pushing ${versions.length} versions`);
+    for (const [i, v] of versions.entries()) await pushVersion(fleet, spec.repository, v, i === 0 ? 'v0' : `r${i}`);
+
+    const bench = new HostCountBench(fleet, project, spec, names);
+    log('initial deploy (boots kamal-proxy on every host)');
+    await bench.drover(versions[0]!, { measure: false });
+    log('warm-up: one drover deploy -P, one floor deploy');
+    await bench.drover(versions[1]!, { measure: false });
+    await sleep(SETTLE_MS);
+    await bench.floor(versions[2]!, { measure: false });
+
+    const runs: RunResult[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      // Alternate which goes first, so drift (caches, stopped containers piling up) hits both alike.
+      const order: Array<'drover' | 'floor'> = r % 2 === 0 ? ['drover', 'floor'] : ['floor', 'drover'];
+      for (const [k, method] of order.entries()) {
+        await sleep(SETTLE_MS);
+        const version = versions[3 + 2 * r + k]!;
+        const result = method === 'drover' ? await bench.drover(version) : await bench.floor(version);
+        log(`run ${r + 1}/${RUNS} ${method}: ${secs(result!.times.total)} s (load before ${result!.loadBefore.toFixed(2)})`);
+        runs.push(result!);
+      }
+    }
+
+    // Fixed costs of the operator's CLI, same run: node + the CLI's imports, + loading the project, + one API call.
+    const cli = { version: [] as number[], config: [] as number[], lockStatus: [] as number[] };
+    for (let i = 0; i < CLI_SAMPLES; i++) {
+      cli.version.push(await timedCli(fleet, ['version'], project.dir));
+      cli.config.push(await timedCli(fleet, ['config', '--json', '--version', head], project.dir));
+      cli.lockStatus.push(await timedCli(fleet, ['lock', 'status'], project.dir));
+    }
+    return { hosts: n, runs, cli };
+  } finally {
+    log('stopping');
+    await fleet.stop();
+  }
+}
+
+// ---- report ------------------------------------------------------------------------------------------
+
+interface Summary {
+  hosts: number;
+  drover: Aggregate;
+  floor: Aggregate;
+  ratio: number;
+  overheadMs: number;
+  cli: { versionMs: number; configMs: number; lockStatusMs: number };
+}
+
+interface Aggregate {
+  runs: number;
+  totalMs: number;
+  totalsMs: number[];
+  headMs: number;
+  gapsMs: number;
+  tailMs: number;
+  phasesMs: Record<PhaseName, number>;
+  slowestHostMs: Record<PhaseName, number>;
+  startSkewMs: Record<PhaseName, number>;
+  /** Mean over hosts, median over runs. */
+  bootPartsMs: Record<BootPart, number>;
+  /** Median over runs of the mean over hosts, per operation. */
+  opsMs: Record<string, number>;
+  cpuMs: { controller: number; agents: number; cli: number; bench: number };
+  /** drover only: process start → deployment created → first step; last step → deployment finished → process exit. */
+  headSplitMs?: { toSubmitted: number; submittedToFirstStep: number };
+  tailSplitMs?: { lastStepToFinished: number; finishedToExit: number };
+  eventCount?: number;
+  stepCount?: number;
+}
+
+function aggregate(runs: RunResult[]): Aggregate {
+  const m = (f: (r: RunResult) => number) => median(runs.map(f));
+  const byPhase = (f: (r: RunResult, p: PhaseName) => number) => Object.fromEntries(PHASES.map((p) => [p, m((r) => f(r, p))])) as Record<PhaseName, number>;
+  const bootParts = Object.fromEntries(BOOT_PARTS.map((part) => [part, m((r) => {
+    const hosts = Object.values(r.boot).filter((b): b is Record<BootPart, number> => b !== null);
+    return hosts.length ? mean(hosts.map((b) => b[part])) : NaN;
+  })])) as Record<BootPart, number>;
+  const opNames = [...new Set(runs.flatMap((r) => Object.values(r.ops).flatMap((o) => Object.keys(o))))];
+  const opsMs = Object.fromEntries(opNames.map((op) => [op, m((r) => mean(Object.values(r.ops).map((o) => o[op] ?? 0)))]));
+  const agg: Aggregate = {
+    runs: runs.length, totalMs: m((r) => r.times.total), totalsMs: runs.map((r) => r.times.total),
+    headMs: m((r) => r.times.head), gapsMs: m((r) => r.times.gaps), tailMs: m((r) => r.times.tail),
+    phasesMs: byPhase((r, p) => r.times.phases[p]), slowestHostMs: byPhase((r, p) => r.times.slowestHost[p]), startSkewMs: byPhase((r, p) => r.times.startSkew[p]),
+    bootPartsMs: bootParts, opsMs,
+    cpuMs: { controller: m((r) => r.cpuMs.controller), agents: m((r) => r.cpuMs.agents), cli: m((r) => r.cpuMs.cli), bench: m((r) => r.cpuMs.bench) },
+  };
+  if (runs[0]?.deployment) {
+    const d = (r: RunResult) => r.deployment!;
+    agg.headSplitMs = { toSubmitted: m((r) => d(r).createdAt - d(r).t0), submittedToFirstStep: m((r) => d(r).firstStepAt - d(r).createdAt) };
+    agg.tailSplitMs = { lastStepToFinished: m((r) => (d(r).finishedAt ?? NaN) - d(r).lastStepAt), finishedToExit: m((r) => d(r).t1 - (d(r).finishedAt ?? NaN)) };
+    agg.eventCount = m((r) => r.deployment!.eventCount);
+    agg.stepCount = m((r) => r.deployment!.steps);
+  }
+  return agg;
+}
+
+function summarize(h: HostCountResult): Summary {
+  const drover = aggregate(h.runs.filter((r) => r.method === 'drover'));
+  const floor = aggregate(h.runs.filter((r) => r.method === 'floor'));
+  return {
+    hosts: h.hosts, drover, floor, ratio: drover.totalMs / floor.totalMs, overheadMs: drover.totalMs - floor.totalMs,
+    cli: { versionMs: median(h.cli.version), configMs: median(h.cli.config), lockStatusMs: median(h.cli.lockStatus) },
+  };
+}
+
+function markdown(summaries: Summary[]): string {
+  const lines: string[] = [];
+  lines.push('| hosts | `drover deploy -P` (median) | floor: same Docker calls, direct, parallel (median) | ratio | drover − floor | target ≤ 1.10 |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const s of summaries) {
+    lines.push(`| ${s.hosts} | ${secs(s.drover.totalMs)} s (${s.drover.totalsMs.map(secs).join(', ')}) | ${secs(s.floor.totalMs)} s (${s.floor.totalsMs.map(secs).join(', ')}) | ${s.ratio.toFixed(2)}× | ${secs(s.overheadMs)} s | ${s.ratio <= 1.1 ? '✔' : '✘'} |`);
+  }
+  lines.push('', 'Phases (s, medians; a phase is its first host\'s start to its last host\'s end; head = process start to the first phase, gaps = between phases, tail = last phase to exit):', '');
+  lines.push(`| hosts | | total | head | ${PHASES.join(' | ')} | gaps | tail |`);
+  lines.push(`|---|---|---|---|${PHASES.map(() => '---').join('|')}|---|---|`);
+  for (const s of summaries) {
+    for (const [name, a] of [['drover', s.drover], ['floor', s.floor]] as const) {
+      lines.push(`| ${s.hosts} | ${name} | ${secs(a.totalMs)} | ${secs(a.headMs)} | ${PHASES.map((p) => secs(a.phasesMs[p])).join(' | ')} | ${secs(a.gapsMs)} | ${secs(a.tailMs)} |`);
+    }
+  }
+  lines.push('', 'The boot phase per host, cut at Docker\'s and kamal-proxy\'s own timestamps (s, mean over hosts, median over runs):', '');
+  lines.push(`| hosts | | ${BOOT_PARTS.join(' | ')} |`);
+  lines.push(`|---|---|${BOOT_PARTS.map(() => '---').join('|')}|`);
+  for (const s of summaries) {
+    for (const [name, a] of [['drover', s.drover], ['floor', s.floor]] as const) {
+      lines.push(`| ${s.hosts} | ${name} | ${BOOT_PARTS.map((p) => secs(a.bootPartsMs[p])).join(' | ')} |`);
+    }
+  }
+  lines.push('', 'Where drover\'s head and tail go, and CPU per deploy (medians):', '');
+  lines.push('| hosts | CLI start → deployment created | created → first step | last step → finished | finished → CLI exit | events / steps stored | CPU ms: controller / agents / CLI (floor: bench) | `drover version` / `config` / `lock status` |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const s of summaries) {
+    const d = s.drover;
+    lines.push(`| ${s.hosts} | ${secs(d.headSplitMs!.toSubmitted)} | ${secs(d.headSplitMs!.submittedToFirstStep)} | ${secs(d.tailSplitMs!.lastStepToFinished)} | ${secs(d.tailSplitMs!.finishedToExit)} | ${d.eventCount} / ${d.stepCount} | ${d.cpuMs.controller} / ${d.cpuMs.agents} / ${d.cpuMs.cli} (${Math.round(s.floor.cpuMs.bench)}) | ${secs(s.cli.versionMs)} / ${secs(s.cli.configMs)} / ${secs(s.cli.lockStatusMs)} s |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const results: HostCountResult[] = [];
+  const started = new Date().toISOString();
+  for (const n of HOST_COUNTS) results.push(await benchHosts(n));
+  const summaries = results.map(summarize);
+  console.log(markdown(summaries));
+  if (values.out) {
+    writeFileSync(values.out, `${JSON.stringify({ started, node: process.version, hostCounts: HOST_COUNTS, runs: RUNS, settleMs: SETTLE_MS, summaries, results }, null, 2)}\n`);
+    process.stderr.write(`wrote ${values.out}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,156 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load } from '@drover/shared/config/test-support';
+import { RpcError } from '@drover/shared/protocol';
+import { planRollout } from '../plan/plan.js';
+import type { PlanInput } from '../plan/types.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { EventLog } from './events.js';
+import { HookGate } from './hook-gate.js';
+import { runRollout, type AgentCaller } from './runner.js';
+
+// The runner against a scripted agent caller and a real store: ordering across hosts and roles,
+// Kamal's barrier, failures, hooks and the lock. No network, no Docker.
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-runner-'));
+const store = new SqliteStore(dir);
+after(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+
+const YML = `service: app
+image: acme/app
+registry:
+  server: reg.test
+  username: u
+  password: p
+builder:
+  arch: amd64
+servers:
+  web: [vm1, vm2]
+  workers:
+    hosts: [vm3]
+    cmd: jobs
+`;
+const online = { online: true, lastSeen: 0, registryMirror: null, containers: [] };
+
+/** Waits for a condition (polling, bounded). */
+async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+type Script = (host: string, op: string, params: Record<string, unknown>) => Promise<unknown> | unknown;
+
+/** Records calls as `host op[role]` and answers with the script (defaults are valid catalog results). */
+function caller(script: Script = () => undefined): { agents: AgentCaller; log: string[] } {
+  const log: string[] = [];
+  const defaults: Record<string, (p: Record<string, unknown>) => unknown> = {
+    'registry.login': () => ({ server: 'reg.test', status: 'ok' }),
+    'image.pull': (p) => ({ image: p.image, imageId: 'sha256:x', digest: null }),
+    'proxy.boot': () => ({ container: { id: 'p', name: 'kamal-proxy' }, image: 'i', action: 'running', messages: [] }),
+    'app.stale_containers': () => ({ containers: [], stopped: [] }),
+    'app.boot': (p) => ({ container: { id: 'c', name: `app-${String(p.role)}-v` }, renamed: null, oldVersion: null, stopped: [], status: 'healthy', hostname: 'h', messages: [] }),
+    'image.tag': (p) => ({ image: p.image, tag: p.tag }),
+    'prune.containers': () => ({ removed: [] }),
+    'prune.images': () => ({ removed: [] }),
+  };
+  return {
+    log,
+    agents: {
+      async call(host, op, params) {
+        const p = params as Record<string, unknown>;
+        log.push(`${host} ${op}${op === 'app.boot' ? `[${String(p.role)}]` : ''}`);
+        const scripted = await script(host, op, p);
+        return (scripted ?? defaults[op]!(p)) as never;
+      },
+    },
+  };
+}
+
+async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput> = {}, hooks = new HookGate({ timeoutMs: 5_000, unattendedMs: 5_000 })) {
+  const config = await load(yml, { version: 'v' });
+  const plan = planRollout({
+    command: 'redeploy', config, secrets: {}, selection: { roles: [], hosts: [], primary: false },
+    agents: { vm1: online, vm2: online, vm3: online }, performer: 'me', hooks: [], assets: { errorPages: null, accessoryFiles: {} }, skipPush: true, ...over,
+  });
+  const id = `dep-test-${Math.random().toString(16).slice(2, 10)}`;
+  store.createDeployment({ id, service: 'app', destination: null, command: plan.command, version: 'v', performer: 'me', createdAt: Date.now(), snapshot: {} });
+  const events = new EventLog(store);
+  const outcome = await runRollout({
+    deploymentId: id, plan, lockHolder: 'me', lockWait: null, bootSeconds: 5, agents, store, events, hooks,
+    redact: (s) => s, signal: new AbortController().signal,
+  });
+  const says = store.listEvents(id, 0).flatMap((e) => ((e.event as { type: string }).type === 'say' ? [(e.event as { text: string }).text] : []));
+  return { id, outcome, says };
+}
+
+test('workers wait for the first healthy web container, then boot; tag only after every boot', async () => {
+  const release: Array<() => void> = [];
+  const { agents, log } = caller(async (host, op, p) => {
+    if (op === 'app.boot' && p.role === 'web') await new Promise<void>((r) => release.push(r));
+  });
+  const running = rollout(YML, agents);
+  try {
+    await until(() => release.length === 2);
+    assert.ok(!log.includes('vm3 app.boot[workers]'), 'the worker waits at the barrier');
+  } finally {
+    release.forEach((r) => r());
+  }
+  const { outcome, says } = await running;
+  assert.equal(outcome.status, 'succeeded');
+  assert.ok(says.includes('Waiting for the first healthy web container before booting workers on vm3...'));
+  assert.match(says.find((s) => s.startsWith('First web container is healthy on'))!, /^First web container is healthy on vm[12], booting any other roles$/);
+  assert.ok(says.includes('First web container is healthy, booting workers on vm3...'));
+  const lastBoot = Math.max(...log.map((l, i) => (l.includes('app.boot') ? i : -1)));
+  assert.ok(log.findIndex((l) => l.endsWith('image.tag')) > lastBoot);
+});
+
+test('a failed primary container closes the barrier: workers are not booted; every failure is reported; the lock is free', async () => {
+  const { agents, log } = caller((host, op) => {
+    if (op === 'app.boot' && host === 'vm2') throw new RpcError('operation_failed', 'app-web-v on vm2 did not become healthy: 404', { details: ['likely cause: no route'], exitCode: 1 });
+    if (op === 'app.boot' && host === 'vm1') return new Promise((r) => setTimeout(r, 30)).then(() => { throw new RpcError('internal', 'boom'); });
+    return undefined;
+  });
+  const { outcome, says } = await rollout(YML, agents);
+  assert.deepEqual([outcome.status, outcome.error], ['failed', 'Exceptions on 3 hosts:']);
+  assert.deepEqual(outcome.details.slice(0, 3), ['vm1: boom', 'vm2: app-web-v on vm2 did not become healthy: 404', 'vm3: Halted at barrier']);
+  assert.ok(outcome.details.includes('likely cause: no route'));
+  assert.ok(says.includes('First web container is unhealthy on vm2, not booting any other roles'));
+  assert.ok(says.includes('First web container is unhealthy, not booting workers on vm3'));
+  assert.ok(!log.includes('vm3 app.boot[workers]'));
+  assert.equal(store.getLock('app'), null);
+});
+
+test('boot groups run one after another; parallel_roles boots the roles of a host together', async () => {
+  const { agents, log } = caller();
+  await rollout(YML + 'boot:\n  limit: 1\n', agents);
+  assert.deepEqual(log.filter((l) => l.includes('app.boot')), ['vm1 app.boot[web]', 'vm2 app.boot[web]', 'vm3 app.boot[workers]']);
+
+  const both = `${YML.replace('servers:\n  web: [vm1, vm2]\n  workers:\n    hosts: [vm3]', 'servers:\n  web: [vm1]\n  workers:\n    hosts: [vm1]')}boot:\n  parallel_roles: true\n`;
+  const { agents: a2, log: l2 } = caller();
+  const { outcome } = await rollout(both, a2);
+  assert.equal(outcome.status, 'succeeded');
+  assert.deepEqual(l2.filter((l) => l.includes('app.boot')), ['vm1 app.boot[web]', 'vm1 app.boot[workers]']);
+});
+
+test('a hook the operator reports as failed ends the rollout there, with its message, lock released', async () => {
+  const hooks = new HookGate({ timeoutMs: 5_000, unattendedMs: 5_000 });
+  const { agents, log } = caller();
+  const running = rollout(YML, agents, { hooks: ['pre-deploy'] }, hooks);
+  const waiting = () => store.listDeployments({ status: 'running', limit: 10 }).flatMap((d) => store.listEvents(d.id, 0)
+    .map((e) => e.event as { type: string; step?: string })
+    .filter((e) => e.type === 'hook' && hooks.isPending(d.id, e.step!))
+    .map((e) => ({ id: d.id, step: e.step! })))[0];
+  await until(() => waiting() !== undefined);
+  const { id, step } = waiting()!;
+  hooks.report(id, step, { ok: false, message: 'Hook `pre-deploy` failed:\nCI is red' });
+  const { outcome } = await running;
+  assert.deepEqual([outcome.status, outcome.error], ['failed', 'Hook `pre-deploy` failed:\nCI is red']);
+  assert.ok(!log.some((l) => l.includes('app.boot')));
+  assert.equal(store.getLock('app'), null);
+});
