@@ -103,7 +103,7 @@ describe('controller ⇄ agent channel with real processes', () => {
     assert.equal(login.code, 0, login.err);
     assert.match(login.err, new RegExp(ctl.fingerprint));
     const creds = JSON.parse(readFileSync(join(cfg, 'credentials.json'), 'utf8'));
-    assert.equal(creds.fingerprint, ctl.fingerprint);
+    assert.equal(creds.contexts.default.fingerprint, ctl.fingerprint);
     assert.equal(statSync(join(cfg, 'credentials.json')).mode & 0o777, 0o600);
     const list = await run(CONTROLLER_MAIN, ['agents', '--json'], env);
     assert.equal(list.code, 0, list.err);

@@ -36,6 +36,8 @@ export interface BuildOptions {
   /** Defaults to the operator's Docker (`DOCKER_HOST` unix/tcp socket, else /var/run/docker.sock). */
   docker?: Dockerode;
   say(line: string): void;
+  /** The daemon's own build and push output (Kamal shows it only with -v); default: `say`. */
+  output?(line: string): void;
   env?: NodeJS.ProcessEnv;
   /** Runs after the registry login and before the clone and build: where Kamal runs the `pre-build` hook. */
   preBuild?: () => Promise<void>;
@@ -298,7 +300,8 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
   say(`Running ${spec.command} (through the Docker Engine API)`);
   say(`Sending build context: ${listing.fileCount} files, ${(listing.bytes / 1024 / 1024).toFixed(1)} MB`);
 
-  const sink = new LineSink(say, redact);
+  const output = o.output ?? say;
+  const sink = new LineSink(output, redact);
   let failure: string | null;
   try {
     const stream = await docker.buildImage(tarStream(listing.entries, extra), {
@@ -336,7 +339,7 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
     try {
       const stream = await docker.getImage(repository).push({ tag, authconfig: auth ?? {}, ...(o.signal ? { abortSignal: o.signal } : {}) } as Parameters<Docker.Image['push']>[0]);
       pushFailure = await follow(docker, stream, (e) => {
-        if (typeof e.status === 'string' && !e.id && !e.error) say(redact(e.status));
+        if (typeof e.status === 'string' && !e.id && !e.error) output(redact(e.status));
       });
     } catch (err) {
       if (o.signal?.aborted) throw err;

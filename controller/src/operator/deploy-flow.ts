@@ -55,7 +55,7 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     ctx.say('Build and push app image...');
     // Kamal runs pre-build after the registry login, before the clone and the build.
     const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
-    await buildAndPush({ config, projectDir: project.dir, registry: ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), env: o.env, preBuild });
+    await buildAndPush({ config, projectDir: project.dir, registry: ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild });
   }
   const deployment = await client.submitDeployment({
     command: o.command, files: project.files, destination: config.destination, version: config.version,
@@ -101,6 +101,11 @@ export class FlowContext {
 
   detail(text: string): void {
     if (!this.o.json && this.o.verbosity !== 'quiet') this.io.out(`  ${text}`);
+  }
+
+  /** Lines shown only with -v (Kamal's debug output: the build's own log). */
+  verbose(text: string): void {
+    if (!this.o.json && this.o.verbosity === 'verbose') this.io.out(`  ${text}`);
   }
 
   registryAuth(): { server: string | null; username: string; password: string } | null {

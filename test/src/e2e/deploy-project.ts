@@ -124,6 +124,8 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     '    - APP_SECRET',
     `deploy_timeout: ${o.deployTimeout ?? 10}`,
     'drain_timeout: 2',
+    // busybox httpd ignores SIGTERM: without this `docker stop` waits Docker's default 10 s.
+    'stop_timeout: 1',
     'readiness_delay: 1',
     o.extra ?? '',
   ].join('\n');

@@ -30,6 +30,7 @@ test('drover config prints YAML; VERSION comes from the environment; literal pas
     const r = await drover(['config'], dir, { VERSION: 'v9' });
     assert.equal(r.code, 0, r.stderr);
     const view = parse(r.stdout);
+    assert.ok(r.stdout.startsWith('# hosts are the names of enrolled agents (`drover agents` lists them)\n'));
     assert.equal(view.version, 'v9');
     assert.equal(view.registry.password, '[REDACTED]');
     assert.ok(!r.stdout.includes('hunter2'));

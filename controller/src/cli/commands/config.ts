@@ -7,7 +7,8 @@ import type { Command } from '../command.js';
 const USAGE = `Usage: drover config [-c FILE] [-d DESTINATION] [--version VERSION] [--json]
 
 Prints the resolved configuration (roles, hosts, image, version, container names, env, proxy
-arguments, accessories). Secret values are never shown, only their names.
+arguments, accessories). Secret values are never shown, only their names. Hosts are the names of
+enrolled agents: \`drover agents\` lists them.
 
 Options:
   -c, --config-file FILE   Path to the config file (default: config/deploy.yml)
@@ -46,7 +47,8 @@ export const command: Command = {
       version: values.version,
     });
     const view = configView(config);
-    process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : stringify(view, { lineWidth: 0 }));
+    const hint = '# hosts are the names of enrolled agents (`drover agents` lists them)\n';
+    process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : hint + stringify(view, { lineWidth: 0 }));
     return 0;
   },
 };
