@@ -2,7 +2,7 @@ import { UserError } from '@drover/shared';
 import type { Command } from '../command.js';
 import { parseDuration, parseLabels, parseOrUsage, usageError } from '../args/parse.js';
 import type { AgentInventory, AgentView } from '../../server/operator-api.js';
-import type { OperatorClient } from '../../client/operator-client.js';
+import { withClient } from '../with-client.js';
 
 const USAGE = `Usage:
   drover agents [list] [--json]
@@ -61,16 +61,6 @@ async function inventory(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function withClient<T>(fn: (c: OperatorClient) => Promise<T>): Promise<T> {
-  const { loadCredentials } = await import('../../client/operator-config.js');
-  const { OperatorClient } = await import('../../client/operator-client.js');
-  const client = new OperatorClient(loadCredentials());
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);

@@ -1,7 +1,8 @@
-import { UserError } from '@drover/shared';
+import { isUserError, UserError } from '@drover/shared';
 import type { Command } from '../command.js';
 import { GLOBAL_OPTIONS_HELP, globalSettings, parseKamalArgs } from '../args/kamal-options.js';
 import type { DeployCommandName, Output } from '../../operator/deploy-flow.js';
+import { withClient } from '../with-client.js';
 
 interface Spec {
   summary: string;
@@ -67,19 +68,19 @@ async function run(name: DeployCommandName, argv: string[], io: Output): Promise
     throw new UserError('This will remove all containers and images. Run again with -y (--confirmed) to go ahead.', { exitCode: 1 });
   }
   const { runDeployFlow } = await import('../../operator/deploy-flow.js');
-  const { loadCredentials } = await import('../../client/operator-config.js');
-  const { OperatorClient } = await import('../../client/operator-client.js');
-  const client = new OperatorClient(loadCredentials());
-  try {
-    return await runDeployFlow({
+  const flow = withClient((client) => runDeployFlow({
       command: name, cwd: process.cwd(), configFile: values['config-file'] as string | undefined, destination: values.destination as string | undefined,
       version, selection: settings.selection, skipPush: Boolean(values['skip-push']), noCache: Boolean(values['no-cache']),
       skipHooks: Boolean(values['skip-hooks']), detach: Boolean(values.detach), json: Boolean(values.json),
-      verbosity: settings.verbosity, lockWait: settings.lockWait,
-    }, client, io);
-  } finally {
-    await client.close();
-  }
+    verbosity: settings.verbosity, lockWait: settings.lockWait,
+  }, client, io));
+  if (!values.json) return flow;
+  // Scripts reading --json get a result object for a refusal too (bad config, offline hosts, …).
+  return flow.catch((err: unknown) => {
+    if (!isUserError(err)) throw err;
+    io.out(JSON.stringify({ result: { status: 'failed', error: err.message, details: err.details, exitCode: err.exitCode || 1 } }));
+    return err.exitCode || 1;
+  });
 }
 
 /** `drover deploy|redeploy|setup|rollback|remove`, one Command each. */

@@ -2,7 +2,7 @@ import { UserError } from '@drover/shared';
 import type { Command } from '../command.js';
 import { parseOrUsage, usageError } from '../args/parse.js';
 import type { DeploymentView } from '../../server/deployments-api.js';
-import type { OperatorClient } from '../../client/operator-client.js';
+import { withClient } from '../with-client.js';
 
 const USAGE = `Usage:
   drover deployments [list] [--service S] [--limit N] [--json]
@@ -14,16 +14,6 @@ const USAGE = `Usage:
   watch   follow a deployment's events from the start until it ends; exits with its exit code
           (hooks run by a watcher need the project directory: run it there)`;
 
-async function withClient<T>(fn: (c: OperatorClient) => Promise<T>): Promise<T> {
-  const { loadCredentials } = await import('../../client/operator-config.js');
-  const { OperatorClient } = await import('../../client/operator-client.js');
-  const client = new OperatorClient(loadCredentials());
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 const took = (d: DeploymentView) => (d.finishedAt === null ? '-' : `${((d.finishedAt - d.createdAt) / 1000).toFixed(1)}s`);

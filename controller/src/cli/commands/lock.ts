@@ -2,7 +2,7 @@ import { UserError } from '@drover/shared';
 import { loadValidatedConfig, serviceAndDestination } from '@drover/shared/config';
 import type { Command } from '../command.js';
 import { GLOBAL_OPTIONS_HELP, parseKamalArgs } from '../args/kamal-options.js';
-import type { OperatorClient } from '../../client/operator-client.js';
+import { withClient } from '../with-client.js';
 
 const USAGE = `Usage:
   drover lock status             Show who holds the deploy lock of this service[/destination]
@@ -13,16 +13,6 @@ The lock lives in the controller, one per <service>[-<destination>].
 
 ${GLOBAL_OPTIONS_HELP}`;
 
-async function withClient<T>(fn: (c: OperatorClient) => Promise<T>): Promise<T> {
-  const { loadCredentials } = await import('../../client/operator-config.js');
-  const { OperatorClient } = await import('../../client/operator-client.js');
-  const client = new OperatorClient(loadCredentials());
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 export const command: Command = {
   summary: 'Show, acquire or release the deploy lock',
