@@ -141,6 +141,25 @@ describe('deployments through the controller (protocol-level agents)', () => {
     }
   });
 
+  test('hooks: the rollout waits for the operator\'s answer; a replay marks answered hooks settled', async () => {
+    const d = await client.submitDeployment(request({ version: 'v1b', hooks: ['pre-deploy', 'post-deploy'] }));
+    const seen: string[] = [];
+    for await (const e of client.followDeployment(d.id)) {
+      if (e.event.type !== 'hook') continue;
+      seen.push(`${e.event.hook}@${agent.calls.filter((c) => String(c.params.operationId).startsWith(d.id)).map((c) => c.method).join(',')}`);
+      await client.reportHook(d.id, e.event.step, { ok: true });
+    }
+    assert.deepEqual(seen, [
+      'pre-deploy@registry.login,image.pull',
+      'post-deploy@registry.login,image.pull,proxy.boot,app.stale_containers,app.boot,image.tag,prune.containers,prune.images',
+    ]);
+    assert.equal((await client.deployment(d.id)).deployment.status, 'succeeded');
+    const replayed = [];
+    for await (const e of client.followDeployment(d.id)) if (e.event.type === 'hook') replayed.push(e.event.settled);
+    assert.deepEqual(replayed, [true, true]);
+    await assert.rejects(client.reportHook(d.id, '3.hook', { ok: true }), /is not waiting for hook step 3.hook/);
+  });
+
   test('refused before anything runs: bad config, missing secret, unknown or offline hosts; nothing recorded', async () => {
     const before = (await client.listDeployments({ limit: 100 })).length;
     const refusal = async (r: DeploymentRequest, message: RegExp, detail?: RegExp) => {

@@ -138,7 +138,7 @@ export class FlowContext {
     const event = e.event;
     if (this.o.json) this.io.out(JSON.stringify({ index: e.index, at: e.at, ...event }));
     else this.print(event);
-    if (event.type === 'hook') {
+    if (event.type === 'hook' && !event.settled) {
       let report: { ok: boolean; message: string | null };
       try {
         await this.hook(event.hook as HookName, event.hosts);
@@ -146,7 +146,10 @@ export class FlowContext {
       } catch (err) {
         report = { ok: false, message: describeError(err) };
       }
-      await client.reportHook(deployment.id, event.step, report);
+      // Another follower may have answered first (409): the rollout took that answer.
+      await client.reportHook(deployment.id, event.step, report).catch((err: unknown) => {
+        if (!(err instanceof UserError) || !/not waiting for hook/.test(err.message)) throw err;
+      });
     }
     if (event.type !== 'end') return null;
     if (this.o.json) {

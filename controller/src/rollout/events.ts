@@ -17,7 +17,11 @@ export const DeploymentEvent = z.discriminatedUnion('type', [
     error: z.string().optional(), details: z.array(z.string()).optional(),
   }),
   /** The operator's machine must run this hook now; the rollout waits for its result. */
-  z.object({ type: z.literal('hook'), step: z.string(), hook: z.string(), hosts: z.array(z.string()) }),
+  z.object({
+    type: z.literal('hook'), step: z.string(), hook: z.string(), hosts: z.array(z.string()),
+    /** Set on replay when the hook already reported back: a follower must not run it again. */
+    settled: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('hook_done'), step: z.string(), hook: z.string(), ok: z.boolean() }),
   z.object({
     type: z.literal('end'), status: z.enum(['succeeded', 'failed']), error: z.string().nullable(),
@@ -55,8 +59,10 @@ export class EventLog {
     signal.addEventListener('abort', onAbort);
     try {
       let next = from;
-      for (const r of this.store.listEvents(deploymentId, from)) {
-        const e = { index: r.index, at: r.at, event: DeploymentEvent.parse(r.event) };
+      const stored = this.store.listEvents(deploymentId, from).map((r) => ({ index: r.index, at: r.at, event: DeploymentEvent.parse(r.event) }));
+      const settled = new Set(stored.flatMap((e) => (e.event.type === 'hook_done' ? [e.event.step] : [])));
+      for (const e of stored) {
+        if (e.event.type === 'hook' && settled.has(e.event.step)) e.event = { ...e.event, settled: true };
         yield e;
         next = e.index + 1;
         if (e.event.type === 'end') return;
