@@ -106,12 +106,12 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
       status = await waitForReadiness({ status: () => healthOrState(docker, id), deployTimeout: p.deployTimeout, readinessDelay: p.readinessDelay, say, signal: ctx.signal });
     }
   } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
     const [facts, logs] = await Promise.all([
-      bootFacts(docker, id, { appPort: p.proxy?.appPort ?? null, healthPath: healthPathOf(p.proxy?.args ?? []), deployTimeout: p.deployTimeout }),
+      bootFacts(docker, id, { appPort: p.proxy?.appPort ?? null, healthPath: healthPathOf(p.proxy?.args ?? []), deployTimeout: p.deployTimeout, gateError: reason }),
       logTail(docker, id, 100),
     ]);
     await stopContainer(docker, id, null).catch(() => undefined);
-    const reason = e instanceof Error ? e.message : String(e);
     throw new UserError(`${name} on ${host} did not become healthy: ${gateReason(reason)}`, {
       details: [...describeBootFailure(facts), logs.length ? `last log lines of ${name}:` : `${name} wrote no log lines`, ...logs.map((l) => `  ${l}`), oldVersion ? `${name} was stopped; ${oldVersion} keeps serving` : `${name} was stopped`],
       cause: e,

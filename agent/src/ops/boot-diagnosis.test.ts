@@ -51,6 +51,11 @@ test('the likely cause of a failed health gate, for each thing people get wrong'
       'docker health: unhealthy, 4 failing checks in a row; last: wget: server returned error: HTTP/1.1 404 Not Found',
       "likely cause: the image's own HEALTHCHECK fails (its last output is above)",
     ]],
+    [{ probe: { kind: 'answered', status: 200, statusText: 'OK', ms: 7, body: 'OK' }, gateError: 'docker exec kamal-proxy kamal-proxy deploy app-web failed on web-1: dial unix /tmp/kamal-proxy.sock: connect: no such file or directory' }, [
+      'health check: GET /up on port 3000 answered 200 OK in 7 ms: OK',
+      'container: running',
+      'likely cause: kamal-proxy did not take the deploy (it is not running or not ready on this host): check `kamal-proxy` with `drover agents inventory`, and its logs',
+    ]],
   ];
   for (const [facts, expected] of cases) assert.deepEqual(describeBootFailure({ ...base, ...facts }), expected);
 });

@@ -21,6 +21,8 @@ export interface BootFacts {
   appPort: number | null;
   healthPath: string;
   deployTimeout: number;
+  /** What the gate itself said (kamal-proxy's error, or the readiness poller's). */
+  gateError?: string;
 }
 
 const oneLine = (s: string, max: number) => {
@@ -46,6 +48,9 @@ export function describeBootFailure(f: BootFacts): string[] {
 }
 
 function likelyCause(f: BootFacts): string {
+  if (f.gateError && /kamal-proxy\.sock|No such container: kamal-proxy|container [0-9a-f]+ is not running/.test(f.gateError)) {
+    return 'kamal-proxy did not take the deploy (it is not running or not ready on this host): check `kamal-proxy` with `drover agents inventory`, and its logs';
+  }
   if (f.state === 'exited' || f.state === 'dead' || f.state === 'restarting') {
     if (f.oomKilled) return 'the app was killed for running out of memory while booting';
     return `the app exited${f.exitCode !== null ? ` with code ${f.exitCode}` : ''} while booting: it crashed (a missing environment variable or secret is a common cause; see its last log lines below)`;
@@ -92,7 +97,7 @@ export function healthPathOf(proxyArgs: readonly string[]): string {
 }
 
 /** Gathers the facts for `describeBootFailure` about a container that failed its gate. */
-export async function bootFacts(docker: Dockerode, id: string, o: { appPort: number | null; healthPath: string; deployTimeout: number }): Promise<BootFacts> {
+export async function bootFacts(docker: Dockerode, id: string, o: { appPort: number | null; healthPath: string; deployTimeout: number; gateError?: string }): Promise<BootFacts> {
   const info = await docker.getContainer(id).inspect().catch(() => null);
   const address = info ? Object.values(info.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).find(Boolean) : undefined;
   const probe = o.appPort === null ? null
@@ -105,6 +110,6 @@ export async function bootFacts(docker: Dockerode, id: string, o: { appPort: num
     exitCode: info ? info.State.ExitCode : null,
     oomKilled: Boolean(info?.State.OOMKilled),
     health: h ? { status: h.Status, failingStreak: h.FailingStreak ?? 0, lastOutput: last } : null,
-    probe, appPort: o.appPort, healthPath: o.healthPath, deployTimeout: o.deployTimeout,
+    probe, appPort: o.appPort, healthPath: o.healthPath, deployTimeout: o.deployTimeout, gateError: o.gateError,
   };
 }

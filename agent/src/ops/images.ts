@@ -1,8 +1,9 @@
+import { Readable } from 'node:stream';
 import { UserError } from '@drover/shared';
 import type { z } from 'zod';
-import type { imagePullParams, imageTagParams, registryLoginParams } from '@drover/shared/operations';
+import type { imageLoadParams, imagePullParams, imageTagParams, registryLoginParams } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
-import { dockerFailure } from './docker-errors.js';
+import { daemonMessage, dockerFailure } from './docker-errors.js';
 import { pullImage, registryLogin } from './pull.js';
 import type { Chunk, OperationsDeps } from './types.js';
 
@@ -27,6 +28,11 @@ export async function pull(deps: OperationsDeps, p: z.output<typeof imagePullPar
   if (p.registry) await registryLogin(deps.docker, p.registry, deps.host);
   await deps.docker.getImage(p.image).remove({ force: true }).catch(() => undefined);
   await pullImage(deps.docker, p.image, p.registry, deps.host, emit, signal);
+  return checkedImage(deps, p);
+}
+
+/** Kamal's check after a pull: the image's `service` label must be the service. */
+async function checkedImage(deps: OperationsDeps, p: { image: string; service: string; checkServiceLabel: boolean }) {
   const info = await deps.docker.getImage(p.image).inspect();
   if (p.checkServiceLabel && info.Config.Labels?.service !== p.service) {
     throw new UserError(`Image ${p.image} is missing the 'service' label`, {
@@ -35,6 +41,23 @@ export async function pull(deps: OperationsDeps, p: z.output<typeof imagePullPar
   }
   deps.onChange?.();
   return { image: p.image, imageId: info.Id, digest: info.RepoDigests?.[0] ?? null };
+}
+
+/**
+ * `image.load`: the archive the controller streams (a local registry's image) goes into `docker load`;
+ * then the same audit line and label check as a pull.
+ */
+export async function load(deps: OperationsDeps, p: z.output<typeof imageLoadParams>, input: AsyncIterable<Chunk>, signal: AbortSignal) {
+  await recordAudit(deps.runDirectory, p, `Pulled image with version ${p.version}`);
+  await deps.docker.getImage(p.image).remove({ force: true }).catch(() => undefined);
+  const archive = Readable.from((async function* () { for await (const c of input) yield typeof c === 'string' ? Buffer.from(c) : c; })());
+  try {
+    const out = (await deps.docker.loadImage(archive, { quiet: true, abortSignal: signal } as object)) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => deps.docker.modem.followProgress(out, (err: Error | null) => (err ? reject(err) : resolve())));
+  } catch (e) {
+    throw new UserError(`docker load ${p.image} failed on ${deps.host}: ${daemonMessage(e)}`, { cause: e });
+  }
+  return checkedImage(deps, p);
 }
 
 /** `docker tag <repo>:<version> <repo>:latest[-dest]`. */

@@ -42,6 +42,10 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
   const runs: Runs = {
     'registry.login': (p) => images.login(deps, p),
     'image.pull': (p, ctx) => images.pull(deps, p, ctx.emit, ctx.signal),
+    'image.load': (p, ctx) => {
+      if (!ctx.stdin) throw new UserError('image.load needs the image archive as its input stream');
+      return images.load(deps, p, ctx.stdin, ctx.signal);
+    },
     'image.tag': (p) => images.tag(deps, p),
 
     'app.boot': (p, ctx) => bootApp(deps, p, ctx),

@@ -1,15 +1,17 @@
+import { UserError } from '@drover/shared';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { proxyBootParams, proxyRemoveParams, proxyStopParams, ProxyRun, RegistryAuth } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
-import { ensureNetwork, removeContainer, startContainer, stopContainer } from './containers.js';
+import { ensureNetwork, logTail, removeContainer, startContainer, stopContainer } from './containers.js';
 import { dockerFailure, isNotFound } from './docker-errors.js';
 import { parseDockerFlags } from './docker-options.js';
 import { makeDirectory, removePath } from './host-files.js';
 import { hostPaths, MINIMUM_PROXY_VERSION, PROXY_CONTAINER } from './names.js';
 import { checkProxyVersion, imageTagVersion, LEGACY_DEFAULT_IMAGE, LEGACY_DEFAULT_OPTIONS, legacyProxyContainerOptions, proxyContainerOptions } from './proxy-spec.js';
 import { ensureImage } from './pull.js';
+import { execCapture } from './exec-capture.js';
 import type { Chunk, OperationsDeps } from './types.js';
 
 type BootParams = z.output<typeof proxyBootParams>;
@@ -45,6 +47,32 @@ async function runProxy(deps: OperationsDeps, run: ProxyRun | null, registry: Re
   }
 }
 
+/** How long a freshly started kamal-proxy may take to answer on its control socket. */
+const PROXY_READY_MS = 30_000;
+
+/**
+ * Waits until a proxy that was just started answers `kamal-proxy list`, so the deploy that follows does not
+ * race its control socket (a proxy that exits or never answers fails here, with its last log lines).
+ */
+async function awaitProxyReady(deps: OperationsDeps): Promise<void> {
+  const deadline = Date.now() + PROXY_READY_MS;
+  let last = '';
+  for (;;) {
+    const state = await deps.docker.getContainer(PROXY_CONTAINER).inspect().then((i) => i.State, () => null);
+    if (state && !state.Running) last = `the container ${state.Status} (exit code ${state.ExitCode})`;
+    else {
+      const r = await execCapture(deps.docker, PROXY_CONTAINER, ['kamal-proxy', 'list']).catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+      if (r.exitCode === 0) return;
+      last = (r.stderr || r.stdout).trim();
+    }
+    if (Date.now() >= deadline || (state && !state.Running && !state.Restarting)) {
+      const logs = await logTail(deps.docker, PROXY_CONTAINER, 20);
+      throw new UserError(`kamal-proxy on ${deps.host} did not become ready within ${PROXY_READY_MS / 1000}s: ${last}`, { details: ['last log lines of kamal-proxy:', ...logs.map((l) => `  ${l}`)] });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * `kamal proxy boot` on this host: network, minimum-version check of an existing proxy,
  * apps-config directory, then `docker container start kamal-proxy || docker run …`.
@@ -62,10 +90,12 @@ export async function bootProxy(deps: OperationsDeps, p: BootParams, emit: (c: C
       throw dockerFailure('docker container start kamal-proxy', deps.host, e);
     }
     deps.onChange?.();
+    await awaitProxyReady(deps);
     return { container: { id: existing.Id, name: PROXY_CONTAINER as 'kamal-proxy' }, image: existing.Config.Image, action: 'started' as const, messages: [] };
   }
   const { id, image } = await runProxy(deps, p.run, p.registry, emit);
   deps.onChange?.();
+  await awaitProxyReady(deps);
   return { container: { id, name: PROXY_CONTAINER as 'kamal-proxy' }, image, action: 'created' as const, messages: [] };
 }
 
@@ -78,6 +108,7 @@ export async function rebootProxy(deps: OperationsDeps, p: BootParams, emit: (c:
   await makeDirectory(hostPaths.proxyAppsConfig(deps.runDirectory), 'the kamal-proxy apps-config directory');
   const { id, image } = await runProxy(deps, p.run, p.registry, emit);
   deps.onChange?.();
+  await awaitProxyReady(deps);
   return { container: { id, name: PROXY_CONTAINER as 'kamal-proxy' }, image, action: 'created' as const, messages: [`Rebooted kamal-proxy on ${deps.host}`] };
 }
 

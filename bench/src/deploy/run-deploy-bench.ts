@@ -222,6 +222,10 @@ async function benchHosts(n: number): Promise<HostCountResult> {
   const log = (text: string) => process.stderr.write(`[${n} host${n > 1 ? 's' : ''}] ${text}\n`);
   log('starting the rig, controller and agents');
   const fleet = await Fleet.start(names);
+  // An interrupted bench still stops what it started (controller, agents, the rig's hosts).
+  const onSignal = () => { log('interrupted: stopping'); void fleet.stop().finally(() => process.exit(130)); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await fleet.rig.buildProxyImage();
     const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
@@ -264,6 +268,8 @@ async function benchHosts(n: number): Promise<HostCountResult> {
     }
     return { hosts: n, runs, cli };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     log('stopping');
     await fleet.stop();
   }

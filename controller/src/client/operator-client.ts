@@ -130,6 +130,26 @@ export class OperatorClient {
     }
   }
 
+  /** Uploads a local registry's image (a `docker save` archive, streamed) for the agents to load. */
+  async uploadImage(service: string, version: string, archive: NodeJS.ReadableStream): Promise<{ bytes: number }> {
+    const url = new URL(`/v1/images/${encodeURIComponent(service)}/${encodeURIComponent(version)}`, this.creds.controller);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'PUT', dispatcher: this.dispatcher, body: archive as never,
+        headers: { authorization: `Bearer ${this.creds.token}`, 'content-type': 'application/x-tar' },
+        headersTimeout: 30 * 60_000, bodyTimeout: 60_000,
+      });
+    } catch (err) {
+      throw new UserError(`uploading the image to controller ${this.creds.controller} failed: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`);
+    }
+    const text = await res.body.text();
+    let json: unknown = null;
+    try { json = JSON.parse(text); } catch { /* reported below */ }
+    if (res.statusCode >= 400) throw errorOf(res.statusCode, json);
+    return { bytes: Number((json as { bytes?: number } | null)?.bytes ?? 0) };
+  }
+
   async reportHook(id: string, step: string, report: HookReport): Promise<void> {
     await this.send('POST', `/v1/deployments/${encodeURIComponent(id)}/hooks/${encodeURIComponent(step)}`, report, null);
   }

@@ -39,6 +39,8 @@ export interface BuildOptions {
   /** The daemon's own build and push output (Kamal shows it only with -v); default: `say`. */
   output?(line: string): void;
   env?: NodeJS.ProcessEnv;
+  /** false: build and tag only (Kamal's local registry, whose image drover uploads to the controller). */
+  push?: boolean;
   /** Runs after the registry login and before the clone and build: where Kamal runs the `pre-build` hook. */
   preBuild?: () => Promise<void>;
   signal?: AbortSignal;
@@ -330,9 +332,9 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
     throw new UserError(`Building ${spec.tags[0]} failed: ${redact(failure)}`, { details: sink.last.slice(-15) });
   }
 
-  // Push both tags.
+  // Push both tags (a local registry's image stays in the local daemon: drover carries it to the hosts).
   const repository = config.image.repository;
-  for (const ref of spec.tags) {
+  for (const ref of o.push === false ? [] : spec.tags) {
     const tag = ref.slice(repository.length + 1);
     say(`Pushing ${ref}...`);
     let pushFailure: string | null;

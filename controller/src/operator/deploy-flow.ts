@@ -6,6 +6,7 @@ import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
 import type { Selection } from '../plan/types.js';
 import { buildAndPush } from './build.js';
+import { dockerFromEnv } from './docker-client.js';
 import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
 import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
 
@@ -41,9 +42,6 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
   const started = Date.now();
   const project = await loadProject({ cwd: o.cwd, configFile: o.configFile, destination: o.destination, version: o.version, env: o.env });
   const { config } = project;
-  if (config.registry.local && o.command !== 'remove') {
-    throw new UserError(`registry: ${config.registry.server} is a local registry; Drover cannot carry images from it to hosts behind NAT yet (push to a registry the hosts can reach)`);
-  }
   const ctx = new FlowContext(o, project, io, started);
   const hooks = o.skipHooks ? [] : existingHooks(project.dir, config.hooks.path);
   const rolloutHooks = hooks.filter((h) => ROLLOUT_HOOKS.includes(h)) as DeploymentRequest['hooks'];
@@ -55,7 +53,9 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     ctx.say('Build and push app image...');
     // Kamal runs pre-build after the registry login, before the clone and the build.
     const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
-    await buildAndPush({ config, projectDir: project.dir, registry: ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild });
+    const local = config.registry.local;
+    await buildAndPush({ config, projectDir: project.dir, registry: local ? null : ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
+    if (local) await uploadLocalImage(client, project, ctx, o.env);
   }
   const deployment = await client.submitDeployment({
     command: o.command, files: project.files, destination: config.destination, version: config.version,
@@ -69,6 +69,19 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     return 0;
   }
   return followDeployment(client, deployment, ctx);
+}
+
+/**
+ * Kamal's local registry (`localhost:PORT`) is reached from hosts through an SSH port forward; behind NAT
+ * there is none, so the image goes from the operator's Docker to the controller, which streams it to each agent.
+ */
+async function uploadLocalImage(client: OperatorClient, project: Project, ctx: FlowContext, env: NodeJS.ProcessEnv | undefined): Promise<void> {
+  const { config } = project;
+  const { docker } = dockerFromEnv(env);
+  ctx.detail(`Uploading ${config.image.ref} to the controller (local registry ${config.registry.server}: the hosts load it from there)...`);
+  const t0 = Date.now();
+  const { bytes } = await client.uploadImage(config.service, config.version, await docker.getImage(config.image.ref).get());
+  ctx.detail(`Uploaded ${(bytes / 1024 / 1024).toFixed(1)} MB in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
 /** Prints a deployment's events (resuming after a dropped connection) and answers its hooks. */

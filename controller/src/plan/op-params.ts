@@ -77,6 +77,10 @@ export function imagePullParams(config: ResolvedConfig, secrets: Secrets, perfor
   return { ...scope(config, performer), image: config.image.ref, version: config.version, registry: registryAuth(config.registry, secrets) };
 }
 
+export function imageLoadParams(config: ResolvedConfig, performer: string): OperationParams<'image.load'> {
+  return { ...scope(config, performer), image: config.image.ref, version: config.version };
+}
+
 export function proxyBootParams(config: ResolvedConfig, host: string, secrets: Secrets, performer: string): OperationParams<'proxy.boot'> {
   const run = config.proxyRunByHost[host] ?? null;
   const main = registryAuth(config.registry, secrets);
@@ -104,6 +108,16 @@ function accessoryScope(config: ResolvedConfig, acc: ResolvedAccessory, performe
   return { ...scope(config, performer), name: acc.name, accessoryService: acc.service };
 }
 
+/**
+ * An accessory's own `registry:`, else the root registry when the image lives there (Kamal logs in to the
+ * root registry on every host; an image from elsewhere, e.g. Docker Hub, is pulled without those credentials).
+ */
+function accessoryRegistry(config: ResolvedConfig, acc: ResolvedAccessory, secrets: Secrets): RegistryAuth | null {
+  if (acc.registry) return registryAuth(acc.registry, secrets);
+  const server = config.registry.server;
+  return server && acc.image.startsWith(`${server}/`) ? registryAuth(config.registry, secrets) : null;
+}
+
 export function accessoryBootParams(config: ResolvedConfig, acc: ResolvedAccessory, secrets: Secrets, assets: SubmittedAssets, performer: string): OperationParams<'accessory.boot'> {
   const fileContent = (local: string) => {
     const content = assets.accessoryFiles[local];
@@ -113,7 +127,7 @@ export function accessoryBootParams(config: ResolvedConfig, acc: ResolvedAccesso
   return {
     ...accessoryScope(config, acc, performer),
     image: acc.image,
-    registry: acc.registry ? registryAuth(acc.registry, secrets) : null,
+    registry: accessoryRegistry(config, acc, secrets),
     cmd: acc.cmd === null ? null : shellSplit(acc.cmd),
     publish: acc.publish,
     labels: acc.labels,

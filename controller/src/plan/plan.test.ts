@@ -260,7 +260,11 @@ test('custom TLS certificates and error pages go with the web role\'s boot', asy
   assert.ok(p.proxy?.args?.includes('--error-pages=/home/kamal-proxy/.apps-config/app/error_pages/v'));
 });
 
-test('a local registry needs no login', async () => {
+test('a local registry: the controller streams the image to each host instead of a login and pull', async () => {
   const config = await load(BASE.replace('server: registry.test:5443', 'server: localhost:5555') + ROLES, { version: 'v' });
-  assert.equal(outline(planRollout(input(config)))[0], 'pull: vm1[image.pull] vm2[image.pull] vm3[image.pull]');
+  const plan = planRollout(input(config));
+  assert.equal(outline(plan)[0], 'load image: vm1[image.load] vm2[image.load] vm3[image.load]');
+  const first = plan.phases[0];
+  assert.ok(first?.kind === 'ops');
+  assert.deepEqual(first.tasks[0]!.calls[0]!.params, { service: 'app', destination: null, performer: 'ops@acme.test', image: 'localhost:5555/acme/app:v', version: 'v' });
 });

@@ -86,6 +86,9 @@ function deployPhases(input: PlanInput, s: Specifics, steps: { proxy: boolean; a
 function pullPhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, secrets, performer } = input;
   const auth = P.registryAuth(config.registry, secrets);
+  // A local registry (Kamal reaches it through an SSH port forward) is out of the hosts' reach behind
+  // NAT: the controller streams the image to each agent instead.
+  if (config.registry.local) return ops('load image', perHost(s.appHosts, () => [{ op: 'image.load', params: P.imageLoadParams(config, performer) }]));
   const pull = (host: string): OpCall[] => [
     ...(auth ? [{ op: 'registry.login', params: { registry: auth } } as const] : []),
     { op: 'image.pull', params: P.imagePullParams(config, secrets, performer) },

@@ -6,6 +6,7 @@ import type { AgentCaller } from './runner.js';
 /** The slice of the agent hub a rollout needs. */
 export interface HubCalls {
   call(agent: string, method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+  open(agent: string, method: string, params?: unknown, options?: { timeoutMs?: number }): { stream: { write(chunk: Buffer): Promise<void>; end(): void }; result: Promise<unknown> };
   isOnlineByName(name: string): boolean;
 }
 
@@ -27,6 +28,19 @@ export function hubAgentCaller(hub: HubCalls, opts: { reconnectMs: number; pollM
           while (!hub.isOnlineByName(host) && Date.now() < deadline) await sleep(opts.pollMs ?? 250);
         }
       }
+    },
+
+    async callWithInput<N extends OperationName>(host: string, op: N, params: OperationParams<N>, input: () => AsyncIterable<Buffer>, o: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>> {
+      const { stream, result } = hub.open(host, op, { ...params, operationId: o.operationId }, { timeoutMs: o.timeoutMs });
+      // An agent that already recorded this operation answers without reading: stop sending then.
+      const answered = result.then(() => true, () => true);
+      const pump = (async () => {
+        for await (const chunk of input()) if (await Promise.race([answered, stream.write(chunk).then(() => false)])) return;
+        stream.end();
+      })();
+      pump.catch(() => undefined);
+      const raw = await result;
+      return parseOperationResult(op, raw);
     },
   };
 }

@@ -8,6 +8,7 @@ import { planRollout } from '../plan/plan.js';
 import type { AgentPresence, Plan } from '../plan/types.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
 import type { SecretBox } from '../store/secret-box.js';
+import type { ImageStore } from '../store/image-store.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
 import type { z } from 'zod';
 import { ROLLOUT_DEFAULTS } from './defaults.js';
@@ -21,6 +22,8 @@ export interface DeploymentsDeps {
   store: DeploymentStore;
   secretBox: SecretBox;
   agents: AgentCaller;
+  /** Archives of local-registry images the operators uploaded. */
+  images: ImageStore;
   /** Presence and inventory of the enrolled agents, by name. */
   presence(): Record<string, AgentPresence>;
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -65,6 +68,10 @@ export class Deployments {
     const config = loadRenderedConfig({ files: req.files, destination: req.destination, version: req.version, hookFiles: req.hookFiles });
     const missing = requiredSecretNames(config).filter((n) => req.secrets[n] === undefined);
     if (missing.length > 0) throw new UserError(missing.length === 1 ? `Secret '${missing[0]}' not found in the secrets sent with this deployment` : `${missing.length} secrets are missing`, { details: missing.map((n) => `Secret '${n}' not found`) });
+    const pulls = req.command === 'deploy' || req.command === 'redeploy' || req.command === 'setup';
+    if (pulls && config.registry.local && !this.deps.images.has(config.service, config.version)) {
+      throw new UserError(`${config.image.ref}: the image of the local registry ${config.registry.server} was not uploaded to the controller (deploy without -P to build and upload it)`);
+    }
     const plan = planRollout({
       command: req.command, config, secrets: req.secrets, selection: req.selection, agents: this.deps.presence(), performer: req.performer,
       hooks: req.hooks, assets: req.assets, skipPush: req.skipPush,
@@ -89,7 +96,7 @@ export class Deployments {
     const done = runRollout({
       deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
       bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
-      agents: this.deps.agents, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
+      agents: this.deps.agents, images: this.deps.images, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');

@@ -68,6 +68,12 @@ function caller(script: Script = () => undefined): { agents: AgentCaller; log: s
         const scripted = await script(host, op, p);
         return (scripted ?? defaults[op]!(p)) as never;
       },
+      async callWithInput(host, op, params, input) {
+        let bytes = 0;
+        for await (const chunk of input()) bytes += chunk.length;
+        log.push(`${host} ${op} ${bytes} bytes`);
+        return { image: (params as { image: string }).image, imageId: 'sha256:y', digest: null } as never;
+      },
     },
   };
 }
@@ -83,6 +89,7 @@ async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput
   const events = new EventLog(store);
   const outcome = await runRollout({
     deploymentId: id, plan, lockHolder: 'me', lockWait: null, bootSeconds: 5, agents, store, events, hooks,
+    images: { open: async function* (service: string, version: string) { yield Buffer.from(`archive of ${service}:${version}`); } },
     redact: (s) => s, signal: new AbortController().signal,
   });
   const says = store.listEvents(id, 0).flatMap((e) => ((e.event as { type: string }).type === 'say' ? [(e.event as { text: string }).text] : []));
@@ -153,4 +160,12 @@ test('a hook the operator reports as failed ends the rollout there, with its mes
   assert.deepEqual([outcome.status, outcome.error], ['failed', 'Hook `pre-deploy` failed:\nCI is red']);
   assert.ok(!log.some((l) => l.includes('app.boot')));
   assert.equal(store.getLock('app'), null);
+});
+
+test('a local registry: each host gets the image archive streamed through the controller, no login, no pull', async () => {
+  const { agents, log } = caller();
+  const { outcome } = await rollout(YML.replace('server: reg.test', 'server: localhost:5555'), agents);
+  assert.equal(outcome.status, 'succeeded');
+  assert.deepEqual(log.slice(0, 3).sort(), ['vm1 image.load 16 bytes', 'vm2 image.load 16 bytes', 'vm3 image.load 16 bytes']);
+  assert.ok(!log.some((l) => /registry.login|image.pull/.test(l)));
 });

@@ -15,6 +15,13 @@ import { acquireDeployLock, type LockWait } from './lock.js';
 /** Calls one operation on the agent of `host` (a deploy.yml host is an agent's name). */
 export interface AgentCaller {
   call<N extends OperationName>(host: string, op: N, params: OperationParams<N>, opts: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>>;
+  /** The same, streaming `input` to the operation (an image archive for `image.load`). */
+  callWithInput<N extends OperationName>(host: string, op: N, params: OperationParams<N>, input: () => AsyncIterable<Buffer>, opts: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>>;
+}
+
+/** Where `image.load` gets the archive of a local registry's image. */
+export interface ImageArchives {
+  open(service: string, version: string): AsyncIterable<Buffer>;
 }
 
 export interface RolloutContext {
@@ -26,6 +33,7 @@ export interface RolloutContext {
   /** Seconds the app's health gate may take (deploy_timeout + readiness_delay), for the boot call's deadline. */
   bootSeconds: number;
   agents: AgentCaller;
+  images: ImageArchives;
   store: DeploymentStore;
   events: EventLog;
   hooks: HookGate;
@@ -159,7 +167,10 @@ class Run {
     this.emit({ type: 'step', step, host, op: call.op, status: 'running' });
     this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'running', startedAt: t0, finishedAt: null, error: null });
     try {
-      const result = await this.ctx.agents.call(host, call.op, call.params as never, { operationId: `${this.ctx.deploymentId}.${step}`, timeoutMs: this.timeoutFor(call.op) });
+      const opts = { operationId: `${this.ctx.deploymentId}.${step}`, timeoutMs: this.timeoutFor(call.op) };
+      const result = call.op === 'image.load'
+        ? await this.ctx.agents.callWithInput(host, call.op, call.params, () => this.ctx.images.open(call.params.service, call.params.version), opts)
+        : await this.ctx.agents.call(host, call.op, call.params as never, opts);
       const elapsedMs = this.clock() - t0;
       this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'succeeded', startedAt: t0, finishedAt: this.clock(), error: null });
       this.emit({ type: 'step', step, host, op: call.op, status: 'succeeded', elapsedMs });
@@ -174,7 +185,7 @@ class Run {
   }
 
   private timeoutFor(op: OperationName): number {
-    if (op === 'image.pull' || op === 'proxy.boot' || op === 'accessory.boot') return ROLLOUT_DEFAULTS.pullTimeoutMs;
+    if (op === 'image.pull' || op === 'image.load' || op === 'proxy.boot' || op === 'accessory.boot') return ROLLOUT_DEFAULTS.pullTimeoutMs;
     if (op === 'app.boot') return this.ctx.bootSeconds * 1000 + ROLLOUT_DEFAULTS.bootGraceMs;
     return ROLLOUT_DEFAULTS.operationTimeoutMs;
   }
@@ -246,6 +257,7 @@ function describe(call: OpCall, result: unknown): string {
   switch (call.op) {
     case 'registry.login': return `logged in to ${call.params.registry.server ?? 'Docker Hub'}`;
     case 'image.pull': return `pulled ${call.params.image}`;
+    case 'image.load': return `loaded ${call.params.image} (sent through the controller)`;
     case 'proxy.boot': return `kamal-proxy ${String(r?.action ?? 'running')}`;
     case 'app.stale_containers': {
       const stopped = (r?.stopped as string[] | undefined) ?? [];
@@ -257,6 +269,10 @@ function describe(call: OpCall, result: unknown): string {
       return `${name} ${String(r?.status ?? 'booted')}${stopped.length ? `, stopped ${stopped.join(', ')}` : ''}`;
     }
     case 'image.tag': return `tagged ${call.params.tag}`;
+    case 'accessory.boot': {
+      const messages = (r?.messages as string[] | undefined) ?? [];
+      return r?.action === 'skipped' ? messages.join('; ') || `${call.params.accessoryService} already exists, skipped` : `${call.params.accessoryService} booted`;
+    }
     case 'prune.containers': case 'prune.images': {
       const removed = (r?.removed as string[] | undefined) ?? [];
       return `${call.op === 'prune.images' ? 'pruned images' : 'pruned containers'}${removed.length ? `: ${removed.length} removed` : ''}`;

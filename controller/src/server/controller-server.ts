@@ -13,6 +13,7 @@ import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
 import { Deployments } from '../rollout/deployments.js';
 import { hubAgentCaller } from '../rollout/agent-caller.js';
 import { SecretBox } from '../store/secret-box.js';
+import { ImageStore } from '../store/image-store.js';
 import type { AgentPresence } from '../plan/types.js';
 
 export interface ControllerServerOptions {
@@ -63,8 +64,9 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   useZodSchemas(app);
   useOperatorScopes(app, store);
+  const images = new ImageStore(opts.dataDir);
   const deployments = new Deployments({
-    store, secretBox: SecretBox.open(opts.dataDir), log: app.log,
+    store, secretBox: SecretBox.open(opts.dataDir), log: app.log, images,
     agents: hubAgentCaller(hub, { reconnectMs: 60_000 }),
     presence: () => agentPresence(store, hub),
   });
@@ -74,7 +76,7 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
   registerEnrollRoute(app, { store, identity, metrics });
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
-  await app.register(deploymentRoutes, { store, deployments });
+  await app.register(deploymentRoutes, { store, deployments, images });
 
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];

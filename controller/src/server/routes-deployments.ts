@@ -5,6 +5,7 @@ import { isUserError } from '@drover/shared';
 import type { Deployments } from '../rollout/deployments.js';
 import { lockStatusText } from '../rollout/lock.js';
 import type { LockRecord, Store } from '../store/store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { scopeAllows } from '../auth/operator-token.js';
 import { DeploymentRequest, HookReport, LockAcquireBody, LockKey, type DeploymentView, type LockView } from './deployments-api.js';
 import { sendError } from './http-errors.js';
@@ -13,7 +14,11 @@ import { operatorOf } from './route-schemas.js';
 export interface DeploymentRouteDeps {
   store: Store;
   deployments: Deployments;
+  images: ImageStore;
 }
+
+/** A local registry's image archive may be large; it is streamed to disk, never held in memory. */
+const MAX_IMAGE_BYTES = 16 * 1024 * 1024 * 1024;
 
 const IdParams = z.object({ id: z.string().regex(/^dep-[a-z0-9]+-[0-9a-f]{8}$/, 'is not a deployment id') });
 const ListQuery = z.object({
@@ -24,11 +29,27 @@ const ListQuery = z.object({
 const EventsQuery = z.object({ from: z.coerce.number().int().min(0).default(0) });
 const HookParams = IdParams.extend({ step: z.string().regex(/^\d+\.hook$/, 'is not a hook step') });
 const LockParams = z.object({ key: LockKey });
+const ImageParams = z.object({ service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/), version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/) });
 
 const lockView = (l: LockRecord): LockView => ({ ...l, status: lockStatusText(l) });
 
 /** Deployments (submit, list, follow, hook results) and the deploy lock. */
-export const deploymentRoutes: FastifyPluginAsync<DeploymentRouteDeps> = async (app: FastifyInstance, { store, deployments }) => {
+export const deploymentRoutes: FastifyPluginAsync<DeploymentRouteDeps> = async (app: FastifyInstance, { store, deployments, images }) => {
+  // `docker save` archives arrive as a stream (local registry images); this plugin's routes only.
+  app.addContentTypeParser('application/x-tar', (_req, payload, done) => done(null, payload));
+
+  app.put('/v1/images/:service/:version', { config: { scope: 'deploy' }, bodyLimit: MAX_IMAGE_BYTES, schema: { params: ImageParams } }, async (req, reply) => {
+    const { service, version } = req.params as z.output<typeof ImageParams>;
+    if (req.headers['content-type'] !== 'application/x-tar') return sendError(reply, 415, 'unsupported_media_type', 'send the image archive as application/x-tar');
+    try {
+      const bytes = await images.put(service, version, req.body as Readable, MAX_IMAGE_BYTES);
+      return reply.code(201).send({ service, version, bytes });
+    } catch (err) {
+      if (isUserError(err)) return sendError(reply, 413, 'too_large', err.message);
+      throw err;
+    }
+  });
+
   app.post('/v1/deployments', { config: { scope: 'deploy' }, bodyLimit: 32 * 1024 * 1024, schema: { body: DeploymentRequest } }, async (req, reply) => {
     try {
       const record = deployments.submit(req.body as z.output<typeof DeploymentRequest>);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { accessoryBootParams, accessoryBootResult, accessoryDetailsResult, accessoryExecParams, accessoryLogsParams, accessoryRemoveParams, accessorySimpleParams } from './accessory.js';
 import { appBootParams, appBootResult, appExecParams, appLiveParams, appMaintenanceParams, appProxyRemoveParams, appRemoveParams, appStaleParams, appStaleResult, appStartParams, appStopParams, changeResult, execResult } from './app.js';
 import { auditReadParams, auditReadResult, containerLogsParams, containersListResult, imagesListResult, inventoryParams, inventoryResult, listParams, logsResult, pruneContainersParams, pruneImagesParams, pruneResult } from './host.js';
-import { imagePullParams, imagePullResult, imageTagParams, imageTagResult, registryLoginParams, registryLoginResult } from './image.js';
+import { imageLoadParams, imagePullParams, imagePullResult, imageTagParams, imageTagResult, registryLoginParams, registryLoginResult } from './image.js';
 import { proxyBootParams, proxyBootResult, proxyDetailsResult, proxyLogsParams, proxyRebootParams, proxyRemoveParams, proxySimpleParams, proxyStopParams } from './proxy.js';
 
 /** `required`: the operation streams (progress, logs, exec I/O); `optional`: progress when the caller opens a stream. */
@@ -32,6 +32,8 @@ export const OPERATION_CATALOG = {
   'registry.login': { params: registryLoginParams, result: registryLoginResult, ...read },
   'image.pull': { params: imagePullParams, result: imagePullResult, ...changeWithProgress },
   'image.tag': { params: imageTagParams, result: imageTagResult, ...change },
+  /** The caller streams a `docker save` archive as input. */
+  'image.load': { params: imageLoadParams, result: imagePullResult, mutates: true, stream: 'required' },
 
   'app.boot': { params: appBootParams, result: appBootResult, ...changeWithProgress },
   'app.stale_containers': { params: appStaleParams, result: appStaleResult, ...change },

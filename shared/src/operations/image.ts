@@ -24,3 +24,14 @@ export const imageTagParams = serviceScope.extend({ image: imageRef, tag: imageR
 export const imageTagResult = z.object({ image: z.string(), tag: z.string() });
 
 export type ImagePullParams = z.input<typeof imagePullParams>;
+
+/**
+ * `image.load`: the image of a local registry (`registry: localhost:PORT`), which hosts behind NAT cannot
+ * reach: the controller streams the image archive (`docker save`) the operator uploaded, the agent
+ * `docker load`s it. Audited like a pull; the `service` label is checked the same way.
+ */
+export const imageLoadParams = serviceScope.extend({
+  image: imageRef,
+  version: z.string().min(1),
+  checkServiceLabel: z.boolean().default(true),
+}).strict();
