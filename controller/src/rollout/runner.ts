@@ -107,8 +107,8 @@ class Run {
       case 'unlock': return this.unlock();
       case 'sleep': await sleep(phase.seconds * 1000, undefined, { signal: this.ctx.signal }); return;
       case 'hook': return this.hook(phase.hook, phase.hosts, `${index}.hook`);
-      case 'ops': return this.allHosts(phase.tasks, (task) => this.hostTask(task, index));
-      case 'boot': return this.allHosts(groupByHost(phase.tasks), (tasks) => this.bootHost(tasks, index, phase.parallelRoles));
+      case 'ops': return this.inParallel(phase.tasks, (task) => this.hostTask(task, index));
+      case 'boot': return this.inParallel(groupByHost(phase.tasks), (tasks) => this.bootHost(tasks, index, phase.parallelRoles));
     }
   }
 
@@ -143,8 +143,8 @@ class Run {
     if (!outcome.ok) throw new UserError(this.ctx.redact(outcome.message ?? `Hook \`${hook}\` failed`));
   }
 
-  /** Runs `each` on every host at once; all finish before failures are reported (Kamal's `on(hosts)`). */
-  private async allHosts<T extends { host: string } | BootTask[]>(items: T[], each: (item: T) => Promise<void>): Promise<void> {
+  /** Runs `each` on every item at once; all finish before failures are reported (Kamal's `on(hosts)`). */
+  private async inParallel<T>(items: T[], each: (item: T) => Promise<void>): Promise<void> {
     const results = await Promise.allSettled(items.map(each));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 1) throw failures[0];
@@ -209,7 +209,7 @@ class Run {
   private async bootHost(tasks: BootTask[], phase: number, parallelRoles: boolean): Promise<void> {
     const since = this.clock();
     const boot = (t: BootTask) => this.bootRole(t, `${phase}.${t.role}.${stepHost(t.host)}`, since);
-    if (parallelRoles) await this.allHosts(tasks.map((t) => [t]), ([t]) => boot(t!));
+    if (parallelRoles) await this.inParallel(tasks, boot);
     else for (const t of tasks) await boot(t);
   }
 

@@ -21,6 +21,8 @@ export interface ProjectOptions {
   proxy?: string[];
   /** `deploy_timeout` in seconds (default 10). */
   deployTimeout?: number;
+  /** Kamal's local registry (`localhost:PORT`, no credentials) instead of the rig's registry. */
+  localRegistry?: string;
   /** Extra `.kamal/secrets` lines. */
   secrets?: string[];
   /** Extra files, relative to the project directory, written before the first commit. */
@@ -111,10 +113,12 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     `    repository: ${PROXY_REPOSITORY}`,
     `    version: ${PROXY_COMPAT_VERSION}`,
     'registry:',
-    `  server: ${rig.registry.server}`,
-    `  username: ${rig.registry.username}`,
-    '  password:',
-    '    - KAMAL_REGISTRY_PASSWORD',
+    ...(o.localRegistry ? [`  server: ${o.localRegistry}`] : [
+      `  server: ${rig.registry.server}`,
+      `  username: ${rig.registry.username}`,
+      '  password:',
+      '    - KAMAL_REGISTRY_PASSWORD',
+    ]),
     'builder:',
     '  arch: amd64',
     'env:',

@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { BUSYBOX_IMAGE, OPERATOR_ADDRESS, buildImage, pushImage, waitFor } from '../rig/index.js';
+import { BUSYBOX_IMAGE, OPERATOR_ADDRESS, buildImage, followProgress, pushImage, waitFor } from '../rig/index.js';
 import { serveController, type RigController } from './channel-procs.js';
 import { SampleProject, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
@@ -332,6 +332,29 @@ describe('Kamal scenarios through drover on NAT\'d hosts: accessories, destinati
     assert.equal(join_.code, 77, join_.all);
     assert.match(join_.err, /scope deploy; admin is required/);
 
+    ok(await fleet.run(['remove', '-y'], p.dir));
+  });
+
+  test('Kamal\'s local registry (localhost:PORT): the image travels operator → controller → agents, never inbound', async () => {
+    // The hosts cannot reach the operator's machine; only the kamal-proxy image comes from the rig registry, pulled beforehand.
+    const proxyImage = `${fleet.rig.registry.server}/drover/kamal-proxy-compat:v0.9.2`;
+    const auth = { username: fleet.rig.registry.username, password: fleet.rig.registry.password, serveraddress: fleet.rig.registry.server };
+    const docker = fleet.host('web-2').docker;
+    await followProgress(docker, (await docker.pull(proxyImage, { authconfig: auth })) as NodeJS.ReadableStream);
+    const p = project('local-reg', { servers: { web: ['web-2'] }, proxy: ['host: local.test'], localRegistry: 'localhost:5555' }, 'from-local-registry');
+    const version = p.git(['rev-parse', 'HEAD']);
+    const r = await fleet.run(['deploy'], p.dir);
+    ok(r);
+    assert.match(r.out, /Uploading localhost:5555\/drover\/local-reg:[0-9a-f]{40} to the controller/);
+    assert.match(r.out, /web-2: loaded localhost:5555\/drover\/local-reg:[0-9a-f]{40} \(sent through the controller\)/);
+    assert.ok(!/logged in to/.test(r.out), 'no registry login for a local registry');
+    assert.equal((await getVia(publicAddress.get('web-2')!, 'local.test', '/version')).body.trim(), 'from-local-registry');
+    assert.ok(await running('web-2', `local-reg-web-${version}`));
+    // -P with a version the controller has: the hosts load it again; with one it lacks: a clear refusal.
+    ok(await fleet.run(['deploy', '-P'], p.dir));
+    const missing = await fleet.run(['deploy', '-P', '--version', 'not-uploaded'], p.dir);
+    assert.equal(missing.code, 1, missing.all);
+    assert.match(missing.err, /localhost:5555\/drover\/local-reg:not-uploaded: the image of the local registry localhost:5555 was not uploaded to the controller/);
     ok(await fleet.run(['remove', '-y'], p.dir));
   });
 
