@@ -3,12 +3,14 @@
 // run: the same Docker Engine operations issued by this process straight to each host's dockerd, all
 // hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
 //   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-load 3] [--cli-prof DIR]
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kamalProxyDeployArgv, loadConfig } from '@drover/shared/config';
 import { loadSecrets } from '@drover/shared/secrets';
+import { DROVER_MAIN } from '@drover/test/e2e/channel-procs';
 import { Fleet } from '@drover/test/e2e/fleet';
 import { SampleProject } from '@drover/test/e2e/deploy-project';
 import { buildImage, pushImage } from '@drover/test/rig/index';
@@ -166,14 +168,20 @@ class HostCountBench {
     const loadBefore = await calm(MAX_LOAD);
     const cpu0 = this.cpu();
     const t0 = Date.now();
-    const prof = values['cli-prof'] && options.measure ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values['cli-prof']}` } : {};
-    const p = this.fleet.spawn(['deploy', '-P', '--version', version], this.project.dir, prof);
-    const killer = setTimeout(() => p.child.kill('SIGKILL'), DEPLOY_TIMEOUT_MS);
-    const code = await p.exited;
+    // What Fleet.spawn does, plus node flags for --cli-prof (NODE_OPTIONS may not carry --cpu-prof).
+    const flags = values['cli-prof'] && options.measure ? ['--cpu-prof', `--cpu-prof-dir=${values['cli-prof']}`] : [];
+    const child = spawn(process.execPath, [...flags, DROVER_MAIN, 'deploy', '-P', '--version', version], {
+      cwd: this.project.dir, env: { ...process.env, ...this.fleet.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
+    const killer = setTimeout(() => child.kill('SIGKILL'), DEPLOY_TIMEOUT_MS);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     const t1 = Date.now();
     clearTimeout(killer);
     const cpu = HostCountBench.cpuDelta(cpu0, this.cpu());
-    if (code !== 0) throw new Error(`drover deploy -P --version ${version} exited ${code}:\n${p.all}`);
+    if (code !== 0) throw new Error(`drover deploy -P --version ${version} exited ${code}:\n${output}`);
     const old = this.current;
     this.current = version;
     if (!options.measure) return null;

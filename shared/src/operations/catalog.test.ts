@@ -31,13 +31,14 @@ test('mutating and streaming flags of known operations', () => {
     ['inventory', false, 'none'],
     ['registry.login', false, 'none'],
     ['audit.read', false, 'none'],
+    ['image.load', true, 'required'],
   ];
   for (const [name, mutates, stream] of expect) {
     assert.equal(OPERATION_CATALOG[name].mutates, mutates, `${name} mutates`);
     assert.equal(OPERATION_CATALOG[name].stream, stream, `${name} stream`);
   }
   const streaming = OPERATION_NAMES.filter((n) => OPERATION_CATALOG[n].stream === 'required').sort();
-  assert.deepEqual(streaming, ['accessory.exec', 'accessory.logs', 'app.exec', 'containers.logs', 'proxy.logs']);
+  assert.deepEqual(streaming, ['accessory.exec', 'accessory.logs', 'app.exec', 'containers.logs', 'image.load', 'proxy.logs']);
 });
 
 test('isOperationName knows the catalog and nothing else', () => {

@@ -28,12 +28,13 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
   const containersOn = async (host: string) => (await fleet.host(host).docker.listContainers({ all: true })).map((c) => ({ name: c.Names[0]!.slice(1), state: c.State }));
   const underLoad = async (run: () => Promise<void>): Promise<LoadTally> => {
     const load = startLoad(urls.map((u) => `${u}/version`), 12);
+    let tally: LoadTally | null = null;
     try {
       await run();
     } finally {
-      await load.stop();
+      tally = await load.stop();
     }
-    return load.stop();
+    return tally;
   };
 
   before(async () => {
@@ -82,16 +83,19 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
 
   let v2 = '';
   test('redeploy a new version under load: zero failed requests; --json ends with a result object', async () => {
-    v2 = project.commit('two');
+    // The image is built and pushed beforehand, so the load runs through the rollout alone (-P, --version).
+    v2 = 'two';
+    await fleet.rig.buildSampleApp({ version: v2 });
     project.clearHookLog();
     let run: Awaited<ReturnType<typeof drover>> | null = null;
-    const tally = await underLoad(async () => { run = await drover(['redeploy', '--json']); });
+    const tally = await underLoad(async () => { run = await drover(['redeploy', '-P', '--version', v2, '--json']); });
     ok(run!);
     const lines = run!.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.at(-1), { result: { ...(lines.at(-1)!.result as object), status: 'succeeded', exitCode: 0, version: v2, command: 'redeploy' } });
     assert.ok(lines.some((l) => l.type === 'say' && l.text === 'Releasing the deploy lock...'));
     assert.deepEqual(tally.failed, [], 'no request failed during the redeploy');
     assert.ok(tally.ok / tally.seconds >= 200, `load was ${Math.round(tally.ok / tally.seconds)} req/s`);
+    assert.ok(project.hookLog().some((l) => l.startsWith('pre-deploy cmd=redeploy')), 'hooks of a --json run still run');
     assert.deepEqual([...tally.versions].sort(), ['one', 'two']);
     for (const url of urls) assert.equal(await versionOn(url), 'two');
     assert.ok((await containersOn(WORKER)).some((c) => c.name === `sample-app-workers-${v2}` && c.state === 'running'));
@@ -102,6 +106,7 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
     const tally = await underLoad(async () => { run = await drover(['rollback', v1]); });
     ok(run!);
     assert.deepEqual(tally.failed, [], 'no request failed during the rollback');
+    assert.ok(tally.ok / tally.seconds >= 200, `load was ${Math.round(tally.ok / tally.seconds)} req/s`);
     for (const url of urls) assert.equal(await versionOn(url), 'one');
     const missing = await drover(['rollback', 'nonexistent']);
     ok(missing);
@@ -110,7 +115,9 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
 
   test('a broken version: barrier messages, the failure explained, old version still serving, old workers untouched', async () => {
     const broken = project.commit('three', { healthy: false });
-    const r = await drover(['deploy']);
+    let r: Awaited<ReturnType<typeof drover>> = { code: null, out: '', err: '', all: '' };
+    const tally = await underLoad(async () => { r = await drover(['deploy']); });
+    assert.deepEqual(tally.failed, [], 'the old version kept serving every request');
     assert.equal(r.code, 1, r.all);
     assert.ok(r.out.includes(`Waiting for the first healthy web container before booting workers on ${WORKER}...`), r.all);
     assert.match(r.out, /First web container is unhealthy on web-[12], not booting any other roles/);
@@ -128,35 +135,42 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
 
   test('lock: a manual lock stops deploys with Kamal\'s messages until it is released', async () => {
     ok(await drover(['lock', 'acquire', '-m', 'Integration Tests']));
-    const status = await drover(['lock', 'status']);
-    ok(status);
-    assert.match(status.out, /^Locked by: Deployer at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nVersion: \nMessage: Integration Tests$/m);
-    const blocked = await drover(['deploy', '-P']);
-    assert.equal(blocked.code, 1, blocked.all);
-    assert.ok(blocked.out.includes('Deploy lock already in place!'), blocked.all);
-    assert.match(blocked.err, /Deploy lock found\. Run 'drover lock help' for more information/);
-    const waited = await drover(['deploy', '-P', '--lock-wait', '--lock-wait-timeout', '2', '--lock-wait-interval', '1']);
-    assert.equal(waited.code, 1);
-    assert.match(waited.err, /Deploy lock held manually, not waiting/);
-    const released = await drover(['lock', 'release']);
-    ok(released);
-    assert.equal(released.out.trim(), 'Released the deploy lock');
+    try {
+      const status = await drover(['lock', 'status']);
+      ok(status);
+      assert.match(status.out, /^Locked by: Deployer at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nVersion: \nMessage: Integration Tests$/m);
+      // -P pulls before taking the lock (as Kamal does): deploy a version that is in the registry.
+      const blocked = await drover(['deploy', '-P', '--version', v1]);
+      assert.equal(blocked.code, 1, blocked.all);
+      assert.ok(blocked.out.includes('Deploy lock already in place!'), blocked.all);
+      assert.match(blocked.err, /Deploy lock found\. Run 'drover lock help' for more information/);
+      const waited = await drover(['deploy', '-P', '--version', v1, '--lock-wait', '--lock-wait-timeout', '2', '--lock-wait-interval', '1']);
+      assert.equal(waited.code, 1);
+      assert.match(waited.err, /Deploy lock held manually, not waiting/);
+    } finally {
+      const released = await drover(['lock', 'release']);
+      ok(released);
+      assert.equal(released.out.trim(), 'Released the deploy lock');
+    }
     assert.equal((await drover(['lock', 'status'])).out.trim(), 'There is no deploy lock');
   });
 
   test('an offline agent fails the deploy at once, naming the host and when it was last seen', async () => {
     await fleet.stopAgent(WORKER);
-    await waitFor('worker offline', async () => {
-      const r = await drover(['agents', '--json']);
-      return (JSON.parse(r.out) as { agents: Array<{ name: string; online: boolean }> }).agents.some((a) => a.name === WORKER && !a.online) ? true : undefined;
-    }, 20_000, 200);
-    const t0 = Date.now();
-    const r = await drover(['deploy', '-P']);
-    assert.equal(r.code, 1, r.all);
-    assert.match(r.err, /agent worker-1: not connected \(last seen \d{4}-/);
-    assert.ok(Date.now() - t0 < 20_000, 'fails fast');
-    assert.equal((await drover(['lock', 'status'])).out.trim(), 'There is no deploy lock');
-    await fleet.startAgent(WORKER);
+    try {
+      await waitFor('worker offline', async () => {
+        const r = await drover(['agents', '--json']);
+        return (JSON.parse(r.out) as { agents: Array<{ name: string; online: boolean }> }).agents.some((a) => a.name === WORKER && !a.online) ? true : undefined;
+      }, 20_000, 200);
+      const t0 = Date.now();
+      const r = await drover(['deploy', '-P', '--version', v1]);
+      assert.equal(r.code, 1, r.all);
+      assert.match(r.err, /agent worker-1: not connected \(last seen \d{4}-/);
+      assert.ok(Date.now() - t0 < 20_000, 'fails fast');
+      assert.equal((await drover(['lock', 'status'])).out.trim(), 'There is no deploy lock');
+    } finally {
+      await fleet.startAgent(WORKER);
+    }
   });
 
   test('remove -y: containers, images, the app directory and kamal-proxy are gone', async () => {
