@@ -30,7 +30,10 @@ if (files.length === 0) {
   process.exit(0);
 }
 
-const concurrency = process.env.DROVER_TEST_CONCURRENCY ?? '2';
+// A package may ask for fewer files at once (`--concurrency N`): the rig's end-to-end files measure
+// zero-downtime under load and need the machine's two cores to themselves. DROVER_TEST_CONCURRENCY overrides.
+const flag = process.argv.indexOf('--concurrency');
+const concurrency = process.env.DROVER_TEST_CONCURRENCY ?? (flag > 0 ? process.argv[flag + 1] : undefined) ?? '2';
 const reporter = new URL('./summary-reporter.mjs', import.meta.url).pathname;
 const args = [
   '--test',

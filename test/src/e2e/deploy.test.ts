@@ -34,6 +34,7 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
     } finally {
       tally = await load.stop();
     }
+    console.log(`# load: ${tally.ok} requests in ${tally.seconds.toFixed(1)} s (${Math.round(tally.ok / tally.seconds)} req/s), ${tally.failed.length} failed`);
     return tally;
   };
 
