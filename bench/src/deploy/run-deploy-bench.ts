@@ -4,18 +4,14 @@
 // hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
 //   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-load 3] [--cli-prof DIR]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { kamalProxyDeployArgv, loadConfig } from '@drover/shared/config';
-import { loadSecrets } from '@drover/shared/secrets';
 import { DROVER_MAIN } from '@drover/test/e2e/channel-procs';
 import { Fleet } from '@drover/test/e2e/fleet';
 import { SampleProject } from '@drover/test/e2e/deploy-project';
-import { buildImage, pushImage } from '@drover/test/rig/index';
-import { writeSampleAppContext } from '@drover/test/rig/sample-app';
 import { floorDeploy, PHASES, type FloorSpec, type PhaseName } from './floor.js';
+import { calm, floorSpec, pushVersion, sleep } from './setup.js';
 import {
   BOOT_PARTS, bootSplit, dockerEvents, droverHostSpans, floorTimes, phaseTimes, proxyDeployedTimes,
   type BootPart, type PhaseTimes, type Step,
@@ -41,7 +37,6 @@ const CLI_SAMPLES = Number(values['cli-samples']);
 const MAX_LOAD = Number(values['max-load']);
 const DEPLOY_TIMEOUT_MS = 180_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -77,54 +72,6 @@ interface HostCountResult {
   hosts: number;
   runs: RunResult[];
   cli: { version: number[]; config: number[]; lockStatus: number[] };
-}
-
-/** The floor's view of the project's resolved deploy.yml, exactly what the planner sends the agent. */
-async function floorSpec(dir: string, registry: { server: string; username: string; password: string }, version: string): Promise<FloorSpec> {
-  const config = await loadConfig({ cwd: dir, version });
-  const secrets = await loadSecrets({ cwd: dir, secretsPath: config.secretsPath });
-  const role = config.roles.find((r) => r.name === 'web');
-  if (!role?.proxy) throw new Error('the bench project needs a proxied web role');
-  const clear = Object.entries(role.env.clear).map(([k, v]) => `${k}=${v}`);
-  return {
-    service: config.service, role: role.name, prefix: role.containerPrefix, repository: config.image.repository, latestTag: config.image.latestTag,
-    registry, labels: role.labels, restartPolicy: role.restartPolicy, logging: role.logging,
-    secretEnv: role.env.secrets.map((s) => `${s.name}=${secrets.get(s.secret)}`), clearEnv: clear,
-    appPort: role.proxy.appPort, proxyArgs: kamalProxyDeployArgv(role.containerPrefix, role.proxy, 'target').slice(4),
-    stopTimeout: role.stopTimeout, retain: config.retainContainers,
-  };
-}
-
-/**
- * Builds the sample app at `content` on the operator side and pushes it as `<repository>:<version>`. One change
- * from the rig's sample app: busybox httpd as PID 1 ignores SIGTERM, so every `docker stop` of an old version
- * would wait Docker's 10 s and then SIGKILL, in drover and floor alike, a constant that says nothing about
- * either. Here a shell traps TERM and exits at once, as a real app server does.
- */
-async function pushVersion(fleet: Fleet, repository: string, version: string, content: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'drover-bench-ctx-'));
-  try {
-    writeSampleAppContext(dir, { service: 'sample-app', version: content });
-    const dockerfile = join(dir, 'Dockerfile');
-    const original = readFileSync(dockerfile, 'utf8');
-    const patched = original.replace(/^CMD .*$/m, `CMD ["sh", "-c", "trap 'exit 0' TERM INT; httpd -f -p 80 -h /www & wait"]`);
-    if (patched === original) throw new Error('the sample app Dockerfile has no CMD line to replace');
-    writeFileSync(dockerfile, patched);
-    const ref = `${repository}:${version}`;
-    await buildImage(fleet.rig.operator.docker, dir, ref);
-    await pushImage(fleet.rig.operator.docker, ref, fleet.rig.registry);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Waits (up to a minute) for the machine's 1-minute load average to fall under `max`. */
-async function calm(max: number): Promise<number> {
-  for (let i = 0; i < 12 && loadavg()[0]! > max; i++) {
-    process.stderr.write(`load average ${loadavg()[0]!.toFixed(2)} > ${max}: waiting 5 s\n`);
-    await sleep(5_000);
-  }
-  return loadavg()[0]!;
 }
 
 async function timedCli(fleet: Fleet, args: string[], cwd: string): Promise<number> {

@@ -2,8 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -11,6 +9,7 @@ import { BUSYBOX_IMAGE, OPERATOR_ADDRESS, buildImage, followProgress, pushImage,
 import { serveController, type RigController } from './channel-procs.js';
 import { SampleProject, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
+import { getVia } from './http-get.js';
 
 // More of Kamal's integration scenarios (reference §10.1), through the real `drover` CLI on NAT'd rig hosts:
 // setup with accessories, destinations, a custom TLS certificate, two apps on one kamal-proxy, a controller
@@ -18,28 +17,6 @@ import { Fleet, type DroverRun } from './fleet.js';
 
 const WEB = ['web-1', 'web-2'];
 const DB = 'db-1';
-
-interface Reply { status: number; body: string }
-
-/** GET http(s)://ADDRESS/PATH with a Host header (and SNI for https), from the operator side. */
-function getVia(address: string, host: string, path = '/version', tls: { ca: string } | null = null, timeoutMs = 5_000): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const options = { host: address, port: tls ? 443 : 80, path, headers: { Host: host }, agent: false as const, timeout: timeoutMs };
-    const req = tls
-      ? httpsRequest({ ...options, servername: host, ca: tls.ca }, (res) => collect(res))
-      : httpRequest(options, (res) => collect(res));
-    function collect(res: import('node:http').IncomingMessage) {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    }
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** What /version answers through kamal-proxy for `host` ('HTTP <status>' otherwise, 'down: …' when nothing answers). */
 async function versionVia(address: string, host: string, tls: { ca: string } | null = null): Promise<string> {
