@@ -174,6 +174,24 @@ describe('drover deploy, redeploy, rollback, lock and remove on NAT\'d hosts (ri
     }
   });
 
+  test('--detach returns at once; `deployments watch` follows the rollout to its end and exits with its code', async () => {
+    const refused = await drover(['deploy', '-P', '--version', v1, '--detach']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /--detach: this project has hooks that run during the rollout \(.*pre-deploy.*\), and hooks run on this machine/);
+    const started = await drover(['deploy', '-P', '--version', v1, '--detach', '-H']);
+    ok(started);
+    const [, id] = /Deployment (dep-[a-z0-9]+-[0-9a-f]{8}) started/.exec(started.out) ?? [];
+    assert.ok(id, started.out);
+    const watched = await drover(['deployments', 'watch', id!]);
+    ok(watched);
+    assert.ok(watched.out.includes('Releasing the deploy lock...'), watched.all);
+    const shown = await drover(['deployments', 'show', id!, '--json']);
+    ok(shown);
+    const detail = JSON.parse(shown.out) as { deployment: { status: string }; steps: Array<{ host: string; kind: string; status: string }> };
+    assert.equal(detail.deployment.status, 'succeeded');
+    assert.ok(detail.steps.some((st) => st.host === 'web-2' && st.kind === 'app.boot' && st.status === 'succeeded'));
+  });
+
   test('remove -y: containers, images, the app directory and kamal-proxy are gone', async () => {
     const r = await drover(['remove', '-y']);
     ok(r);
