@@ -38,7 +38,7 @@ export interface Span { start: number; end: number }
 export interface FloorHost {
   host: string;
   phases: Record<PhaseName, Span>;
-  /** Milliseconds of each Docker call (summed when repeated), by name. */
+  /** Milliseconds of each Docker call (summed when repeated), by `<phase> <call>`. */
   ops: Record<string, number>;
   newContainer: string;
   oldContainer: string | null;
@@ -52,14 +52,15 @@ export interface FloorRun {
   hosts: FloorHost[];
 }
 
-type Ctx = { host: string; docker: Docker; result: FloorHost };
+type Ctx = { host: string; docker: Docker; result: FloorHost; phase: PhaseName };
 
 async function timed<T>(ctx: Ctx, op: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
   try {
     return await fn();
   } finally {
-    ctx.result.ops[op] = (ctx.result.ops[op] ?? 0) + (performance.now() - t0);
+    const key = `${ctx.phase} ${op}`;
+    ctx.result.ops[key] = (ctx.result.ops[key] ?? 0) + (performance.now() - t0);
   }
 }
 
@@ -193,7 +194,7 @@ async function prune(ctx: Ctx, s: FloorSpec): Promise<void> {
 export async function floorDeploy(hosts: Array<{ name: string; docker: Docker }>, s: FloorSpec, version: string): Promise<FloorRun> {
   const ref = `${s.repository}:${version}`;
   const ctxs: Ctx[] = hosts.map((h) => ({
-    host: h.name, docker: h.docker,
+    host: h.name, docker: h.docker, phase: 'pull',
     result: { host: h.name, phases: {} as Record<PhaseName, Span>, ops: {}, newContainer: `${s.prefix}-${version}`, oldContainer: null },
   }));
   const steps: Record<PhaseName, (ctx: Ctx) => Promise<void>> = {
@@ -210,6 +211,7 @@ export async function floorDeploy(hosts: Array<{ name: string; docker: Docker }>
     const start = Date.now();
     await Promise.all(ctxs.map(async (c) => {
       const hs = Date.now();
+      c.phase = phase;
       await steps[phase](c);
       c.result.phases[phase] = { start: hs, end: Date.now() };
     }));

@@ -3,6 +3,7 @@
 // run: the same Docker Engine operations issued by this process straight to each host's dockerd, all
 // hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
 //   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-load 3] [--cli-prof DIR]
+//   node bench/dist/deploy/run-deploy-bench.js --report a.json,b.json   (tables of earlier runs, pooled)
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { SampleProject } from '@drover/test/e2e/deploy-project';
 import { floorDeploy, PHASES, type FloorSpec, type PhaseName } from './floor.js';
 import { calm, floorSpec, pushVersion, sleep } from './setup.js';
 import {
-  BOOT_PARTS, bootSplit, dockerEvents, droverHostSpans, floorTimes, phaseTimes, proxyDeployedTimes,
+  BOOT_PARTS, bootSplit, dockerEvents, droverHostSpans, floorTimes, PHASE_OPS, phaseTimes, proxyDeployedTimes,
   type BootPart, type PhaseTimes, type Step,
 } from './timeline.js';
 
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'max-load': { type: 'string', default: '3' },
     /** Writes V8 CPU profiles of the measured `drover deploy -P` processes (the operator's CLI) here. */
     'cli-prof': { type: 'string' },
+    /** Measures nothing: prints the tables for the runs of earlier --out files, pooled per host count. */
+    report: { type: 'string' },
   },
 });
 const HOST_COUNTS = values.hosts!.split(',').map(Number);
@@ -298,6 +301,13 @@ function summarize(h: HostCountResult): Summary {
   };
 }
 
+/** Floor timer names of files written before they carried their phase (names used in one phase only). */
+const LEGACY_FLOOR_OPS: Partial<Record<PhaseName, string[]>> = {
+  pull: ['login', 'image rm -f', 'pull', 'image inspect'],
+  tag: ['tag'],
+  prune: ['ps (stopped)', 'rm', 'image prune', 'image ls', 'ps (all)', 'rmi'],
+};
+
 function markdown(summaries: Summary[]): string {
   const lines: string[] = [];
   lines.push('| hosts | `drover deploy -P` (median) | floor: same Docker calls, direct, parallel (median) | ratio | drover − floor | target ≤ 1.10 |');
@@ -321,6 +331,19 @@ function markdown(summaries: Summary[]): string {
       lines.push(`| ${s.hosts} | ${name} | ${BOOT_PARTS.map((p) => secs(a.bootPartsMs[p])).join(' | ')} |`);
     }
   }
+  lines.push('', 'Per host, drover\'s operations against the floor\'s Docker calls for them (ms, mean over hosts, median over runs, summed per phase):', '');
+  lines.push(`| hosts | ${PHASES.join(' | ')} |`);
+  lines.push(`|---|${PHASES.map(() => '---').join('|')}|`);
+  for (const s of summaries) {
+    const sum = (a: Aggregate, match: (op: string) => boolean) => Math.round(Object.entries(a.opsMs).filter(([op]) => match(op)).reduce((t, [, ms]) => t + ms, 0));
+    // Files from before the floor's timers carried their phase: only the unambiguous phases.
+    const legacy = !Object.keys(s.floor.opsMs).some((op) => PHASES.some((p) => op.startsWith(`${p} `)));
+    const floorMs = (p: PhaseName) => {
+      if (!legacy) return String(sum(s.floor, (op) => op.startsWith(`${p} `)));
+      return LEGACY_FLOOR_OPS[p] ? String(sum(s.floor, (op) => LEGACY_FLOOR_OPS[p]!.includes(op))) : '–';
+    };
+    lines.push(`| ${s.hosts} | ${PHASES.map((p) => `${sum(s.drover, (op) => PHASE_OPS[p].includes(op))} / ${floorMs(p)}`).join(' | ')} |`);
+  }
   lines.push('', 'Where drover\'s head and tail go, and CPU per deploy (medians):', '');
   lines.push('| hosts | CLI start → deployment created | created → first step | last step → finished | finished → CLI exit | events / steps stored | CPU ms: controller / agents / CLI (floor: bench) | `drover version` / `config` / `lock status` |');
   lines.push('|---|---|---|---|---|---|---|---|');
@@ -331,7 +354,27 @@ function markdown(summaries: Summary[]): string {
   return lines.join('\n');
 }
 
+/** Earlier invocations' runs, pooled per host count (comma-separated --out files). */
+function pooled(files: string[]): HostCountResult[] {
+  const byHosts = new Map<number, HostCountResult>();
+  for (const file of files) {
+    for (const r of (JSON.parse(readFileSync(file, 'utf8')) as { results: HostCountResult[] }).results) {
+      const acc = byHosts.get(r.hosts) ?? { hosts: r.hosts, runs: [], cli: { version: [], config: [], lockStatus: [] } };
+      acc.runs.push(...r.runs);
+      acc.cli.version.push(...r.cli.version);
+      acc.cli.config.push(...r.cli.config);
+      acc.cli.lockStatus.push(...r.cli.lockStatus);
+      byHosts.set(r.hosts, acc);
+    }
+  }
+  return [...byHosts.values()].sort((a, b) => a.hosts - b.hosts);
+}
+
 async function main(): Promise<void> {
+  if (values.report) {
+    console.log(markdown(pooled(values.report.split(',')).map(summarize)));
+    return;
+  }
   const results: HostCountResult[] = [];
   const started = new Date().toISOString();
   for (const n of HOST_COUNTS) results.push(await benchHosts(n));

@@ -107,7 +107,7 @@ async function up(): Promise<void> {
   project.commit('hello from Drover, version 2');
   say('a second version, deployed while a load generator keeps requesting both hosts');
   say('$ drover deploy');
-  const load = startLoad(urls.map((u) => `${u}/version`), 4);
+  const load = startLoad(urls.map((u) => `${u}/version`), { ratePerSecond: 100 });
   const code = await droverLive(['deploy'], env);
   const tally = await load.stop();
   if (code !== 0) throw new Error('the second drover deploy failed (see above)');
