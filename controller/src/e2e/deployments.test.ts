@@ -104,7 +104,7 @@ describe('deployments through the controller (protocol-level agents)', () => {
     assert.deepEqual([d.status, d.command, d.service, d.version, d.hosts, d.roles], ['running', 'deploy', 'shop', 'v1', ['web-1'], ['web']]);
     const events = await follow(client, d.id);
     assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'end', status: 'succeeded', exitCode: 0 });
-    assert.deepEqual(agent.calls.map((c) => c.method), ['registry.login', 'image.pull', 'proxy.boot', 'app.stale_containers', 'app.boot', 'image.tag', 'prune.containers', 'prune.images']);
+    assert.deepEqual(agent.calls.map((c) => c.method), ['image.pull', 'proxy.boot', 'app.stale_containers', 'app.boot', 'image.tag', 'prune.containers', 'prune.images']);
     for (const c of agent.calls) assert.match(String(c.params.operationId), new RegExp(`^${d.id}\\.\\d+\\.\\d+\\.web-1$|^${d.id}\\.\\d+\\.web\\.web-1$`));
     const boot = agent.calls.find((c) => c.method === 'app.boot')!.params as { env: { secrets: Record<string, string> } };
     assert.deepEqual(boot.env.secrets, { DATABASE_PASSWORD: SECRET }, 'the agent gets the secret value');
@@ -150,8 +150,8 @@ describe('deployments through the controller (protocol-level agents)', () => {
       await client.reportHook(d.id, e.event.step, { ok: true });
     }
     assert.deepEqual(seen, [
-      'pre-deploy@registry.login,image.pull',
-      'post-deploy@registry.login,image.pull,proxy.boot,app.stale_containers,app.boot,image.tag,prune.containers,prune.images',
+      'pre-deploy@image.pull',
+      'post-deploy@image.pull,proxy.boot,app.stale_containers,app.boot,image.tag,prune.containers,prune.images',
     ]);
     assert.equal((await client.deployment(d.id)).deployment.status, 'succeeded');
     const replayed = [];

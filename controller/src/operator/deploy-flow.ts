@@ -5,8 +5,6 @@ import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
 import type { Selection } from '../plan/types.js';
-import { buildAndPush } from './build.js';
-import { dockerFromEnv } from './docker-client.js';
 import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
 import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
 
@@ -54,6 +52,8 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     // Kamal runs pre-build after the registry login, before the clone and the build.
     const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
     const local = config.registry.local;
+    // Loaded only when building: `-P` and the other commands do not pay for dockerode.
+    const { buildAndPush } = await import('./build.js');
     await buildAndPush({ config, projectDir: project.dir, registry: local ? null : ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
     if (local) await uploadLocalImage(client, project, ctx, o.env);
   }
@@ -77,6 +77,7 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
  */
 async function uploadLocalImage(client: OperatorClient, project: Project, ctx: FlowContext, env: NodeJS.ProcessEnv | undefined): Promise<void> {
   const { config } = project;
+  const { dockerFromEnv } = await import('./docker-client.js');
   const { docker } = dockerFromEnv(env);
   ctx.detail(`Uploading ${config.image.ref} to the controller (local registry ${config.registry.server}: the hosts load it from there)...`);
   const t0 = Date.now();

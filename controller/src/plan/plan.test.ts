@@ -63,7 +63,7 @@ test('deploy: pull, lock, pre-deploy, proxy, stale, boot with the barrier, tag, 
   const config = await load(BASE + ROLES, { version: 'abc123' });
   const plan = planRollout(input(config, { hooks: ['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot'] }));
   assert.deepEqual(outline(plan), [
-    'pull: vm1[registry.login,image.pull] vm2[registry.login,image.pull] vm3[registry.login,image.pull]',
+    'pull: vm1[image.pull] vm2[image.pull] vm3[image.pull]',
     'lock',
     'hook pre-deploy vm1,vm2,vm3',
     'say Ensure kamal-proxy is running...',
@@ -121,7 +121,7 @@ test('redeploy: no proxy boot, no accessories, no prune', async () => {
   const config = await load(BASE + ROLES, { version: 'v2' });
   assert.deepEqual(outline(planRollout(input(config, { command: 'redeploy', skipPush: true }))), [
     'say Pull app image...',
-    'pull: vm1[registry.login,image.pull] vm2[registry.login,image.pull] vm3[registry.login,image.pull]',
+    'pull: vm1[image.pull] vm2[image.pull] vm3[image.pull]',
     'lock',
     'say Detect stale containers...',
     'stale containers: vm1[app.stale_containers] vm2[app.stale_containers] vm3[app.stale_containers]',
@@ -184,9 +184,9 @@ test('registry mirrors: one host per mirror pulls first to seed it', async () =>
   const agents = { vm1: { ...online(), registryMirror: 'https://m1' }, vm2: { ...online(), registryMirror: 'https://m1' }, vm3: { ...online(), registryMirror: 'https://m2' } };
   assert.deepEqual(outline(planRollout(input(config, { agents }))).slice(0, 4), [
     'say Pulling image on vm1, vm3 to seed the mirrors...',
-    'pull (mirror seeds): vm1[registry.login,image.pull] vm3[registry.login,image.pull]',
+    'pull (mirror seeds): vm1[image.pull] vm3[image.pull]',
     'say Pulling image on remaining hosts...',
-    'pull: vm2[registry.login,image.pull]',
+    'pull: vm2[image.pull]',
   ]);
 });
 

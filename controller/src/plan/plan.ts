@@ -85,14 +85,11 @@ function deployPhases(input: PlanInput, s: Specifics, steps: { proxy: boolean; a
 /** Kamal's `build pull`: login, then one host per registry mirror first to seed it, then the rest. */
 function pullPhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, secrets, performer } = input;
-  const auth = P.registryAuth(config.registry, secrets);
   // A local registry (Kamal reaches it through an SSH port forward) is out of the hosts' reach behind
   // NAT: the controller streams the image to each agent instead.
   if (config.registry.local) return ops('load image', perHost(s.appHosts, () => [{ op: 'image.load', params: P.imageLoadParams(config, performer) }]));
-  const pull = (host: string): OpCall[] => [
-    ...(auth ? [{ op: 'registry.login', params: { registry: auth } } as const] : []),
-    { op: 'image.pull', params: P.imagePullParams(config, secrets, performer) },
-  ];
+  // Kamal's `docker login` then `docker pull`: one operation, which logs in with the credentials it carries.
+  const pull = (): OpCall[] => [{ op: 'image.pull', params: P.imagePullParams(config, secrets, performer) }];
   const seeds: string[] = [];
   if (s.appHosts.length > 1) {
     const seen = new Set<string>();

@@ -164,13 +164,18 @@ class Run {
 
   private async call(host: string, call: OpCall, step: string, since: number): Promise<OperationResult<OperationName>> {
     const t0 = this.clock();
+    const opts = { operationId: `${this.ctx.deploymentId}.${step}`, timeoutMs: this.timeoutFor(call.op) };
+    // The request goes out first; the bookkeeping (durable writes) waits until every host of the phase
+    // has been sent its own, so hosts start together rather than one fsync apart.
+    const pending = call.op === 'image.load'
+      ? this.ctx.agents.callWithInput(host, call.op, call.params, () => this.ctx.images.open(call.params.service, call.params.version), opts)
+      : this.ctx.agents.call(host, call.op, call.params as never, opts);
+    pending.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
     this.emit({ type: 'step', step, host, op: call.op, status: 'running' });
     this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'running', startedAt: t0, finishedAt: null, error: null });
     try {
-      const opts = { operationId: `${this.ctx.deploymentId}.${step}`, timeoutMs: this.timeoutFor(call.op) };
-      const result = call.op === 'image.load'
-        ? await this.ctx.agents.callWithInput(host, call.op, call.params, () => this.ctx.images.open(call.params.service, call.params.version), opts)
-        : await this.ctx.agents.call(host, call.op, call.params as never, opts);
+      const result = await pending;
       const elapsedMs = this.clock() - t0;
       this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'succeeded', startedAt: t0, finishedAt: this.clock(), error: null });
       this.emit({ type: 'step', step, host, op: call.op, status: 'succeeded', elapsedMs });
