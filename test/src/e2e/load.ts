@@ -13,7 +13,7 @@ export interface LoadTally {
 export interface LoadOptions {
   /** Requests started per second, spread over the URLs (an open loop: the rate does not drop when responses slow down). */
   ratePerSecond: number;
-  /** Requests waiting at once, at most; a request that would exceed it is counted as skipped. */
+  /** Requests waiting at once, at most (default 1024: four seconds of a stall at 250/s); one more is counted as skipped. */
   maxInFlight?: number;
   /** Every `newConnectionEvery`-th request opens a new connection; the others reuse keep-alive ones. */
   newConnectionEvery?: number;
@@ -26,7 +26,7 @@ export interface LoadOptions {
  * times out, and at most `maxInFlight` are waiting.
  */
 export function startLoad(urls: string[], o: LoadOptions) {
-  const maxInFlight = o.maxInFlight ?? 256;
+  const maxInFlight = o.maxInFlight ?? 1024;
   const every = o.newConnectionEvery ?? 2;
   const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: 64 }));
   const tally = { ok: 0, failed: [] as string[], skipped: 0, versions: new Set<string>() };
