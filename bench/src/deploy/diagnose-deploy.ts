@@ -9,10 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DROVER_MAIN } from '@drover/test/e2e/channel-procs';
-import { SampleProject } from '@drover/test/e2e/deploy-project';
 import { Fleet } from '@drover/test/e2e/fleet';
 import { floorDeploy } from './floor.js';
-import { calm, floorSpec, pushVersion, sleep } from './setup.js';
+import { calm, prepareBench, sleep } from './setup.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,13 +61,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await fleet.rig.buildProxyImage();
-    const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
-    const head = project.git(['rev-parse', 'HEAD']);
-    const spec = await floorSpec(project.dir, fleet.rig.registry, head);
-    const versions = [head];
-    for (let i = 1; i < 3 + RUNS; i++) versions.push(project.commit(`r${i}`));
-    for (const [i, v] of versions.entries()) await pushVersion(fleet, spec.repository, v, i === 0 ? 'v0' : `r${i}`);
+    const { project, spec, versions } = await prepareBench(fleet, names, 3 + RUNS);
     const preload = join(fleet.dir, 'cli-trace.cjs');
     writeFileSync(preload, PRELOAD);
 

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DROVER_MAIN } from '@drover/test/e2e/channel-procs';
 import { Fleet } from '@drover/test/e2e/fleet';
-import { SampleProject } from '@drover/test/e2e/deploy-project';
+import type { SampleProject } from '@drover/test/e2e/deploy-project';
 import { floorDeploy, PHASES, type FloorSpec, type PhaseName } from './floor.js';
-import { calm, floorSpec, pushVersion, sleep } from './setup.js';
+import { calm, prepareBench, sleep } from './setup.js';
 import {
   BOOT_PARTS, bootSplit, dockerEvents, droverHostSpans, floorTimes, PHASE_OPS, phaseTimes, proxyDeployedTimes,
   type BootPart, type PhaseTimes, type Step,
@@ -185,16 +185,10 @@ async function benchHosts(n: number): Promise<HostCountResult> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await fleet.rig.buildProxyImage();
-    const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
-    const head = project.git(['rev-parse', 'HEAD']);
-    const spec = await floorSpec(project.dir, fleet.rig.registry, head);
     // Every deploy below gets a version of its own, built and pushed here: "the image is already in the
     // registry" and no host has it yet. The initial one, two warm-ups (one each), then 2 per measured run.
-    const versions = [head];
-    for (let i = 1; i < 3 + 2 * RUNS; i++) versions.push(project.commit(`r${i}`));
-    log(`building and pushing ${versions.length} versions`);
-    for (const [i, v] of versions.entries()) await pushVersion(fleet, spec.repository, v, i === 0 ? 'v0' : `r${i}`);
+    log(`building and pushing ${3 + 2 * RUNS} versions`);
+    const { project, spec, versions } = await prepareBench(fleet, names, 3 + 2 * RUNS);
 
     const bench = new HostCountBench(fleet, project, spec, names);
     log('initial deploy (boots kamal-proxy on every host)');
@@ -221,7 +215,7 @@ async function benchHosts(n: number): Promise<HostCountResult> {
     const cli = { version: [] as number[], config: [] as number[], lockStatus: [] as number[] };
     for (let i = 0; i < CLI_SAMPLES; i++) {
       cli.version.push(await timedCli(fleet, ['version'], project.dir));
-      cli.config.push(await timedCli(fleet, ['config', '--json', '--version', head], project.dir));
+      cli.config.push(await timedCli(fleet, ['config', '--json', '--version', versions[0]!], project.dir));
       cli.lockStatus.push(await timedCli(fleet, ['lock', 'status'], project.dir));
     }
     return { hosts: n, runs, cli };

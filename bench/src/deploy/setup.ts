@@ -8,6 +8,7 @@ import { loadSecrets } from '@drover/shared/secrets';
 import type { Fleet } from '@drover/test/e2e/fleet';
 import { buildImage, pushImage } from '@drover/test/rig/index';
 import { writeSampleAppContext } from '@drover/test/rig/sample-app';
+import { SampleProject } from '@drover/test/e2e/deploy-project';
 import type { FloorSpec } from './floor.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,3 +61,18 @@ export async function calm(max: number): Promise<number> {
   return loadavg()[0]!;
 }
 
+
+/**
+ * A fleet of `web-1..web-N` with the kamal-proxy image, the sample project, the floor's spec and
+ * `versionCount` versions of the app, each built and pushed to the registry (so no host has it yet).
+ */
+export async function prepareBench(fleet: Fleet, names: string[], versionCount: number) {
+  await fleet.rig.buildProxyImage();
+  const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
+  const head = project.git(['rev-parse', 'HEAD']);
+  const spec = await floorSpec(project.dir, fleet.rig.registry, head);
+  const versions = [head];
+  for (let i = 1; i < versionCount; i++) versions.push(project.commit(`r${i}`));
+  for (const [i, v] of versions.entries()) await pushVersion(fleet, spec.repository, v, i === 0 ? 'v0' : `r${i}`);
+  return { project, spec, versions };
+}
