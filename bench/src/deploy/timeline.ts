@@ -2,6 +2,7 @@
 // host's Docker event stream plus kamal-proxy's log (the same clock: every process runs on this machine).
 import type Docker from 'dockerode';
 import { PHASES, type FloorRun, type PhaseName, type Span } from './floor.js';
+import { demuxBuffer } from '@drover/agent/ops/containers';
 
 export interface Step { stepId: string; host: string | null; kind: string; status: string; startedAt: number; finishedAt: number | null }
 
@@ -91,7 +92,7 @@ export async function dockerEvents(docker: Docker, since: number, until: number)
 /** Times (ms) at which kamal-proxy logged `Deployed` for a target, from `since`. */
 export async function proxyDeployedTimes(docker: Docker, since: number): Promise<Array<{ at: number; targets: string[] }>> {
   const raw = (await docker.getContainer('kamal-proxy').logs({ stdout: true, stderr: true, since: Math.floor(since / 1000), follow: false })) as unknown as Buffer;
-  const text = demux(raw).toString('utf8');
+  const text = demuxBuffer(raw).toString('utf8');
   const out: Array<{ at: number; targets: string[] }> = [];
   for (const line of text.split('\n')) {
     if (!line.includes('"msg":"Deployed"')) continue;
@@ -103,18 +104,6 @@ export async function proxyDeployedTimes(docker: Docker, since: number): Promise
   return out;
 }
 
-function demux(buf: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const type = buf[i]!;
-    if (type > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat([...parts, buf.subarray(i)]);
-    const size = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return i === 0 ? buf : Buffer.concat(parts);
-}
 
 export const BOOT_PARTS = ['prep', 'create+start', 'gate', 'switch+drain', 'stop old', 'return'] as const;
 export type BootPart = (typeof BOOT_PARTS)[number];

@@ -5,6 +5,7 @@ import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
 import type { Selection } from '../plan/types.js';
+import { registryAuth } from '../plan/op-params.js';
 import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
 import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
 
@@ -54,7 +55,7 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     const local = config.registry.local;
     // Loaded only when building: `-P` and the other commands do not pay for dockerode.
     const { buildAndPush } = await import('./build.js');
-    await buildAndPush({ config, projectDir: project.dir, registry: local ? null : ctx.registryAuth(), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
+    await buildAndPush({ config, projectDir: project.dir, registry: registryAuth(config.registry, project.secrets), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
     if (local) await uploadLocalImage(client, project, ctx, o.env);
   }
   const deployment = await client.submitDeployment({
@@ -120,14 +121,6 @@ export class FlowContext {
   /** Lines shown only with -v (Kamal's debug output: the build's own log). */
   verbose(text: string): void {
     if (!this.o.json && this.o.verbosity === 'verbose') this.io.out(`  ${text}`);
-  }
-
-  registryAuth(): { server: string | null; username: string; password: string } | null {
-    const { config, allSecrets } = this.project!;
-    const value = (c: typeof config.registry.username) => (c === null ? null : 'literal' in c ? c.literal : allSecrets[c.secret] ?? null);
-    const username = value(config.registry.username);
-    const password = value(config.registry.password);
-    return username && password ? { server: config.registry.server, username, password } : null;
   }
 
   async hook(name: HookName, hosts: string[]): Promise<void> {
