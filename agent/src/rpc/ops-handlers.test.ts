@@ -59,6 +59,19 @@ function fixture() {
         return { sizes };
       },
     },
+    // Like exec: subscribes to resizes only once "Docker" answered (here: after the first input chunk).
+    'thing.late': {
+      params: z.object({}).strict(), stream: 'required', mutates: false,
+      run: async (_p, ctx) => {
+        const sizes: string[] = [];
+        const input = ctx.stdin![Symbol.asyncIterator]();
+        await input.next();
+        ctx.onResize?.((s) => sizes.push(`${s.cols}x${s.rows}`));
+        await ctx.emit('subscribed');
+        while (!(await input.next()).done) { /* drain */ }
+        return { sizes };
+      },
+    },
     'thing.wait': {
       params: z.object({}).strict(), stream: 'none', mutates: false,
       run: (_p, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
@@ -117,6 +130,21 @@ test('streams: progress goes to the caller\'s stream, stdin and resizes reach ex
   assert.equal(echo.toString(), 'HELLO WORLD');
   assert.deepEqual(r, { sizes: ['120x40'] });
   await assert.rejects(ctl.call('thing.exec', {}), (e: RpcError) => e.code === 'invalid_params' && /must be called with a stream/.test(e.message));
+});
+
+test('a resize sent before the operation subscribes is not lost: the latest size is replayed, later ones follow', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const { ctl } = connect(f.registry);
+  const exec = ctl.open('thing.late', {});
+  exec.stream.resize(80, 24);
+  exec.stream.resize(100, 30);
+  await exec.stream.write('go');
+  const out = exec.stream[Symbol.asyncIterator]();
+  assert.equal(String((await out.next()).value), 'subscribed');
+  exec.stream.resize(132, 43);
+  exec.stream.end();
+  assert.deepEqual(await exec.result, { sizes: ['100x30', '132x43'] });
 });
 
 test('a disconnect does not stop a mutating operation: the retry on the next connection gets its result', async (t) => {

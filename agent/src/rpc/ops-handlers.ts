@@ -64,6 +64,27 @@ function operationSignal(ctx: AgentCallContext, mutates: boolean): AbortSignal {
   return ac.signal;
 }
 
+type TtySize = { cols: number; rows: number };
+
+/**
+ * TTY resizes for an operation. The caller sends its terminal's size right after opening the call, long
+ * before the exec exists (the operation subscribes only once Docker created it): the latest size is kept
+ * from the start and handed to a listener when it subscribes, then every later resize.
+ */
+function resizes(stream: Stream): (listener: (size: TtySize) => void) => void {
+  let last: TtySize | null = null;
+  const listeners: ((size: TtySize) => void)[] = [];
+  stream.onControl((c) => {
+    if (!c.resize) return;
+    last = c.resize;
+    for (const l of listeners) l(c.resize);
+  });
+  return (listener) => {
+    listeners.push(listener);
+    if (last) listener(last);
+  };
+}
+
 /** An operation's error as the caller should see it on the wire. */
 export function toRpcError(method: string, err: unknown, signal: AbortSignal): RpcError {
   if (err instanceof RpcError) return err;
@@ -95,10 +116,7 @@ export function operationHandlers(ops: Record<string, Operation>, opts: Operatio
           signal,
           operationId: operationId ?? `rpc-${randomUUID()}`,
           emit: emitter(stream),
-          ...(stream ? {
-            stdin: stream,
-            onResize: (listener) => stream.onControl((c) => { if (c.resize) listener(c.resize); }),
-          } : {}),
+          ...(stream ? { stdin: stream, onResize: resizes(stream) } : {}),
         };
         try {
           return await op.run(params, opCtx);

@@ -2,7 +2,10 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { UserError } from '@drover/shared';
 import { connectPinned, PinMismatchError } from '@drover/shared/protocol';
-import { ApiError, AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
+import { errorOf } from './api-errors.js';
+import { attachExecWith, type AttachOptions } from './attach-exec.js';
+import { rpcFollow, type RpcFollowOptions } from './follow-client.js';
+import { AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
 import type { OperatorCredentials } from './operator-config.js';
 import { DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
 import { IndexedEvent } from '../rollout/events.js';
@@ -18,17 +21,6 @@ export function pinnedDispatcher(fingerprint: string | null): Dispatcher {
       });
     },
   });
-}
-
-/**
- * An error answer as a person reads it: the message, and for a failed agent operation the lines to show
- * under it (`details`: last log lines, health) and the agent's exit code. Refused credentials exit 77.
- */
-function errorOf(status: number, json: unknown): UserError {
-  const e = ApiError.safeParse(json);
-  if (!e.success) return new UserError(`controller: HTTP ${status}`, { exitCode: status === 401 || status === 403 ? 77 : 1 });
-  const { message, details, exitCode } = e.data.error;
-  return new UserError(`controller: ${message}`, { details: details ?? [], exitCode: status === 401 || status === 403 ? 77 : (exitCode || 1) });
 }
 
 /** Client for the operator API, used by the `drover` CLI. */
@@ -74,6 +66,23 @@ export class OperatorClient {
       method, params, timeoutMs: opts.timeoutMs, stream: { input: input.toString('base64'), resize: opts.resize },
     }, RpcResult);
     return { result: r.result, output: Buffer.from(r.output ?? '', 'base64') };
+  }
+
+  /**
+   * A streaming call followed as it runs (`logs -f`): output goes to `opts.onOutput` as it comes (awaited:
+   * the agent is slowed down to the caller's pace), then the call's result. Aborting `opts.signal` cancels
+   * the call on the agent and rejects with the signal's reason. Scope: the method's (read for logs).
+   */
+  rpcFollow(name: string, method: string, params: unknown, opts: RpcFollowOptions): Promise<unknown> {
+    return rpcFollow(this.creds, this.dispatcher, name, method, params, opts);
+  }
+
+  /**
+   * An interactive exec (`app.exec` / `accessory.exec` with `interactive`, `tty`): the operator's input and
+   * terminal size go to the command, its output to `opts.output`; resolves to its exit code. Scope deploy.
+   */
+  attachExec(name: string, method: string, params: unknown, opts: AttachOptions): Promise<number> {
+    return attachExecWith(this.creds, name, method, params, opts);
   }
 
   async submitDeployment(body: DeploymentRequest): Promise<DeploymentView> {

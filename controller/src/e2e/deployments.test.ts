@@ -192,7 +192,7 @@ describe('deployments through the controller (protocol-level agents)', () => {
     assert.equal(await client.releaseLock('shop'), false);
   });
 
-  test('scopes: read reads, deploy deploys and locks, only admin enrolls or calls /rpc', async () => {
+  test('scopes: read reads, deploy deploys and locks, only admin enrolls or calls raw agent methods', async () => {
     const { client: reader } = await adminClient(ctl, 'read');
     const { client: deployer } = await adminClient(ctl, 'deploy');
     try {
@@ -202,7 +202,7 @@ describe('deployments through the controller (protocol-level agents)', () => {
       await deployer.acquireLock('shop', { message: 'm', holder: 'h' });
       await deployer.releaseLock('shop');
       await assert.rejects(deployer.mintJoinToken({ name: 'x' }), /scope deploy; admin is required/);
-      await assert.rejects(deployer.rpc('web-1', 'inventory', {}), /scope deploy; admin is required/);
+      await assert.rejects(deployer.rpc('web-1', 'agent.ping', {}), /scope deploy; admin is required/); // per-method scopes: ops-transport.test.ts
       const d = await deployer.submitDeployment(request({ version: 'v4' }));
       assert.equal((await follow(deployer, d.id)).at(-1)?.type, 'end');
     } finally {

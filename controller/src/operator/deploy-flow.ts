@@ -4,7 +4,7 @@ import { UserError, describeError } from '@drover/shared';
 import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
-import type { Selection } from '../plan/types.js';
+import { ROLLOUT_HOOKS, type CommandOptions, type PlanCommand, type Selection } from '../plan/types.js';
 import { registryAuth } from '../plan/op-params.js';
 import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
 import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
@@ -18,7 +18,10 @@ export interface Output {
 }
 
 export interface DeployFlowOptions {
-  command: DeployCommandName;
+  /** `deploy`, … or a subcommand as Kamal spells it (`app boot`, `proxy reboot`). */
+  command: PlanCommand;
+  /** The subcommand's flags (`--rolling`, `--message`, …). */
+  commandOptions?: CommandOptions;
   cwd: string;
   configFile?: string;
   destination?: string;
@@ -34,8 +37,6 @@ export interface DeployFlowOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const ROLLOUT_HOOKS: readonly HookName[] = ['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'docker-setup'];
-
 /** Runs one deployment command end to end; resolves to the process exit code. */
 export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient, io: Output): Promise<number> {
   const started = Date.now();
@@ -43,26 +44,17 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
   const { config } = project;
   const ctx = new FlowContext(o, project, io, started);
   const hooks = o.skipHooks ? [] : existingHooks(project.dir, config.hooks.path);
-  const rolloutHooks = hooks.filter((h) => ROLLOUT_HOOKS.includes(h)) as DeploymentRequest['hooks'];
+  const rolloutHooks = hooks.filter((h) => (ROLLOUT_HOOKS as readonly string[]).includes(h)) as DeploymentRequest['hooks'];
   if (o.detach && rolloutHooks && rolloutHooks.length > 0) {
     throw new UserError(`--detach: this project has hooks that run during the rollout (${rolloutHooks.join(', ')}), and hooks run on this machine; follow the deployment, or skip hooks with -H`);
   }
   if (hooks.includes('pre-connect')) await ctx.hook('pre-connect', config.hosts);
-  if ((o.command === 'deploy' || o.command === 'redeploy' || o.command === 'setup') && !o.skipPush) {
-    ctx.say('Build and push app image...');
-    // Kamal runs pre-build after the registry login, before the clone and the build.
-    const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
-    const local = config.registry.local;
-    // Loaded only when building: `-P` and the other commands do not pay for dockerode.
-    const { buildAndPush } = await import('./build.js');
-    await buildAndPush({ config, projectDir: project.dir, registry: registryAuth(config.registry, project.secrets), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
-    if (local) await uploadLocalImage(client, project, ctx, o.env);
-  }
+  if ((o.command === 'deploy' || o.command === 'redeploy' || o.command === 'setup') && !o.skipPush) await buildStep(o, project, ctx, client, hooks);
   const deployment = await client.submitDeployment({
     command: o.command, files: project.files, destination: config.destination, version: config.version,
     selection: o.selection, secrets: project.secrets, hookFiles: hooks, hooks: rolloutHooks,
     assets: { errorPages: project.errorPages, accessoryFiles: project.accessoryFiles },
-    performer: performerOf(project.dir), lockHolder: lockHolderOf(project.dir), skipPush: o.skipPush, lockWait: o.lockWait,
+    performer: performerOf(project.dir), lockHolder: lockHolderOf(project.dir), skipPush: o.skipPush, lockWait: o.lockWait, options: o.commandOptions ?? {},
   });
   if (o.detach) {
     if (o.json) io.out(JSON.stringify({ result: { deployment: deployment.id, status: deployment.status } }));
@@ -70,6 +62,30 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
     return 0;
   }
   return followDeployment(client, deployment, ctx);
+}
+
+/** Kamal's `build push`, also the first step of deploy: pre-build hook, build, push (or upload, for a local registry). */
+async function buildStep(o: Pick<DeployFlowOptions, 'noCache' | 'env'>, project: Project, ctx: FlowContext, client: OperatorClient, hooks: HookName[]): Promise<void> {
+  const { config } = project;
+  ctx.say('Build and push app image...');
+  // Kamal runs pre-build after the registry login, before the clone and the build.
+  const preBuild = hooks.includes('pre-build') ? () => ctx.hook('pre-build', config.hosts) : undefined;
+  const local = config.registry.local;
+  // Loaded only when building: `-P` and the other commands do not pay for dockerode.
+  const { buildAndPush } = await import('./build.js');
+  await buildAndPush({ config, projectDir: project.dir, registry: registryAuth(config.registry, project.secrets), noCache: o.noCache, say: (line) => ctx.detail(line), output: (line) => ctx.verbose(line), env: o.env, preBuild, push: !local });
+  if (local) await uploadLocalImage(client, project, ctx, o.env);
+}
+
+/** `drover build push`: the build step alone (pre-connect and pre-build hooks included). */
+export async function runBuildFlow(o: Pick<DeployFlowOptions, 'cwd' | 'configFile' | 'destination' | 'version' | 'env' | 'noCache' | 'skipHooks' | 'json' | 'verbosity' | 'selection'>, client: OperatorClient, io: Output): Promise<number> {
+  const project = await loadProject({ cwd: o.cwd, configFile: o.configFile, destination: o.destination, version: o.version, env: o.env });
+  const ctx = new FlowContext({ ...o, command: 'build push' }, project, io, Date.now());
+  const hooks = o.skipHooks ? [] : existingHooks(project.dir, project.config.hooks.path);
+  if (hooks.includes('pre-connect')) await ctx.hook('pre-connect', project.config.hosts);
+  await buildStep(o, project, ctx, client, hooks);
+  ctx.say(`Finished all in ${((Date.now() - ctx.started) / 1000).toFixed(1)} seconds`);
+  return 0;
 }
 
 /**
@@ -108,7 +124,7 @@ export async function followDeployment(client: OperatorClient, deployment: Deplo
 
 /** Printing and hooks for one command run. */
 export class FlowContext {
-  constructor(readonly o: Pick<DeployFlowOptions, 'command' | 'json' | 'verbosity' | 'selection' | 'env'>, readonly project: Project | null, readonly io: Output, readonly started: number) {}
+  constructor(readonly o: Pick<DeployFlowOptions, 'json' | 'verbosity' | 'selection' | 'env'> & { command: string }, readonly project: Project | null, readonly io: Output, readonly started: number) {}
 
   say(text: string): void {
     if (!this.o.json && this.o.verbosity !== 'quiet') this.io.out(text);
@@ -127,10 +143,12 @@ export class FlowContext {
     const project = this.project;
     if (!project) throw new UserError(`Hook \`${name}\`: run this command in the project directory to run its hooks`);
     const { config } = project;
+    // KAMAL_COMMAND and KAMAL_SUBCOMMAND: `app boot` is command app, subcommand boot.
+    const [command, subcommand = null] = this.o.command.split(' ') as [string, string?];
     const env = kamalHookEnv({
       recordedAt: new Date(), performer: performerOf(project.dir), version: config.version, service: config.service,
       destination: config.destination, hosts, roles: this.o.selection.roles.length > 0 ? this.o.selection.roles : null,
-      lock: name !== 'pre-connect' && name !== 'pre-build' && name !== 'post-deploy', command: this.o.command, subcommand: null,
+      lock: name !== 'pre-connect' && name !== 'pre-build' && name !== 'post-deploy', command, subcommand,
       ...(name === 'post-deploy' ? { runtimeSeconds: Math.round((Date.now() - this.started) / 1000) } : {}),
     });
     const level = typeof config.hooks.output === 'string' ? config.hooks.output : (config.hooks.output?.[name] ?? null);

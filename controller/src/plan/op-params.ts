@@ -42,8 +42,13 @@ export function proxyDeploy(prefix: string, proxy: ResolvedProxy, secrets: Secre
   const tls = proxy.customCertificates
     ? { certificatePem: secretValue(secrets, proxy.customCertificates.certificatePem), privateKeyPem: secretValue(secrets, proxy.customCertificates.privateKeyPem) }
     : null;
+  return { ...proxyRedeploy(prefix, proxy), tls };
+}
+
+/** Deploying a started container to kamal-proxy again (`app start`, `accessory start`): the TLS files are already on the host. */
+export function proxyRedeploy(prefix: string, proxy: ResolvedProxy) {
   // kamalProxyDeployArgv is `kamal-proxy deploy <service> --target=…`; the agent adds the target itself.
-  return { appPort: proxy.appPort, args: kamalProxyDeployArgv(prefix, proxy, 'target').slice(4), tls };
+  return { appPort: proxy.appPort, args: kamalProxyDeployArgv(prefix, proxy, 'target').slice(4), tls: null };
 }
 
 const RESERVED_LABELS = new Set(['service', 'role', 'destination']);
@@ -96,15 +101,49 @@ export function proxyBootParams(config: ResolvedConfig, host: string, secrets: S
   };
 }
 
-export function staleContainersParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.stale_containers'> {
-  return { ...scope(config, performer), role: role.name, latestImage: config.image.latestRef, stop: true, stopTimeout: role.stopTimeout };
+export function staleContainersParams(config: ResolvedConfig, role: ResolvedRole, performer: string, stop = true): OperationParams<'app.stale_containers'> {
+  return { ...scope(config, performer), role: role.name, latestImage: config.image.latestRef, stop, stopTimeout: role.stopTimeout };
 }
 
-export function appRemoveParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.remove'> {
-  return { ...scope(config, performer), role: role.name, proxied: role.proxy !== null, stopTimeout: role.stopTimeout, removeImages: true, removeAppDirectory: true };
+/** `wholeHost`: every role of the host is being removed, so the service's images and directories go too (Kamal). */
+export function appRemoveParams(config: ResolvedConfig, role: ResolvedRole, performer: string, wholeHost = true): OperationParams<'app.remove'> {
+  return { ...scope(config, performer), role: role.name, proxied: role.proxy !== null, stopTimeout: role.stopTimeout, removeImages: wholeHost, removeAppDirectory: wholeHost };
 }
 
-function accessoryScope(config: ResolvedConfig, acc: ResolvedAccessory, performer: string) {
+export function appStartParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.start'> {
+  return {
+    ...scope(config, performer), role: role.name, version: config.version, latestImage: config.image.latestRef,
+    proxy: role.proxy ? proxyRedeploy(role.containerPrefix, role.proxy) : null,
+  };
+}
+
+export function appStopParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.stop'> {
+  return { ...scope(config, performer), role: role.name, proxied: role.proxy !== null, stopTimeout: role.stopTimeout };
+}
+
+/** `app maintenance`: `drainTimeout` seconds (Kamal's default is the config's `drain_timeout`), optional message. */
+export function appMaintenanceParams(config: ResolvedConfig, role: ResolvedRole, performer: string, drainTimeout: number, message: string | null): OperationParams<'app.maintenance'> {
+  return { ...scope(config, performer), role: role.name, drainTimeout, message };
+}
+
+export function appLiveParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.live'> {
+  return { ...scope(config, performer), role: role.name };
+}
+
+export function pruneContainersParams(config: ResolvedConfig, performer: string, retain: number): OperationParams<'prune.containers'> {
+  return { ...scope(config, performer), retain };
+}
+
+export function pruneImagesParams(config: ResolvedConfig, performer: string): OperationParams<'prune.images'> {
+  return { ...scope(config, performer), latestImage: config.image.latestRef };
+}
+
+/** `proxy remove`: container, images and directory; without `force` only where no app is left on the host. */
+export function proxyRemoveParams(config: ResolvedConfig, performer: string, force: boolean): OperationParams<'proxy.remove'> {
+  return { ...scope(config, performer), removeImages: true, removeProxyDirectory: true, onlyWithoutApps: !force };
+}
+
+export function accessoryScope(config: ResolvedConfig, acc: ResolvedAccessory, performer: string) {
   return { ...scope(config, performer), name: acc.name, accessoryService: acc.service };
 }
 
@@ -150,5 +189,15 @@ export function accessoryRemoveParams(config: ResolvedConfig, acc: ResolvedAcces
     removeImage: acc.image,
     // Kamal's `rm -rf <accessory service>`: the directory under the home holding its files and directories.
     removePaths: [acc.service],
+  };
+}
+
+/** `accessory start|stop|restart`: a proxied accessory leaves kamal-proxy when stopped and is deployed to it again when started. */
+export function accessorySimpleParams(config: ResolvedConfig, acc: ResolvedAccessory, performer: string): OperationParams<'accessory.start'> {
+  return {
+    ...accessoryScope(config, acc, performer),
+    proxied: acc.proxy !== null,
+    stopTimeout: null,
+    proxy: acc.proxy ? proxyRedeploy(acc.service, acc.proxy) : null,
   };
 }

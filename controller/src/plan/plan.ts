@@ -1,15 +1,17 @@
 // The planner: resolved config + agents + selection → the phases of a rollout. Pure: no I/O, no clock.
 import { UserError } from '@drover/shared';
 import type { ResolvedConfig } from '@drover/shared/config';
+import { appRemovePhase, checkOptions, isSubcommand, subcommandPhases } from './commands.js';
 import * as P from './op-params.js';
 import { selectSpecifics, type Specifics } from './selection.js';
 import type { BootTask, HostTask, OpCall, Phase, Plan, PlanInput, RolloutHook } from './types.js';
 
-/** Plans `deploy`, `redeploy`, `setup`, `rollback` or `remove` in Kamal's order (reference §4). */
+/**
+ * Plans `deploy`, `redeploy`, `setup`, `rollback` or `remove` in Kamal's order (reference §4), or one of
+ * Kamal's mutating subcommands (`commands.ts`).
+ */
 export function planRollout(input: PlanInput): Plan {
   const specifics = selectSpecifics(input.config, input.selection);
-  checkAgents(input, specifics.hosts);
-  const build = PHASES[input.command];
   return {
     command: input.command,
     service: input.config.service,
@@ -20,11 +22,19 @@ export function planRollout(input: PlanInput): Plan {
     primaryHost: specifics.primaryHost,
     roles: specifics.roles.map((r) => r.name),
     hosts: specifics.hosts,
-    phases: build(input, specifics),
+    phases: planPhases(input, specifics),
   };
 }
 
-const PHASES: Record<PlanInput['command'], (input: PlanInput, s: Specifics) => Phase[]> = {
+function planPhases(input: PlanInput, s: Specifics): Phase[] {
+  const { command } = input;
+  if (isSubcommand(command)) return subcommandPhases({ ...input, command }, s);
+  checkOptions(command, input.options);
+  checkAgents(input, s.hosts);
+  return PHASES[command](input, s);
+}
+
+const PHASES: Record<'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove', (input: PlanInput, s: Specifics) => Phase[]> = {
   deploy: (input, s) => deployPhases(input, s, { proxy: true, accessories: false, prune: true }),
   redeploy: (input, s) => deployPhases(input, s, { proxy: false, accessories: false, prune: false }),
   setup: (input, s) => [
@@ -36,8 +46,8 @@ const PHASES: Record<PlanInput['command'], (input: PlanInput, s: Specifics) => P
   remove: removePhases,
 };
 
-/** Every selected host must be an enrolled, connected agent: checked before anything runs. */
-function checkAgents(input: PlanInput, hosts: string[]): void {
+/** Every host the plan acts on must be an enrolled, connected agent: checked before anything runs. */
+export function checkAgents(input: PlanInput, hosts: string[]): void {
   const problems: string[] = [];
   for (const host of hosts) {
     const agent = input.agents[host];
@@ -51,16 +61,16 @@ function checkAgents(input: PlanInput, hosts: string[]): void {
   if (problems.length > 1) throw new UserError(`${problems.length} hosts cannot be reached through their agents`, { details: problems });
 }
 
-function hook(input: PlanInput, name: RolloutHook, hosts: string[]): Phase[] {
+export function hook(input: PlanInput, name: RolloutHook, hosts: string[]): Phase[] {
   return input.hooks.includes(name) ? [{ kind: 'hook', hook: name, hosts }] : [];
 }
 
-function ops(name: string, tasks: HostTask[]): Phase[] {
+export function ops(name: string, tasks: HostTask[]): Phase[] {
   const nonEmpty = tasks.filter((t) => t.calls.length > 0);
   return nonEmpty.length > 0 ? [{ kind: 'ops', name, tasks: nonEmpty }] : [];
 }
 
-function perHost(hosts: string[], calls: (host: string) => OpCall[]): HostTask[] {
+export function perHost(hosts: string[], calls: (host: string) => OpCall[]): HostTask[] {
   return hosts.map((host) => ({ host, calls: calls(host) }));
 }
 
@@ -83,7 +93,7 @@ function deployPhases(input: PlanInput, s: Specifics, steps: { proxy: boolean; a
 }
 
 /** Kamal's `build pull`: login, then one host per registry mirror first to seed it, then the rest. */
-function pullPhases(input: PlanInput, s: Specifics): Phase[] {
+export function pullPhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, secrets, performer } = input;
   // A local registry (Kamal reaches it through an SSH port forward) is out of the hosts' reach behind
   // NAT: the controller streams the image to each agent instead.
@@ -116,7 +126,7 @@ export function bootGroupSize(config: ResolvedConfig): number | null {
 }
 
 /** Kamal's `app boot`: boot groups with pre/post-app-boot hooks and `boot.wait`, then tag the image as latest. */
-function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
+export function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, secrets, performer, assets } = input;
   const size = bootGroupSize(config) ?? s.appHosts.length;
   const groups: string[][] = [];
@@ -137,11 +147,11 @@ function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
   return phases;
 }
 
-function prunePhase(config: ResolvedConfig, hosts: string[], performer: string): Phase[] {
-  const scope = P.scope(config, performer);
+/** Kamal's `prune all`: old containers (keeping `retain_containers`), then unused images. */
+export function prunePhase(config: ResolvedConfig, hosts: string[], performer: string): Phase[] {
   return ops('prune', perHost(hosts, () => [
-    { op: 'prune.containers', params: { ...scope, retain: config.retainContainers } },
-    { op: 'prune.images', params: { ...scope, latestImage: config.image.latestRef } },
+    { op: 'prune.containers', params: P.pruneContainersParams(config, performer, config.retainContainers) },
+    { op: 'prune.images', params: P.pruneImagesParams(config, performer) },
   ]));
 }
 
@@ -172,11 +182,10 @@ function rollbackPhases(input: PlanInput, s: Specifics): Phase[] {
 /** Kamal's `remove`: app remove, proxy remove (only where no other app is left), accessories, under the lock. */
 function removePhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, performer } = input;
-  const scope = P.scope(config, performer);
   return [
     { kind: 'lock' },
-    ...ops('app remove', perHost(s.appHosts, (h) => s.rolesOn(h).map((r) => ({ op: 'app.remove', params: P.appRemoveParams(config, r, performer) })))),
-    ...ops('proxy remove', perHost(s.proxyHosts, () => [{ op: 'proxy.remove', params: { ...scope, removeImages: true, removeProxyDirectory: true, onlyWithoutApps: true } }])),
+    ...appRemovePhase(input, s),
+    ...ops('proxy remove', perHost(s.proxyHosts, () => [{ op: 'proxy.remove', params: P.proxyRemoveParams(config, performer, false) }])),
     ...ops('accessory remove', perHost(s.hosts, (host) => config.accessories
       .filter((acc) => acc.hosts.includes(host))
       .map((acc) => ({ op: 'accessory.remove', params: P.accessoryRemoveParams(config, acc, performer) })))),

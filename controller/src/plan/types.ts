@@ -1,11 +1,45 @@
 import type { ResolvedConfig } from '@drover/shared/config';
 import type { OperationName, OperationParams } from '@drover/shared/operations';
 
-/** The Kamal commands the controller runs as deployments. */
-export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove';
+/** Kamal's main commands the controller runs as deployments. */
+export const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'remove'] as const;
+
+/** Kamal's mutating subcommands the controller runs as deployments (`commands.ts`), spelled as Kamal's CLI takes them. */
+export const SUBCOMMANDS = [
+  'app boot', 'app start', 'app stop', 'app remove', 'app live', 'app maintenance', 'app stale_containers',
+  'proxy boot', 'proxy reboot', 'proxy start', 'proxy stop', 'proxy restart', 'proxy remove',
+  'accessory boot', 'accessory reboot', 'accessory start', 'accessory stop', 'accessory restart', 'accessory remove',
+  'prune all', 'prune images', 'prune containers',
+  'build pull',
+] as const;
+
+/** Every command a deployment may run; the deployment record's `command`. */
+export const PLAN_COMMANDS = [...DEPLOY_COMMANDS, ...SUBCOMMANDS] as const;
+
+export type Subcommand = (typeof SUBCOMMANDS)[number];
+export type PlanCommand = (typeof PLAN_COMMANDS)[number];
 
 /** Hooks that fire while the controller runs a plan; the operator's machine runs them. */
-export type RolloutHook = 'pre-deploy' | 'post-deploy' | 'pre-app-boot' | 'post-app-boot' | 'docker-setup';
+export const ROLLOUT_HOOKS = ['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'docker-setup', 'pre-proxy-reboot', 'post-proxy-reboot'] as const;
+export type RolloutHook = (typeof ROLLOUT_HOOKS)[number];
+
+/** A subcommand's options (Kamal's flags); each applies to the commands named. */
+export interface CommandOptions {
+  /** `app maintenance --drain-timeout` (seconds); default: the config's `drain_timeout`. */
+  drainTimeout?: number;
+  /** `app maintenance --message`. */
+  message?: string;
+  /** `proxy reboot --rolling`: one host at a time. */
+  rolling?: boolean;
+  /** `proxy remove --force`: also where other apps still use the proxy. */
+  force?: boolean;
+  /** `prune containers --retain`; default: `retain_containers`. */
+  retain?: number;
+  /** `accessory …`: accessory names, or `['all']`. */
+  accessories?: string[];
+  /** `app stale_containers --stop`. */
+  stop?: boolean;
+}
 
 /** What the planner knows of one enrolled agent (a deploy.yml host is an agent's name). */
 export interface AgentPresence {
@@ -48,6 +82,8 @@ export interface PlanInput {
   assets: SubmittedAssets;
   /** `deploy -P`: nothing was pushed, the image is only pulled (the plan says "Pull app image..."). */
   skipPush: boolean;
+  /** Subcommand options; none for the main commands. */
+  options?: CommandOptions;
 }
 
 /** One agent operation with fully resolved params. */

@@ -5,7 +5,7 @@ import { loadRenderedConfig, type ResolvedConfig } from '@drover/shared/config';
 import { secretRedactor } from '@drover/shared/operations/redact';
 import { requiredSecretNames } from '@drover/shared/secrets';
 import { planRollout } from '../plan/plan.js';
-import type { AgentPresence, Plan } from '../plan/types.js';
+import type { AgentPresence, Plan, PlanCommand } from '../plan/types.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
 import type { SecretBox } from '../store/secret-box.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -37,7 +37,18 @@ interface Snapshot {
   hosts: string[];
   roles: string[];
   skipPush: boolean;
+  options: Request['options'];
 }
+
+/**
+ * Commands whose operations carry secret values (env files, registry logins, TLS material): every secret
+ * the config reads must come with them. Others plan without secrets (a missing one is named if needed).
+ */
+const NEEDS_SECRETS: ReadonlySet<PlanCommand> = new Set<PlanCommand>([
+  'deploy', 'redeploy', 'rollback', 'setup', 'remove', 'app boot', 'proxy boot', 'proxy reboot', 'accessory boot', 'accessory reboot', 'build pull',
+]);
+/** Commands that boot the app at the request's version: their secrets are kept, sealed, for that version. */
+const KEEPS_SECRETS: ReadonlySet<PlanCommand> = new Set<PlanCommand>(['deploy', 'redeploy', 'rollback', 'setup', 'app boot']);
 
 export class Deployments {
   readonly events: EventLog;
@@ -66,23 +77,23 @@ export class Deployments {
    */
   submit(req: Request): DeploymentRecord {
     const config = loadRenderedConfig({ files: req.files, destination: req.destination, version: req.version, hookFiles: req.hookFiles });
-    const missing = requiredSecretNames(config).filter((n) => req.secrets[n] === undefined);
+    const missing = NEEDS_SECRETS.has(req.command) ? requiredSecretNames(config).filter((n) => req.secrets[n] === undefined) : [];
     if (missing.length > 0) throw new UserError(missing.length === 1 ? `Secret '${missing[0]}' not found in the secrets sent with this deployment` : `${missing.length} secrets are missing`, { details: missing.map((n) => `Secret '${n}' not found`) });
-    const pulls = req.command === 'deploy' || req.command === 'redeploy' || req.command === 'setup';
+    const pulls = req.command === 'deploy' || req.command === 'redeploy' || req.command === 'setup' || req.command === 'build pull';
     if (pulls && config.registry.local && !this.deps.images.has(config.service, config.version)) {
       throw new UserError(`${config.image.ref}: the image of the local registry ${config.registry.server} was not uploaded to the controller (deploy without -P to build and upload it)`);
     }
     const plan = planRollout({
       command: req.command, config, secrets: req.secrets, selection: req.selection, agents: this.deps.presence(), performer: req.performer,
-      hooks: req.hooks, assets: req.assets, skipPush: req.skipPush,
+      hooks: req.hooks, assets: req.assets, skipPush: req.skipPush, options: req.options,
     });
     const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, roles: plan.roles, skipPush: req.skipPush };
+    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, roles: plan.roles, skipPush: req.skipPush, options: req.options };
     const record = this.deps.store.createDeployment({
       id, service: config.service, destination: config.destination, command: req.command, version: config.version,
       performer: req.performer, createdAt: Date.now(), snapshot,
     });
-    if (Object.keys(req.secrets).length > 0 && req.command !== 'remove') {
+    if (Object.keys(req.secrets).length > 0 && KEEPS_SECRETS.has(req.command)) {
       this.deps.store.putServiceSecrets(config.serviceAndDestination, config.version, this.deps.secretBox.seal(req.secrets), Date.now(), ROLLOUT_DEFAULTS.keptSecretVersions);
     }
     this.start(record, plan, config, req);

@@ -169,3 +169,23 @@ test('a local registry: each host gets the image archive streamed through the co
   assert.deepEqual(log.slice(0, 3).sort(), ['vm1 image.load 16 bytes', 'vm2 image.load 16 bytes', 'vm3 image.load 16 bytes']);
   assert.ok(!log.some((l) => /registry.login|image.pull/.test(l)));
 });
+
+test('accessory boot: Kamal\'s one line for the hosts where the container already exists; host lines of subcommands', async () => {
+  const yml = `${YML}accessories:\n  db:\n    image: postgres:16\n    hosts: [vm3, vm1, vm2]\n`;
+  const { agents } = caller((host, op) => (op === 'accessory.boot'
+    ? { container: 'app-db', id: host === 'vm2' ? 'x' : null, action: host === 'vm2' ? 'created' : 'skipped', messages: [] }
+    : undefined));
+  const { id, outcome, says } = await rollout(yml, agents, { command: 'accessory boot', options: { accessories: ['db'] } });
+  assert.equal(outcome.status, 'succeeded');
+  assert.deepEqual(says, ['Acquiring the deploy lock...', 'Skipping booting `db` on vm1, vm3, a container already exists', 'Releasing the deploy lock...']);
+  const hostLines = store.listEvents(id, 0).flatMap((e) => ((e.event as { type: string }).type === 'host' ? [(e.event as { host: string; text: string })] : []));
+  assert.deepEqual(hostLines.map((e) => `${e.host}: ${e.text}`).sort(), ['vm1: app-db already exists, skipped', 'vm2: app-db booted', 'vm3: app-db already exists, skipped']);
+
+  const { agents: a2 } = caller((host, op) => {
+    if (op === 'app.stop') return { containers: host === 'vm3' ? [] : ['app-web-v'], messages: [] };
+    return undefined;
+  });
+  const stop = await rollout(YML, a2, { command: 'app stop' });
+  const lines = store.listEvents(stop.id, 0).flatMap((e) => ((e.event as { type: string }).type === 'host' ? [`${(e.event as { host: string }).host}: ${(e.event as { text: string }).text}`] : []));
+  assert.deepEqual(lines.sort(), ['vm1: stopped app-web-v', 'vm2: stopped app-web-v', 'vm3: nothing stopped']);
+});

@@ -107,7 +107,7 @@ class Run {
       case 'unlock': return this.unlock();
       case 'sleep': await sleep(phase.seconds * 1000, undefined, { signal: this.ctx.signal }); return;
       case 'hook': return this.hook(phase.hook, phase.hosts, `${index}.hook`);
-      case 'ops': return this.inParallel(phase.tasks, (task) => this.hostTask(task, index));
+      case 'ops': return this.ops(phase.tasks, index);
       case 'boot': return this.inParallel(groupByHost(phase.tasks), (tasks) => this.bootHost(tasks, index, phase.parallelRoles));
     }
   }
@@ -155,10 +155,25 @@ class Run {
     }
   }
 
-  private async hostTask(task: HostTask, phase: number): Promise<void> {
+  /** Hosts in parallel; then Kamal's one line per accessory whose boot was skipped where its container exists. */
+  private async ops(tasks: HostTask[], phase: number): Promise<void> {
+    const skipped = new Map<string, string[]>();
+    const noteSkip = (host: string, call: OpCall, result: unknown) => {
+      if (call.op !== 'accessory.boot' || (result as { action?: string } | null)?.action !== 'skipped') return;
+      skipped.set(call.params.name, [...(skipped.get(call.params.name) ?? []), host]);
+    };
+    try {
+      await this.inParallel(tasks, (task) => this.hostTask(task, phase, noteSkip));
+    } finally {
+      for (const [name, hosts] of skipped) this.say(`Skipping booting \`${name}\` on ${hosts.sort().join(', ')}, a container already exists`);
+    }
+  }
+
+  private async hostTask(task: HostTask, phase: number, onResult: (host: string, call: OpCall, result: unknown) => void): Promise<void> {
     const started = this.clock();
     for (let i = 0; i < task.calls.length; i++) {
-      await this.call(task.host, task.calls[i]!, `${phase}.${i}.${stepHost(task.host)}`, started);
+      const call = task.calls[i]!;
+      onResult(task.host, call, await this.call(task.host, call, `${phase}.${i}.${stepHost(task.host)}`, started));
     }
   }
 
@@ -190,8 +205,9 @@ class Run {
   }
 
   private timeoutFor(op: OperationName): number {
-    if (op === 'image.pull' || op === 'image.load' || op === 'proxy.boot' || op === 'accessory.boot') return ROLLOUT_DEFAULTS.pullTimeoutMs;
-    if (op === 'app.boot') return this.ctx.bootSeconds * 1000 + ROLLOUT_DEFAULTS.bootGraceMs;
+    if (PULLING_OPS.has(op)) return ROLLOUT_DEFAULTS.pullTimeoutMs;
+    // A start deploys to kamal-proxy again, which waits for the container's health like a boot.
+    if (op === 'app.boot' || op === 'app.start') return this.ctx.bootSeconds * 1000 + ROLLOUT_DEFAULTS.bootGraceMs;
     return ROLLOUT_DEFAULTS.operationTimeoutMs;
   }
 
@@ -245,6 +261,9 @@ class Run {
   }
 }
 
+/** Operations that may pull an image (their deadline allows for it). */
+const PULLING_OPS: ReadonlySet<OperationName> = new Set<OperationName>(['image.pull', 'image.load', 'proxy.boot', 'proxy.reboot', 'accessory.boot', 'accessory.reboot']);
+
 function groupByHost(tasks: BootTask[]): BootTask[][] {
   const byHost = new Map<string, BootTask[]>();
   for (const t of tasks) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t]);
@@ -266,7 +285,9 @@ function describe(call: OpCall, result: unknown): string {
     case 'proxy.boot': return `kamal-proxy ${String(r?.action ?? 'running')}`;
     case 'app.stale_containers': {
       const stopped = (r?.stopped as string[] | undefined) ?? [];
-      return stopped.length ? `stopped stale ${stopped.join(', ')}` : `no stale ${call.params.role} containers`;
+      const found = (r?.containers as string[] | undefined) ?? [];
+      if (stopped.length) return `stopped stale ${stopped.join(', ')}`;
+      return found.length ? `detected stale ${found.join(', ')} (use \`drover app stale_containers --stop\` to stop)` : `no stale ${call.params.role} containers`;
     }
     case 'app.boot': {
       const name = (r?.container as { name?: string } | undefined)?.name ?? call.params.role;
@@ -274,14 +295,30 @@ function describe(call: OpCall, result: unknown): string {
       return `${name} ${String(r?.status ?? 'booted')}${stopped.length ? `, stopped ${stopped.join(', ')}` : ''}`;
     }
     case 'image.tag': return `tagged ${call.params.tag}`;
-    case 'accessory.boot': {
-      const messages = (r?.messages as string[] | undefined) ?? [];
-      return r?.action === 'skipped' ? messages.join('; ') || `${call.params.accessoryService} already exists, skipped` : `${call.params.accessoryService} booted`;
-    }
+    // A skipped boot is also reported once for all hosts (Kamal's `Skipping booting …` line).
+    case 'accessory.boot': return `${call.params.accessoryService} ${r?.action === 'skipped' ? 'already exists, skipped' : 'booted'}`;
+    case 'accessory.reboot': return `${call.params.accessoryService} rebooted`;
+    case 'proxy.reboot': return 'kamal-proxy rebooted';
     case 'prune.containers': case 'prune.images': {
       const removed = (r?.removed as string[] | undefined) ?? [];
       return `${call.op === 'prune.images' ? 'pruned images' : 'pruned containers'}${removed.length ? `: ${removed.length} removed` : ''}`;
     }
-    default: return `${call.op} done`;
+    default: return describeChange(call.op, r);
   }
+}
+
+const CHANGED: Partial<Record<OperationName, string>> = {
+  'app.start': 'started', 'app.stop': 'stopped', 'app.remove': 'removed',
+  'proxy.start': 'started', 'proxy.stop': 'stopped', 'proxy.remove': 'removed',
+  'accessory.start': 'started', 'accessory.stop': 'stopped', 'accessory.restart': 'restarted', 'accessory.remove': 'removed',
+};
+
+/** Operations answering with changed containers and the agent's messages (`app.stop`, `proxy.remove`, `app.live`, …). */
+function describeChange(op: OperationName, r: Record<string, unknown> | null): string {
+  const containers = (r?.containers as string[] | undefined) ?? [];
+  const messages = (r?.messages as string[] | undefined) ?? [];
+  const verb = CHANGED[op];
+  if (!verb) return messages.join('; ') || `${op} done`;
+  const changed = containers.length ? `${verb} ${containers.join(', ')}` : messages.length ? null : `nothing ${verb}`;
+  return [changed, ...messages].filter((x) => x !== null).join('; ');
 }

@@ -8,6 +8,8 @@ import { Metrics } from './metrics.js';
 import { registerEnrollRoute } from './routes-enroll.js';
 import { operatorRoutes } from './routes-operator.js';
 import { deploymentRoutes } from './routes-deployments.js';
+import { opsRoutes } from './routes-ops.js';
+import { ExecGateway } from './exec-gateway.js';
 import { sendError } from './http-errors.js';
 import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
 import { Deployments } from '../rollout/deployments.js';
@@ -77,14 +79,15 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   registerEnrollRoute(app, { store, identity, metrics });
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
   await app.register(deploymentRoutes, { store, deployments, images });
+  await app.register(opsRoutes, { store, hub });
+  const execGateway = new ExecGateway({ store, hub, log: app.log });
 
+  // Websockets: agents dial in here; operators attach their terminal to an exec here.
   app.server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== AGENT_CONNECT_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    hub.handleUpgrade(req, socket, head);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (path === AGENT_CONNECT_PATH) return hub.handleUpgrade(req, socket, head);
+    if (execGateway.handles(path)) return execGateway.handleUpgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
   await app.listen({ host: opts.host, port: opts.port });
@@ -99,6 +102,7 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
       if (closed) return;
       closed = true;
       await deployments.close();
+      execGateway.close();
       hub.close();
       await app.close();
       store.close();

@@ -1,14 +1,35 @@
 import { z } from 'zod';
+import { PLAN_COMMANDS, ROLLOUT_HOOKS } from '../plan/types.js';
 
 // Operator API bodies for deployments and the deploy lock, shared by the routes and the CLI's client.
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a plain name (letters, digits, ".", "-", "_")');
 const filter = z.string().min(1).max(253);
-const hookName = z.enum(['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'docker-setup']);
+const hookName = z.enum(ROLLOUT_HOOKS);
 const MAX_FILE = 1024 * 1024;
+const oneLine = (max: number) => z.string().min(1).max(max).regex(/^[^\r\n]*$/, 'must be one line');
+
+/** Kamal's flags of the subcommands (`plan/commands.ts` says which command takes which). */
+export const CommandOptions = z.object({
+  /** `app maintenance --drain-timeout` seconds (default: the config's drain_timeout). */
+  drainTimeout: z.number().int().min(0).max(86_400).optional(),
+  /** `app maintenance --message`. */
+  message: oneLine(1000).optional(),
+  /** `proxy reboot --rolling`. */
+  rolling: z.boolean().optional(),
+  /** `proxy remove --force`. */
+  force: z.boolean().optional(),
+  /** `prune containers --retain` (below 1 is refused with Kamal's message when planned). */
+  retain: z.number().int().max(100_000).optional(),
+  /** `accessory …`: names, or `['all']`. An unknown name is refused with Kamal's message when planned. */
+  accessories: z.array(oneLine(128)).min(1).max(100).optional(),
+  /** `app stale_containers --stop`. */
+  stop: z.boolean().optional(),
+}).strict();
 
 export const DeploymentRequest = z.object({
-  command: z.enum(['deploy', 'redeploy', 'rollback', 'setup', 'remove']),
+  /** `deploy`, …, or a subcommand as Kamal spells it: `app boot`, `proxy reboot`, `prune all`, `app stale_containers`, … */
+  command: z.enum(PLAN_COMMANDS),
   /** deploy.yml then deploy.<destination>.yml, ERB rendered on the operator's machine. */
   files: z.array(z.object({ name: z.string().min(1).max(1024), content: z.string().max(MAX_FILE) }).strict()).min(1).max(2),
   destination: name.nullable().default(null),
@@ -28,9 +49,10 @@ export const DeploymentRequest = z.object({
     errorPages: z.record(z.string().regex(/^[45]\d\d\.html$/), z.string().max(MAX_FILE)).nullable().default(null),
     accessoryFiles: z.record(z.string().max(1024), z.string().max(MAX_FILE)).default({}),
   }).strict().default({}),
-  performer: z.string().min(1).max(200).regex(/^[^\r\n]*$/, 'must be one line'),
-  lockHolder: z.string().min(1).max(200).regex(/^[^\r\n]*$/, 'must be one line'),
+  performer: oneLine(200),
+  lockHolder: oneLine(200),
   skipPush: z.boolean().default(false),
+  options: CommandOptions.default({}),
   lockWait: z.object({ timeoutSeconds: z.number().int().min(0).max(86_400), intervalSeconds: z.number().int().min(1).max(3600) }).strict().nullable().default(null),
 }).strict();
 export type DeploymentRequest = z.input<typeof DeploymentRequest>;

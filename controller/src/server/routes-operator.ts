@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { CloseCode, RpcError, curlPinOf } from '@drover/shared/protocol';
-import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
-import { secretRedactor, secretValuesOf } from '@drover/shared/operations/redact';
+import { CloseCode, curlPinOf } from '@drover/shared/protocol';
 import { mintJoinToken } from '../auth/join-token.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
+import { agentNamed as findAgent } from './agent-lookup.js';
 import { sendError } from './http-errors.js';
 import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentInventory, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
 import { operatorOf } from './route-schemas.js';
@@ -23,7 +22,7 @@ export interface OperatorRouteDeps {
 const NameParams = z.object({ name: z.string().min(1).max(128) });
 type NameParams = z.output<typeof NameParams>;
 
-/** Operator routes for agents and tokens; each declares its scope and schemas once (see route-schemas.ts). */
+/** Operator routes for agents and tokens (agent calls: routes-ops.ts); each declares its scope and schemas once (see route-schemas.ts). */
 export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app: FastifyInstance, deps) => {
   const { store, hub, identity } = deps;
 
@@ -39,7 +38,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app:
       enrolledAt: a.enrolledAt,
     };
   };
-  const agentNamed = (name: string): AgentRecord | null => store.getAgentByName(name) ?? (name.startsWith('agt-') ? store.getAgent(name) : null);
+  const agentNamed = (name: string): AgentRecord | null => findAgent(store, name);
 
   app.get('/v1/whoami', { config: { scope: 'read' } }, async (req) => {
     const op = operatorOf(req);
@@ -121,40 +120,4 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app:
     const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : null);
     return { agents: ids.length, ok: latencies.length, failed, totalMs: performance.now() - started, p50Ms: pct(50), p99Ms: pct(99) };
   });
-
-  // The raw RPC route: any agent method with any params, so admin only.
-  app.post('/v1/agents/:name/rpc', { config: { scope: 'admin' }, bodyLimit: 16 * 1024 * 1024, schema: { params: NameParams, body: RpcBody } }, async (req, reply) => {
-    const body = { data: req.body as z.output<typeof RpcBody> };
-    const { name } = req.params as NameParams;
-    const agent = agentNamed(name);
-    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
-    try {
-      const opts = { timeoutMs: body.data.timeoutMs };
-      if (!body.data.stream) return { result: (await hub.call(agent.id, body.data.method, body.data.params, opts)) ?? null };
-      const { stream, result } = hub.open(agent.id, body.data.method, body.data.params, opts);
-      const output = stream.readAll();
-      output.catch(() => undefined);
-      if (body.data.stream.resize) stream.resize(body.data.stream.resize.cols, body.data.stream.resize.rows);
-      const input = Buffer.from(body.data.stream.input, 'base64');
-      if (input.length) await stream.write(input);
-      stream.end();
-      const r = await result;
-      return { result: r ?? null, output: (await output).toString('base64') };
-    } catch (err) {
-      if (err instanceof RpcError) return sendRpcError(reply, err, body.data.params);
-      throw err;
-    }
-  });
 };
-
-/**
- * An agent's error as the operator sees it. A failed operation keeps its details (last log lines, health)
- * and exit code. Secret values from the call's own params are redacted again here, whatever the agent sent.
- */
-function sendRpcError(reply: FastifyReply, err: RpcError, params: unknown): FastifyReply {
-  const redact = secretRedactor(secretValuesOf(params));
-  const status = err.code === 'disconnected' ? 503 : 502;
-  const failure = err.code === OPERATION_FAILED ? operationFailure.safeParse(err.details) : null;
-  const extra = failure?.success ? { details: failure.data.details.map(redact), exitCode: failure.data.exitCode } : {};
-  return sendError(reply, status, err.code, redact(err.message), extra);
-}

@@ -37,10 +37,10 @@ const lock = (key: string, over: Partial<LockRecord> = {}): LockRecord => ({
   key, holder: 'alice', message: 'Automatic deploy lock', version: 'v1', acquiredAt: 10, automatic: true, deploymentId: null, ...over,
 });
 
-test('schema is at the newest migration (2) with the deployment tables', () => {
+test('schema is at the newest migration (3) with the deployment tables', () => {
   withStore((s, dir) => {
-    assert.equal(MIGRATIONS.at(-1)!.version, 2);
-    assert.equal(s.schemaVersion, 2);
+    assert.equal(MIGRATIONS.at(-1)!.version, 3);
+    assert.equal(s.schemaVersion, 3);
     const db = new Database(join(dir, 'controller.db'), { readonly: true });
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deployments'").all() as { name: string }[]).map((r) => r.name);
@@ -61,13 +61,49 @@ test('a database with only migration 1 applied is upgraded in place, keeping its
 
     const s = new SqliteStore(dir);
     try {
-      assert.equal(s.schemaVersion, 2);
+      assert.equal(s.schemaVersion, 3);
       assert.equal(s.getAgent('a1')?.name, 'web-1');
       s.createDeployment(dep('d1', 1));
       assert.equal(s.getDeployment('d1')?.status, 'running');
     } finally {
       s.close();
     }
+  });
+});
+
+test('migration 3 keeps deployments, their order, events and steps, and accepts subcommands', () => {
+  withDir((dir) => {
+    const db = new Database(join(dir, 'controller.db'));
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.slice(0, 2)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    const insert = db.prepare(`INSERT INTO deployments (id, service, command, version, performer, created_at, snapshot, status)
+      VALUES (?, 'app', 'deploy', 'v1', 'ci', 5, '{}', 'running')`);
+    insert.run('d-b');
+    insert.run('d-a');
+    db.prepare("INSERT INTO deployment_events (deployment_id, idx, at, event) VALUES ('d-b', 0, 5, '{\"type\":\"say\",\"text\":\"hi\"}')").run();
+    db.prepare("INSERT INTO deployment_steps (deployment_id, step_id, host, kind, status, started_at) VALUES ('d-b', '0.0.vm1', 'vm1', 'app.boot', 'running', 5)").run();
+    const subcommand = "INSERT INTO deployments (id, service, command, version, performer, created_at, snapshot, status) VALUES ('x', 'app', 'app boot', 'v', 'ci', 1, '{}', 'running')";
+    assert.throws(() => db.prepare(subcommand).run(), /CHECK constraint failed/, 'migration 2 refuses subcommands');
+    db.close();
+
+    const s = new SqliteStore(dir);
+    try {
+      assert.equal(s.schemaVersion, 3);
+      assert.deepEqual(s.listDeployments({}).map((d) => d.id), ['d-a', 'd-b'], 'same-millisecond order kept');
+      assert.deepEqual(s.listEvents('d-b', 0).map((e) => e.event), [{ type: 'say', text: 'hi' }]);
+      assert.deepEqual(s.listSteps('d-b').map((st) => st.stepId), ['0.0.vm1']);
+      s.createDeployment(dep('d-c', 6, { command: 'proxy reboot' }));
+      assert.equal(s.getDeployment('d-c')?.command, 'proxy reboot');
+      assert.throws(() => s.createDeployment(dep('d-d', 7, { command: 'nonsense' as never })), /unknown command "nonsense"/);
+    } finally {
+      s.close();
+    }
+    const check = new Database(join(dir, 'controller.db'), { readonly: true });
+    assert.deepEqual(check.pragma('foreign_key_check'), []);
+    check.close();
   });
 });
 

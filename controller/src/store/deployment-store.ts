@@ -2,8 +2,10 @@
  * Durable records of deployments (with their event log and steps), the deploy
  * lock and the encrypted secrets of each service version. Part of `Store`.
  */
+import type { PlanCommand } from '../plan/types.js';
 
-export type DeploymentCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove';
+/** `deploy`, …, or a subcommand as Kamal spells it (`app boot`, `proxy reboot`, …). */
+export type DeploymentCommand = PlanCommand;
 export type DeploymentStatus = 'running' | 'succeeded' | 'failed';
 
 export interface NewDeployment {

@@ -1,8 +1,11 @@
 /**
  * Ordered schema migrations. Append only: a released migration never changes,
  * a new one gets the next version. Each runs in its own transaction.
+ * `rebuildsTables`: the migration recreates tables that others reference, so it runs with foreign
+ * keys off (dropping the old table must not cascade) and checks them before it commits (SQLite's
+ * documented procedure for schema changes ALTER TABLE cannot make).
  */
-export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+export const MIGRATIONS: { version: number; name: string; sql: string; rebuildsTables?: true }[] = [
   {
     version: 1,
     name: 'agents, join token uses, operator tokens',
@@ -100,6 +103,37 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         PRIMARY KEY (key, version)
       );
       CREATE INDEX service_secrets_seq ON service_secrets(key, seq);
+    `,
+  },
+  {
+    version: 3,
+    name: 'deployments.command holds subcommands too (app boot, proxy reboot, …)',
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE deployments_v3 (
+        id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        destination TEXT,
+        -- deploy, redeploy, …, or a subcommand as Kamal spells it; the controller checks the name.
+        command TEXT NOT NULL CHECK (length(command) BETWEEN 1 AND 64),
+        version TEXT NOT NULL,
+        performer TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+        finished_at INTEGER,
+        error TEXT,
+        exit_code INTEGER,
+        event_count INTEGER NOT NULL DEFAULT 0
+      );
+      -- rowid too: it orders deployments created in the same millisecond.
+      INSERT INTO deployments_v3 (rowid, id, service, destination, command, version, performer, created_at, snapshot, status, finished_at, error, exit_code, event_count)
+        SELECT rowid, id, service, destination, command, version, performer, created_at, snapshot, status, finished_at, error, exit_code, event_count FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v3 RENAME TO deployments;
+      CREATE INDEX deployments_service ON deployments(service, destination, created_at);
+      CREATE INDEX deployments_created ON deployments(created_at);
+      CREATE INDEX deployments_running ON deployments(status) WHERE status = 'running';
     `,
   },
 ];

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
+import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
   DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, LockRecord, NewDeployment, StepRecord, StepStatus,
 } from './deployment-store.js';
 
 type Row = Record<string, unknown>;
 
-const COMMANDS: ReadonlySet<string> = new Set<DeploymentCommand>(['deploy', 'redeploy', 'rollback', 'setup', 'remove']);
+const COMMANDS: ReadonlySet<string> = new Set<DeploymentCommand>(PLAN_COMMANDS);
 const STATUSES: ReadonlySet<string> = new Set<DeploymentStatus>(['running', 'succeeded', 'failed']);
 const STEP_STATUSES: ReadonlySet<string> = new Set<StepStatus>(['running', 'succeeded', 'failed', 'skipped']);
 const DEFAULT_EVENT_LIMIT = 10_000;

@@ -78,11 +78,23 @@ export class SqliteStore implements Store {
     if (current > newest) throw new Error(`${this.path}: schema version ${current} is newer than this controller understands (${newest}); upgrade drover`);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
+      // PRAGMA foreign_keys is a no-op inside a transaction: switched around it.
+      if (m.rebuildsTables) this.db.pragma('foreign_keys = OFF');
+      try {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          if (m.rebuildsTables) this.checkForeignKeys(m.version);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }).immediate();
+      } finally {
+        if (m.rebuildsTables) this.db.pragma('foreign_keys = ON');
+      }
     }
+  }
+
+  private checkForeignKeys(version: number): void {
+    const broken = this.db.pragma('foreign_key_check') as { table: string }[];
+    if (broken.length > 0) throw new Error(`${this.path}: migration ${version} would leave ${broken.length} rows with broken references (first in ${broken[0]!.table})`);
   }
 
   enrollAgent(agent: NewAgent, consumeJti: string | null): AgentRecord {

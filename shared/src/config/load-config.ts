@@ -24,14 +24,14 @@ async function hookFiles(cwd: string, raw: Record<string, unknown>): Promise<str
 }
 
 /** Load and validate without resolving a version (for commands that only need settings). */
-export async function loadValidatedConfig(options: LoadOptions = {}): Promise<Validated & { files: string[] }> {
+export async function loadValidatedConfig(options: LoadOptions = {}): Promise<Validated & { files: string[]; raw: Record<string, unknown> }> {
   const cwd = options.cwd ?? process.cwd();
   const loaded = await loadConfigFiles(options);
   const validated = validateConfig(loaded.raw, loaded.drover, {
     label: loaded.files[0] ?? 'config/deploy.yml',
     hookFiles: await hookFiles(cwd, loaded.raw),
   });
-  return { ...validated, files: loaded.files };
+  return { ...validated, files: loaded.files, raw: loaded.raw };
 }
 
 /**
@@ -41,7 +41,7 @@ export async function loadValidatedConfig(options: LoadOptions = {}): Promise<Va
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  const { config, drover, files } = await loadValidatedConfig(options);
+  const { config, drover, files, raw } = await loadValidatedConfig(options);
   const version = chooseVersion({
     flag: options.version,
     envVersion: env.VERSION,
@@ -49,7 +49,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     builderContext: config.builder?.context,
     cwd,
   });
-  return resolveConfig(config, { destination: options.destination ?? null, version, files, drover });
+  return resolveConfig(config, { destination: options.destination ?? null, version, files, drover, raw });
 }
 
 /**
@@ -59,5 +59,5 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
 export function loadRenderedConfig(args: { files: RenderedFile[]; destination: string | null; version: string; hookFiles: string[] }): ResolvedConfig {
   const loaded = mergeRenderedFiles(args.files, args.destination ?? undefined);
   const { config, drover } = validateConfig(loaded.raw, loaded.drover, { label: loaded.files[0] ?? 'config/deploy.yml', hookFiles: args.hookFiles });
-  return resolveConfig(config, { destination: args.destination, version: args.version, files: loaded.files, drover });
+  return resolveConfig(config, { destination: args.destination, version: args.version, files: loaded.files, drover, raw: loaded.raw });
 }

@@ -46,6 +46,13 @@ export interface ResolvedConfig {
   drover: { controller: string | null; project: string; agentTimeout: number | null };
   /** The validated document, Kamal's key names, for anything not lifted above. */
   source: DeployConfig;
+  /**
+   * The merged document before validation, as written (after ERB, YAML and the destination merge;
+   * root `x-*` keys removed): Kamal's `raw_config`, for views that print sections as written
+   * (`kamal config` prints `accessories`, `builder`, `sshkit` this way). Key order and value types
+   * are the file's; secret values are never in it (only secret names).
+   */
+  raw: Record<string, unknown>;
 }
 
 export interface ResolvedImage {

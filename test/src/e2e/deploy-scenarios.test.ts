@@ -9,7 +9,7 @@ import { BUSYBOX_IMAGE, OPERATOR_ADDRESS, buildImage, followProgress, pushImage,
 import { serveController, type RigController } from './channel-procs.js';
 import { SampleProject, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
-import { getVia } from './http-get.js';
+import { getVia, versionVia } from './http-get.js';
 
 // More of Kamal's integration scenarios (reference §10.1), through the real `drover` CLI on NAT'd rig hosts:
 // setup with accessories, destinations, a custom TLS certificate, two apps on one kamal-proxy, a controller
@@ -17,16 +17,6 @@ import { getVia } from './http-get.js';
 
 const WEB = ['web-1', 'web-2'];
 const DB = 'db-1';
-
-/** What /version answers through kamal-proxy for `host` ('HTTP <status>' otherwise, 'down: …' when nothing answers). */
-async function versionVia(address: string, host: string, tls: { ca: string } | null = null): Promise<string> {
-  try {
-    const r = await getVia(address, host, '/version', tls);
-    return r.status === 200 ? r.body.trim() : `HTTP ${r.status}`;
-  } catch (e) {
-    return `down: ${(e as Error).message}`;
-  }
-}
 
 /** `docker exec CONTAINER CMD…` through the Docker API; resolves to its stdout+stderr. */
 async function dockerExec(docker: Docker, container: string, cmd: string[]): Promise<string> {

@@ -36,3 +36,13 @@ export function getVia(address: string, host: string, path = '/version', tls: { 
     req.end();
   });
 }
+
+/** What /version answers through kamal-proxy for `host` ('HTTP <status>' otherwise, 'down: …' when nothing answers). */
+export async function versionVia(address: string, host: string, tls: { ca: string } | null = null): Promise<string> {
+  try {
+    const r = await getVia(address, host, '/version', tls);
+    return r.status === 200 ? r.body.trim() : `HTTP ${r.status}`;
+  } catch (e) {
+    return `down: ${(e as Error).message}`;
+  }
+}

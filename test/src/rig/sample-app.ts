@@ -32,7 +32,8 @@ export function writeSampleAppContext(dir: string, options: SampleAppOptions): v
     'COPY www /www',
     'EXPOSE 80',
     'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1/up || exit 1',
-    'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]',
+    // A start line, then httpd logging each request (-v), for the log commands.
+    `CMD ["sh", "-c", "echo Starting ${service} ${options.version}; exec httpd -f -v -p 80 -h /www"]`,
     '',
   ].join('\n'));
 }

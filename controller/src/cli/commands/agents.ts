@@ -1,20 +1,8 @@
-import { UserError } from '@drover/shared';
-import type { Command } from '../command.js';
-import { parseDuration, parseLabels, parseOrUsage, usageError } from '../args/parse.js';
+import { parseDuration, parseLabels } from '../args/values.js';
+import { usageError } from '../framework/errors.js';
+import type { CommandSpec, Invocation } from '../framework/spec.js';
 import type { AgentInventory, AgentView } from '../../server/operator-api.js';
 import { withClient } from '../with-client.js';
-
-const USAGE = `Usage:
-  drover agents [list] [--json]
-  drover agents token [--name NAME] [--labels k=v,…] [--ttl 1h] [--reusable] [--json]
-  drover agents revoke NAME
-  drover agents label NAME key=value… [key-…]
-  drover agents inventory NAME [--json]
-
-  token    mint a join token for \`drover-agent enroll\` (single use unless --reusable)
-  revoke   forbid an agent from connecting and drop its live connection at once
-  label    set labels (key=value) or remove them (key-)
-  inventory  the containers Drover or Kamal manages on that host, and kamal-proxy (as the agent last reported)`;
 
 function ago(ms: number | null, now: number): string {
   if (ms === null) return 'never';
@@ -52,78 +40,91 @@ export function formatInventoryTable(inv: AgentInventory): string {
   return managed.truncated ? `${table}\n(only the newest ${managed.containers.length} containers were reported)` : table;
 }
 
-async function inventory(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length !== 1) throw usageError('expected exactly one agent NAME', USAGE);
-  const inv = await withClient((c) => c.inventory(positionals[0]!));
-  console.log(values.json ? JSON.stringify(inv, null, 2) : formatInventoryTable(inv));
-  return 0;
-}
+const json = (inv: Invocation, value: unknown): void => inv.io.out(JSON.stringify(value, null, 2));
 
-
-async function list(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, USAGE);
-  const agents = await withClient((c) => c.listAgents());
-  console.log(values.json ? JSON.stringify({ agents }, null, 2) : agents.length ? formatAgentTable(agents) : 'no agents enrolled; mint a join token with `drover agents token`');
-  return 0;
-}
-
-async function token(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, {
-    name: { type: 'string' }, labels: { type: 'string', multiple: true }, ttl: { type: 'string' }, reusable: { type: 'boolean' }, json: { type: 'boolean' },
-  }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, USAGE);
-  const ttlSeconds = parseDuration(values.ttl ?? '1h', '--ttl', USAGE);
-  if (ttlSeconds < 60 || ttlSeconds > 7 * 86400) throw usageError('--ttl must be between 1m and 7d', USAGE);
-  const labels = parseLabels(values.labels ?? [], '--labels', USAGE);
-  const minted = await withClient((c) => c.mintJoinToken({ name: values.name, labels, ttlSeconds, reusable: values.reusable ?? false }));
-  if (values.json) {
-    console.log(JSON.stringify(minted, null, 2));
-  } else {
-    console.log(minted.token);
-    process.stderr.write(`join token for ${values.name ?? 'any name'}, ${values.reusable ? 'reusable' : 'single use'}, expires ${new Date(minted.expiresAt).toISOString()}\n`);
-    process.stderr.write(`install on the server with:\n  ${minted.installCommand}\nor, with drover-agent already installed:\n  drover-agent enroll --token <token>\n`);
-  }
-  return 0;
-}
-
-async function revoke(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, {}, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length !== 1) throw usageError('expected exactly one agent NAME', USAGE);
-  const r = await withClient((c) => c.revoke(positionals[0]!));
-  console.log(`revoked ${r.revoked}${r.wasOnline ? ' (its live connection was dropped)' : ''}`);
-  return 0;
-}
-
-async function label(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, {}, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  const [name, ...changes] = positionals;
-  if (!name || changes.length === 0) throw usageError('expected NAME and at least one key=value or key-', USAGE);
-  const remove = changes.filter((c) => !c.includes('=') && c.endsWith('-')).map((c) => c.slice(0, -1));
-  const set = parseLabels(changes.filter((c) => c.includes('=')), 'label', USAGE);
-  const bad = changes.find((c) => !c.includes('=') && !c.endsWith('-'));
-  if (bad) throw usageError(`label: expected key=value or key-, got "${bad}"`, USAGE);
-  const r = await withClient((c) => c.label(name, { set, remove }));
-  console.log(`${r.name}: ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '(no labels)'}`);
-  return 0;
-}
-
-export const command: Command = {
-  summary: 'list, enroll (join tokens), revoke and label agents; show what runs on a host',
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === 'list' || sub === '--json') return list(sub === '--json' ? argv : rest);
-    if (sub === 'token') return token(rest);
-    if (sub === 'revoke') return revoke(rest);
-    if (sub === 'label') return label(rest);
-    if (sub === 'inventory') return inventory(rest);
-    if (sub === '--help' || sub === '-h' || sub === 'help') return (console.log(USAGE), 0);
-    throw new UserError(`unknown subcommand "${sub}"\n\n${USAGE}`, { exitCode: 64 });
+const list: CommandSpec = {
+  name: 'list',
+  summary: 'The enrolled agents: online or when last seen, labels, versions, address',
+  async run(inv) {
+    const agents = await withClient(inv, (c) => c.listAgents());
+    if (inv.globals.json) json(inv, { agents });
+    else inv.io.out(agents.length ? formatAgentTable(agents) : 'no agents enrolled; mint a join token with `drover agents token`');
+    return 0;
   },
+};
+
+const token: CommandSpec = {
+  name: 'token',
+  summary: 'Mint a join token for `drover-agent enroll` (single use unless --reusable)',
+  options: {
+    name: { type: 'string', value: 'NAME', description: 'The agent name the token enrolls (default: any, the host chooses)' },
+    labels: { type: 'string', multiple: true, value: 'k=v,...', description: 'Labels the agent gets' },
+    ttl: { type: 'string', value: 'DURATION', description: 'How long the token is valid: 1m to 7d (default 1h)' },
+    reusable: { type: 'boolean', description: 'Allow several enrollments (for images and autoscaling)' },
+  },
+  async run(inv) {
+    const o = inv.options;
+    const ttlSeconds = parseDuration(typeof o.ttl === 'string' ? o.ttl : '1h', '--ttl', inv.help);
+    if (ttlSeconds < 60 || ttlSeconds > 7 * 86400) throw usageError('--ttl must be between 1m and 7d', inv.help);
+    const labels = parseLabels((o.labels as string[] | undefined) ?? [], '--labels', inv.help);
+    const name = typeof o.name === 'string' ? o.name : undefined;
+    const reusable = o.reusable === true;
+    const minted = await withClient(inv, (c) => c.mintJoinToken({ name, labels, ttlSeconds, reusable }));
+    if (inv.globals.json) return (json(inv, minted), 0);
+    inv.io.out(minted.token);
+    inv.io.err(`join token for ${name ?? 'any name'}, ${reusable ? 'reusable' : 'single use'}, expires ${new Date(minted.expiresAt).toISOString()}`);
+    inv.io.err(`install on the server with:\n  ${minted.installCommand}\nor, with drover-agent already installed:\n  drover-agent enroll --token <token>`);
+    return 0;
+  },
+};
+
+const revoke: CommandSpec = {
+  name: 'revoke',
+  summary: 'Forbid an agent from connecting and drop its live connection at once',
+  usage: 'NAME',
+  args: { min: 1, max: 1 },
+  async run(inv) {
+    const r = await withClient(inv, (c) => c.revoke(inv.args[0]!));
+    if (inv.globals.json) json(inv, r);
+    else inv.io.out(`revoked ${r.revoked}${r.wasOnline ? ' (its live connection was dropped)' : ''}`);
+    return 0;
+  },
+};
+
+const label: CommandSpec = {
+  name: 'label',
+  summary: 'Set labels (key=value) or remove them (key-)',
+  usage: 'NAME key=value|key-...',
+  args: { min: 2, max: null },
+  async run(inv) {
+    const [name, ...changes] = inv.args as [string, ...string[]];
+    const bad = changes.find((c) => !c.includes('=') && !c.endsWith('-'));
+    if (bad) throw usageError(`label: expected key=value or key-, got "${bad}"`, inv.help);
+    const remove = changes.filter((c) => !c.includes('=')).map((c) => c.slice(0, -1));
+    const set = parseLabels(changes.filter((c) => c.includes('=')), 'label', inv.help);
+    const r = await withClient(inv, (c) => c.label(name, { set, remove }));
+    if (inv.globals.json) json(inv, r);
+    else inv.io.out(`${r.name}: ${Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(',') || '(no labels)'}`);
+    return 0;
+  },
+};
+
+const inventory: CommandSpec = {
+  name: 'inventory',
+  summary: 'The containers Drover or Kamal manages on a host, and kamal-proxy (as its agent last reported)',
+  usage: 'NAME',
+  args: { min: 1, max: 1 },
+  async run(inv) {
+    const report = await withClient(inv, (c) => c.inventory(inv.args[0]!));
+    if (inv.globals.json) json(inv, report);
+    else inv.io.out(formatInventoryTable(report));
+    return 0;
+  },
+};
+
+export const agentsCommand: CommandSpec = {
+  name: 'agents',
+  summary: 'List, enroll (join tokens), revoke and label agents; show what runs on a host',
+  subcommands: [list, token, revoke, label, inventory],
+  defaultSubcommand: 'list',
 };

@@ -1,25 +1,19 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+import { expandAlias } from '../aliases.js';
+import { runCli } from '../framework/run.js';
+import { bufferIO } from '../framework/test-io.js';
+import { DROVER } from '../tree.js';
 
 export interface CliResult {
-  code: number | null;
+  code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the built `drover` CLI in `cwd` with a controlled environment. */
-export function drover(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs a `drover` command line in-process in `cwd` with a controlled environment, capturing its output. */
+export async function drover(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const io = bufferIO({ cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+  const code = await runCli(DROVER, args, io, { expandAlias });
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
 /** Runs `fn` in a fresh temp directory holding `files` (a project tree), then removes it. */

@@ -1,65 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isUserError } from '@drover/shared';
-import { deployCommand } from './deploy.js';
+import { drover, withDir } from './cli-test-support.js';
 
 // The deployment commands in-process, with their output captured: arguments, help, refusals.
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
-
-async function exitOf(p: Promise<number>): Promise<{ code: number; message: string }> {
-  try {
-    return { code: await p, message: '' };
-  } catch (e) {
-    assert.ok(isUserError(e), String(e));
-    return { code: e.exitCode, message: e.message };
-  }
-}
-
 test('--help shows the command\'s options and Kamal\'s global options; -h is --hosts', async () => {
-  const c = capture();
-  assert.equal(await deployCommand('deploy', c.io).run(['--help']), 0);
-  const help = c.out.join('\n');
-  for (const flag of ['-P, --skip-push', '--detach', '-h, --hosts HOSTS', '-r, --roles ROLES', '-d, --destination DEST', '-H, --skip-hooks', '--lock-wait', '--json']) assert.ok(help.includes(flag), flag);
+  const r = await drover(['deploy', '--help'], '/');
+  assert.equal(r.code, 0);
+  for (const flag of ['-P, --skip-push', '--detach', '-h, --hosts HOSTS', '-r, --roles ROLES', '-d, --destination DEST', '-H, --skip-hooks', '--lock-wait', '--json']) assert.ok(r.stdout.includes(flag), flag);
 });
 
 test('usage mistakes exit 64 with the usage; remove asks for -y', async () => {
-  const run = (name: Parameters<typeof deployCommand>[0], argv: string[]) => exitOf(deployCommand(name, capture().io).run(argv));
-  const unknown = await run('deploy', ['--frobnicate']);
+  const unknown = await drover(['deploy', '--frobnicate'], '/');
   assert.equal(unknown.code, 64);
-  assert.match(unknown.message, /Unknown option '--frobnicate'[\s\S]*Usage: drover deploy/);
-  assert.equal((await run('rollback', [])).code, 64);
-  assert.match((await run('rollback', [])).message, /expected exactly one VERSION/);
-  assert.equal((await run('deploy', ['-v', '-q'])).code, 64);
-  assert.equal((await run('deploy', ['extra'])).code, 64);
-  assert.equal((await run('deploy', ['--lock-wait', '--lock-wait-timeout', 'soon'])).code, 64);
-  const remove = await run('remove', []);
+  assert.match(unknown.stderr, /Unknown option '--frobnicate'[\s\S]*Usage: drover deploy/);
+  const rollback = await drover(['rollback'], '/');
+  assert.equal(rollback.code, 64);
+  assert.match(rollback.stderr, /missing VERSION[\s\S]*Usage: drover rollback VERSION/);
+  assert.equal((await drover(['deploy', '-v', '-q'], '/')).code, 64);
+  assert.equal((await drover(['deploy', 'extra'], '/')).code, 64);
+  assert.equal((await drover(['deploy', '--lock-wait', '--lock-wait-timeout', 'soon'], '/')).code, 64);
+  const remove = await drover(['remove'], '/');
   assert.equal(remove.code, 1);
-  assert.match(remove.message, /Run again with -y \(--confirmed\)/);
+  assert.match(remove.stderr, /Run again with -y \(--confirmed\)/);
 });
 
 test('--json: a refusal before submitting still ends with a result object', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'drover-deploy-cli-'));
-  const cwd = process.cwd();
-  const saved = { ...process.env };
-  process.env.DROVER_CONTROLLER = 'https://127.0.0.1:9';
-  process.env.DROVER_TOKEN = 'drv_op_unused';
-  process.env.DROVER_CONFIG_DIR = join(dir, 'cfg');
-  process.chdir(dir);
-  try {
-    const c = capture();
-    assert.equal(await deployCommand('deploy', c.io).run(['--json', '-P']), 1);
-    assert.deepEqual(JSON.parse(c.out.at(-1)!), { result: { status: 'failed', error: 'Configuration file not found in config/deploy.yml', details: [], exitCode: 1 } });
-  } finally {
-    process.chdir(cwd);
-    process.env = saved;
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await withDir({}, async (dir) => {
+    const env = { DROVER_CONTROLLER: 'https://127.0.0.1:9', DROVER_TOKEN: 'drv_op_unused', DROVER_CONFIG_DIR: join(dir, 'cfg') };
+    const r = await drover(['deploy', '--json', '-P'], dir, env);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { result: { status: 'failed', error: 'Configuration file not found in config/deploy.yml', details: [], exitCode: 1 } });
+  });
 });

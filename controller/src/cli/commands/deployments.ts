@@ -1,19 +1,7 @@
-import { UserError } from '@drover/shared';
-import type { Command } from '../command.js';
-import { parseOrUsage, usageError } from '../args/parse.js';
+import { usageError } from '../framework/errors.js';
+import type { CommandSpec, Invocation } from '../framework/spec.js';
 import type { DeploymentView } from '../../server/deployments-api.js';
 import { withClient } from '../with-client.js';
-
-const USAGE = `Usage:
-  drover deployments [list] [--service S] [--limit N] [--json]
-  drover deployments show ID [--json]
-  drover deployments watch ID [--json]
-
-  list    recent deployments, newest first
-  show    one deployment with its steps (host, operation, status, timings)
-  watch   follow a deployment's events from the start until it ends; exits with its exit code
-          (hooks run by a watcher need the project directory: run it there)`;
-
 
 const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 const took = (d: DeploymentView) => (d.finishedAt === null ? '-' : `${((d.finishedAt - d.createdAt) / 1000).toFixed(1)}s`);
@@ -25,59 +13,65 @@ export function formatDeployments(list: DeploymentView[]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-async function list(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, { service: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length) throw usageError(`unexpected argument "${positionals[0]}"`, USAGE);
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError('--limit: expected a number from 1 to 1000', USAGE);
-  const deployments = await withClient((c) => c.listDeployments({ service: values.service, limit }));
-  console.log(values.json ? JSON.stringify({ deployments }, null, 2) : deployments.length ? formatDeployments(deployments) : 'no deployments yet');
+async function list(inv: Invocation): Promise<number> {
+  const limit = inv.options.limit === undefined ? 20 : Number(inv.options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError('--limit: expected a number from 1 to 1000', inv.help);
+  const service = typeof inv.options.service === 'string' ? inv.options.service : undefined;
+  const deployments = await withClient(inv, (c) => c.listDeployments({ service, limit }));
+  inv.io.out(inv.globals.json ? JSON.stringify({ deployments }, null, 2) : deployments.length ? formatDeployments(deployments) : 'no deployments yet');
   return 0;
 }
 
-async function show(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length !== 1) throw usageError('expected exactly one deployment ID', USAGE);
-  const detail = await withClient((c) => c.deployment(positionals[0]!));
-  if (values.json) return (console.log(JSON.stringify(detail, null, 2)), 0);
+async function show(inv: Invocation): Promise<number> {
+  const detail = await withClient(inv, (c) => c.deployment(inv.args[0]!));
+  if (inv.globals.json) return (inv.io.out(JSON.stringify(detail, null, 2)), 0);
   const d = detail.deployment;
-  console.log(formatDeployments([d]));
-  if (d.error) console.log(`\nerror: ${d.error}`);
+  inv.io.out(formatDeployments([d]));
+  if (d.error) inv.io.out(`\nerror: ${d.error}`);
   if (detail.steps.length) {
-    console.log('');
+    inv.io.out('');
     for (const s of detail.steps) {
       const ms = s.finishedAt === null ? 'running' : `${((s.finishedAt - s.startedAt) / 1000).toFixed(1)}s`;
-      console.log(`  ${(s.host ?? '-').padEnd(16)} ${s.kind.padEnd(22)} ${s.status.padEnd(9)} ${ms}${s.error ? `  ${s.error}` : ''}`);
+      inv.io.out(`  ${(s.host ?? '-').padEnd(16)} ${s.kind.padEnd(22)} ${s.status.padEnd(9)} ${ms}${s.error ? `  ${s.error}` : ''}`);
     }
   }
   return 0;
 }
 
-async function watch(argv: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(argv, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return (console.log(USAGE), 0);
-  if (positionals.length !== 1) throw usageError('expected exactly one deployment ID', USAGE);
+async function watch(inv: Invocation): Promise<number> {
   const { FlowContext, followDeployment } = await import('../../operator/deploy-flow.js');
   const { loadProject } = await import('../../operator/project.js');
-  return withClient(async (c) => {
-    const { deployment } = await c.deployment(positionals[0]!);
+  return withClient(inv, async (c) => {
+    const { deployment } = await c.deployment(inv.args[0]!);
     // In the project directory the watcher can run the hooks the rollout reaches.
-    const project = await loadProject({ cwd: process.cwd(), destination: deployment.destination ?? undefined, version: deployment.version }).catch(() => null);
-    const ctx = new FlowContext({ command: deployment.command as 'deploy', json: Boolean(values.json), verbosity: 'normal', selection: { roles: [], hosts: [], primary: false } }, project, { out: (l) => console.log(l), err: (l) => console.error(l) }, deployment.createdAt);
+    const project = await loadProject({ cwd: inv.io.cwd, env: inv.io.env, destination: deployment.destination ?? undefined, version: deployment.version }).catch(() => null);
+    const ctx = new FlowContext({ command: deployment.command as 'deploy', json: inv.globals.json, verbosity: inv.globals.verbosity, selection: { roles: [], hosts: [], primary: false } }, project, inv.io, deployment.createdAt);
     return followDeployment(c, deployment, ctx);
   });
 }
 
-export const command: Command = {
+export const deploymentsCommand: CommandSpec = {
+  name: 'deployments',
   summary: 'List deployments, show one with its steps, or follow one as it runs',
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === 'list' || sub.startsWith('--')) return list(sub === 'list' ? rest : argv);
-    if (sub === 'show') return show(rest);
-    if (sub === 'watch') return watch(rest);
-    if (sub === 'help') return (console.log(USAGE), 0);
-    throw new UserError(`unknown subcommand "${sub}"\n\n${USAGE}`, { exitCode: 64 });
-  },
+  defaultSubcommand: 'list',
+  subcommands: [
+    {
+      name: 'list',
+      summary: 'Recent deployments (and other recorded commands), newest first',
+      options: {
+        service: { type: 'string', value: 'SERVICE', description: 'Only this service' },
+        limit: { type: 'string', value: 'N', description: 'At most N (default 20)' },
+      },
+      run: list,
+    },
+    { name: 'show', summary: 'One deployment with its steps (host, operation, status, timings)', usage: 'ID', args: { min: 1, max: 1 }, run: show },
+    {
+      name: 'watch',
+      summary: "Follow a deployment's events from the start until it ends; exits with its exit code",
+      description: "Follow a deployment's events from the start until it ends; exits with its exit code.\nHooks the rollout reaches run on this machine: run it in the project directory.",
+      usage: 'ID',
+      args: { min: 1, max: 1 },
+      run: watch,
+    },
+  ],
 };

@@ -1,12 +1,9 @@
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserError } from '@drover/shared';
-import type { Command } from '../command.js';
+import type { CommandSpec } from '../framework/spec.js';
 
-const USAGE = `Usage: drover init
-
-Creates config/deploy.yml, .kamal/secrets and sample hooks in .kamal/hooks/ — the same files
+const INIT_DESCRIPTION = `Creates config/deploy.yml, .kamal/secrets and sample hooks in .kamal/hooks/ — the same files
 \`kamal init\` creates, so the project works with both tools. Existing files are never overwritten.`;
 
 const DEPLOY_YML = `# Name of your application. Used to uniquely configure containers.
@@ -133,48 +130,43 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-export const command: Command = {
+export const initCommand: CommandSpec = {
+  name: 'init',
   summary: 'Create config/deploy.yml, .kamal/secrets and sample hooks',
-  async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-    } catch (err) {
-      throw new UserError(`${(err as Error).message}\n\n${USAGE}`, { exitCode: 64 });
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const cwd = process.cwd();
+  description: INIT_DESCRIPTION,
+  options: { bundle: { type: 'boolean', description: "Kamal's option to add the gem; Drover has no gem, so it only says so" } },
+  async run(inv) {
+    const log = (line: string) => inv.io.out(line);
+    if (inv.options.bundle) inv.io.err('--bundle: Drover is not a Ruby gem; there is nothing to add to the Gemfile');
+    const { cwd } = inv.io;
     const deployYml = join('config', 'deploy.yml');
     if (await exists(join(cwd, deployYml))) {
       throw new UserError(`Config file already exists in ${deployYml} (remove first to create a new one)`);
     }
     await mkdir(join(cwd, 'config'), { recursive: true });
     await writeFile(join(cwd, deployYml), DEPLOY_YML, { flag: 'wx' });
-    console.log(`Created configuration file in ${deployYml}`);
+    log(`Created configuration file in ${deployYml}`);
 
     const secrets = join('.kamal', 'secrets');
     await mkdir(join(cwd, '.kamal'), { recursive: true });
     if (await exists(join(cwd, secrets))) {
-      console.log(`Skipped ${secrets} (already exists)`);
+      log(`Skipped ${secrets} (already exists)`);
     } else {
       await writeFile(join(cwd, secrets), SECRETS, { flag: 'wx', mode: 0o600 });
       await chmod(join(cwd, secrets), 0o600);
-      console.log(`Created ${secrets} file`);
+      log(`Created ${secrets} file`);
     }
 
     const hooks = join('.kamal', 'hooks');
     if (await exists(join(cwd, hooks))) {
-      console.log(`Skipped sample hooks (${hooks} already exists)`);
+      log(`Skipped sample hooks (${hooks} already exists)`);
     } else {
       await mkdir(join(cwd, hooks), { recursive: true });
       for (const [name, body] of Object.entries(HOOKS)) {
         await writeFile(join(cwd, hooks, name), body, { flag: 'wx', mode: 0o755 });
         await chmod(join(cwd, hooks, name), 0o755);
       }
-      console.log(`Created sample hooks in ${hooks}`);
+      log(`Created sample hooks in ${hooks}`);
     }
     return 0;
   },

@@ -1,53 +1,55 @@
-import { UserError } from '@drover/shared';
-import { loadValidatedConfig, serviceAndDestination } from '@drover/shared/config';
-import type { Command } from '../command.js';
-import { GLOBAL_OPTIONS_HELP, parseKamalArgs } from '../args/kamal-options.js';
+import type { CommandSpec, Invocation } from '../framework/spec.js';
+import { usageError } from '../framework/errors.js';
 import { withClient } from '../with-client.js';
 
-const USAGE = `Usage:
-  drover lock status             Show who holds the deploy lock of this service[/destination]
-  drover lock acquire -m MESSAGE Take the deploy lock by hand (deploys fail until it is released)
-  drover lock release            Release the deploy lock
+/** The lock's key, `<service>[-<destination>]`, from the project's config. */
+async function lockKey(inv: Invocation): Promise<string> {
+  const { loadValidatedConfig, serviceAndDestination } = await import('@drover/shared/config');
+  const { config } = await loadValidatedConfig({ cwd: inv.io.cwd, env: inv.io.env, configFile: inv.globals.configFile, destination: inv.globals.destination });
+  return serviceAndDestination(config.service ?? '', inv.globals.destination ?? null);
+}
 
-The lock lives in the controller, one per <service>[-<destination>].
+const json = (inv: Invocation, value: unknown): void => inv.io.out(JSON.stringify(value, null, 2));
 
-${GLOBAL_OPTIONS_HELP}`;
+async function status(inv: Invocation): Promise<number> {
+  const key = await lockKey(inv);
+  const lock = await withClient(inv, (c) => c.lockStatus(key));
+  if (inv.globals.json) json(inv, { lock });
+  else inv.io.out(lock ? lock.status : 'There is no deploy lock');
+  return 0;
+}
 
+async function acquire(inv: Invocation): Promise<number> {
+  const message = typeof inv.options.message === 'string' ? inv.options.message : '';
+  if (!message) throw usageError("No value provided for required options '--message'", inv.help);
+  const key = await lockKey(inv);
+  const { lockHolderOf } = await import('../../operator/project.js');
+  const lock = await withClient(inv, (c) => c.acquireLock(key, { message, holder: lockHolderOf(inv.io.cwd), version: inv.globals.version ?? null }));
+  if (inv.globals.json) json(inv, { lock });
+  else inv.io.out('Acquired the deploy lock');
+  return 0;
+}
 
-export const command: Command = {
+async function release(inv: Invocation): Promise<number> {
+  const key = await lockKey(inv);
+  const released = await withClient(inv, (c) => c.releaseLock(key));
+  if (inv.globals.json) json(inv, { released });
+  else inv.io.out(released ? 'Released the deploy lock' : 'There is no deploy lock');
+  return 0;
+}
+
+export const lockCommand: CommandSpec = {
+  name: 'lock',
   summary: 'Show, acquire or release the deploy lock',
-  async run(argv) {
-    const { values, positionals } = parseKamalArgs(argv, { message: { type: 'string', short: 'm' } }, USAGE);
-    const [sub, ...rest] = positionals;
-    if (values.help || sub === 'help' || sub === undefined) return (console.log(USAGE), sub === undefined && !values.help ? 64 : 0);
-    if (rest.length > 0) throw new UserError(`unexpected argument "${rest[0]}"\n\n${USAGE}`, { exitCode: 64 });
-    const { config } = await loadValidatedConfig({ configFile: values['config-file'], destination: values.destination });
-    const key = serviceAndDestination(config.service ?? '', values.destination ?? null);
-    const json = (v: unknown) => console.log(JSON.stringify(v, null, 2));
-    switch (sub) {
-      case 'status': {
-        const lock = await withClient((c) => c.lockStatus(key));
-        if (values.json) json({ lock });
-        else console.log(lock ? lock.status : 'There is no deploy lock');
-        return 0;
-      }
-      case 'acquire': {
-        const message = typeof values.message === 'string' ? values.message : '';
-        if (!message) throw new UserError(`No value provided for required options '--message'\n\n${USAGE}`, { exitCode: 64 });
-        const { lockHolderOf } = await import('../../operator/project.js');
-        const lock = await withClient((c) => c.acquireLock(key, { message, holder: lockHolderOf(process.cwd()), version: values.version ?? null }));
-        if (values.json) json({ lock });
-        else console.log('Acquired the deploy lock');
-        return 0;
-      }
-      case 'release': {
-        const released = await withClient((c) => c.releaseLock(key));
-        if (values.json) json({ released });
-        else console.log(released ? 'Released the deploy lock' : 'There is no deploy lock');
-        return 0;
-      }
-      default:
-        throw new UserError(`unknown subcommand "${sub}"\n\n${USAGE}`, { exitCode: 64 });
-    }
-  },
+  description: 'The deploy lock lives in the controller, one per <service>[-<destination>].',
+  subcommands: [
+    { name: 'status', summary: 'Show who holds the deploy lock', run: status },
+    {
+      name: 'acquire',
+      summary: 'Take the deploy lock by hand (deploys fail until it is released)',
+      options: { message: { type: 'string', short: 'm', value: 'MESSAGE', description: 'Why (required)' } },
+      run: acquire,
+    },
+    { name: 'release', summary: 'Release the deploy lock', run: release },
+  ],
 };

@@ -47,6 +47,6 @@ test('drover secrets: unknown subcommand exits 64', async () => {
   await withDir({}, async (dir) => {
     const r = await drover(['secrets', 'frobnicate'], dir);
     assert.equal(r.code, 64);
-    assert.match(r.stderr, /unknown secrets command "frobnicate"/);
+    assert.match(r.stderr, /unknown command "secrets frobnicate"/);
   });
 });

@@ -1,60 +1,55 @@
-import { parseArgs } from 'node:util';
-import { UserError } from '@drover/shared';
 import { loadValidatedConfig } from '@drover/shared/config';
 import { loadSecrets, processRunner, secretsExtract, secretsFetch } from '@drover/shared/secrets';
-import type { Command } from '../command.js';
+import type { CommandSpec, Invocation } from '../framework/spec.js';
 
-const USAGE = `Usage: drover secrets <fetch|extract|print> [options]
+const ADAPTERS = '1password, bitwarden, bitwarden-sm, lastpass, aws_secrets_manager, gcp (gcp_secret_manager), doppler, passbolt, enpass';
 
-  fetch [SECRETS...] -a ADAPTER [--account ACCOUNT] [--from FROM]
-      Fetch secrets from a vault and print them as JSON. Adapters: 1password, bitwarden,
-      bitwarden-sm, lastpass, aws_secrets_manager, gcp (gcp_secret_manager), doppler,
-      passbolt, enpass.
-  extract NAME FETCHED_JSON
-      Print one secret from the output of fetch (NAME, or the first key ending in /NAME).
-  print [-c FILE] [-d DESTINATION]
-      Print KEY=value for every secret the secrets files define. This shows secret values.`;
-
-async function print(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { 'config-file': { type: 'string', short: 'c' }, destination: { type: 'string', short: 'd' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n\n${USAGE}`, { exitCode: 64 });
-  }
-  const { config } = await loadValidatedConfig({ configFile: values['config-file'], destination: values.destination });
-  const store = await loadSecrets({ secretsPath: config.secrets_path, destination: values.destination ?? null });
-  for (const [key, value] of store.entries()) process.stdout.write(`${key}=${value}\n`);
+async function fetch(inv: Invocation): Promise<number> {
+  const flags = (['adapter', 'account', 'from'] as const).flatMap((name) => (typeof inv.options[name] === 'string' ? [`--${name}`, inv.options[name] as string] : []));
+  const inline = inv.options.inline === true ? ['--inline'] : [];
+  inv.io.out(await secretsFetch([...flags, ...inline, ...inv.args], { env: inv.io.env, run: processRunner(inv.io.env) }));
   return 0;
 }
 
-export const command: Command = {
-  summary: 'Fetch secrets from vaults (fetch, extract) and show loaded secrets (print)',
-  async run(argv) {
-    const [action, ...rest] = argv;
-    const ctx = { env: process.env, run: processRunner(process.env) };
-    switch (action) {
-      case 'fetch':
-        process.stdout.write(`${await secretsFetch(rest, ctx)}\n`);
-        return 0;
-      case 'extract':
-        process.stdout.write(`${secretsExtract(rest, {})}\n`);
-        return 0;
-      case 'print':
-        return print(rest);
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        console.log(USAGE);
-        return action === undefined ? 64 : 0;
-      default:
-        throw new UserError(`unknown secrets command "${action}"\n\n${USAGE}`, { exitCode: 64 });
-    }
-  },
+async function extract(inv: Invocation): Promise<number> {
+  inv.io.out(secretsExtract(inv.args, { inline: inv.options.inline === true }));
+  return 0;
+}
+
+async function print(inv: Invocation): Promise<number> {
+  const { cwd } = inv.io;
+  const { config } = await loadValidatedConfig({ cwd, configFile: inv.globals.configFile, destination: inv.globals.destination });
+  const store = await loadSecrets({ cwd, env: inv.io.env, secretsPath: config.secrets_path, destination: inv.globals.destination ?? null });
+  for (const [key, value] of store.entries()) inv.io.out(`${key}=${value}`);
+  return 0;
+}
+
+export const secretsCommand: CommandSpec = {
+  name: 'secrets',
+  summary: 'Fetch secrets from vaults (fetch, extract) and show the loaded secrets (print)',
+  subcommands: [
+    {
+      name: 'fetch',
+      summary: 'Fetch secrets from a vault and print them as JSON',
+      usage: '[SECRETS...]',
+      args: { min: 0, max: null },
+      description: `Fetch secrets from a vault and print them as JSON. Adapters: ${ADAPTERS}.`,
+      options: {
+        adapter: { type: 'string', short: 'a', value: 'ADAPTER', description: 'The vault (required)' },
+        account: { type: 'string', value: 'ACCOUNT', description: 'The vault account, where the adapter needs one' },
+        from: { type: 'string', value: 'FROM', description: 'A vault, folder or prefix to read the secrets from' },
+        inline: { type: 'boolean', description: 'Shell-escaped output for use inside .kamal/secrets' },
+      },
+      run: fetch,
+    },
+    {
+      name: 'extract',
+      summary: 'Print one secret from the output of fetch (NAME, or the first key ending in /NAME)',
+      usage: 'NAME FETCHED_JSON',
+      args: { min: 2, max: 2 },
+      options: { inline: { type: 'boolean', description: 'Shell-escaped output' } },
+      run: extract,
+    },
+    { name: 'print', summary: 'Print KEY=value for every secret the secrets files define (this shows secret values)', run: print },
+  ],
 };

@@ -13,6 +13,8 @@ export interface ResolveContext {
   version: string;
   files: string[];
   drover: DroverSettings | undefined;
+  /** The merged document before validation (Kamal's `raw_config`); kept as `ResolvedConfig.raw`. */
+  raw: Record<string, unknown>;
 }
 
 /** Pure: a validated deploy.yml plus destination and version → the planner's input. */
@@ -118,5 +120,6 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
       agentTimeout: ctx.drover?.agent_timeout ?? null,
     },
     source: config,
+    raw: ctx.raw,
   };
 }

@@ -1,23 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '@drover/shared';
+import { usageError } from '../framework/errors.js';
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-type HelpOption = { help: { type: 'boolean'; short: 'h' } };
-export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & HelpOption; strict: true; allowPositionals: true }>>;
-
-/** parseArgs in strict mode; any mistake becomes a UserError with the usage text and exit code 64. */
-export function parseOrUsage<O extends Options>(argv: string[], options: O, usage: string): Parsed<O> {
-  try {
-    const help: HelpOption = { help: { type: 'boolean', short: 'h' } };
-    return parseArgs({ args: argv, options: { ...options, ...help }, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n\n${usage}`, { exitCode: 64 });
-  }
-}
-
-export function usageError(message: string, usage: string): UserError {
-  return new UserError(`${message}\n\n${usage}`, { exitCode: 64 });
-}
+// Parsers for option values; a bad value is a usage error naming the flag.
 
 /** "HOST:PORT", ":PORT", "[v6]:PORT" → parts; PORT 0 means "any free port". */
 export function parseListen(value: string, usage: string): { host: string; port: number } {

@@ -1,0 +1,64 @@
+// Kamal's top-level reporting commands: `details` (proxy, app and accessories), `audit` (the hosts'
+// audit logs), `docs` (configuration reference), and `upgrade` (Kamal 1 → 2, which Drover never was).
+import type { CommandSpec, Invocation } from '../framework/spec.js';
+import { call, loadTarget, onHosts, report } from '../hosts.js';
+import { withClient } from '../with-client.js';
+
+async function details(inv: Invocation): Promise<number> {
+  const { DROVER } = await import('../tree.js');
+  const { runCli } = await import('../framework/run.js');
+  // The same global options for each part, as Kamal's `details` invokes its subcommands.
+  const rest = passGlobals(inv);
+  let exit = await runCli(DROVER, ['proxy', 'details', ...rest], inv.io);
+  exit ||= await runCli(DROVER, ['app', 'details', ...rest], inv.io);
+  const { config } = await loadTarget(inv);
+  if (config.accessories.length > 0) exit ||= await runCli(DROVER, ['accessory', 'details', 'all', ...rest], inv.io);
+  return exit;
+}
+
+/** The invocation's global options as argv again. */
+function passGlobals(inv: Invocation): string[] {
+  const g = inv.globals;
+  return [
+    ...(g.verbosity === 'quiet' ? ['-q'] : g.verbosity === 'verbose' ? ['-v'] : []),
+    ...(g.version ? ['--version', g.version] : []), ...(g.selection.primary ? ['-p'] : []),
+    ...(g.selection.hosts.length ? ['-h', g.selection.hosts.join(',')] : []), ...(g.selection.roles.length ? ['-r', g.selection.roles.join(',')] : []),
+    ...(g.configFile ? ['-c', g.configFile] : []), ...(g.destination ? ['-d', g.destination] : []),
+    ...(g.context ? ['--context', g.context] : []), ...(g.json ? ['--json'] : []),
+  ];
+}
+
+async function audit(inv: Invocation): Promise<number> {
+  const { config, specifics } = await loadTarget(inv);
+  const outcomes = await withClient(inv, (client) => onHosts(specifics.hosts, (host) => call(client, host, 'audit.read', { service: config.service, destination: config.destination, lines: 50 })));
+  return report(inv, 'App', outcomes, (r) => r.lines.join('\n'));
+}
+
+async function docs(inv: Invocation): Promise<number> {
+  const { configDocs } = await import('../../operator/config-docs.js');
+  inv.io.out(configDocs(inv.args[0]));
+  return 0;
+}
+
+export const detailsCommand: CommandSpec = { name: 'details', summary: 'Show details about all containers (kamal-proxy, app, accessories)', run: details };
+
+export const auditCommand: CommandSpec = { name: 'audit', summary: 'Show the audit log entries on the servers (the last 50 lines)', run: audit };
+
+export const docsCommand: CommandSpec = {
+  name: 'docs',
+  summary: 'Show the configuration documentation (a section: accessory, alias, boot, builder, configuration, env, …)',
+  usage: '[SECTION]',
+  args: { min: 0, max: 1 },
+  kamalGlobals: false,
+  run: docs,
+};
+
+export const upgradeCommand: CommandSpec = {
+  name: 'upgrade',
+  summary: 'Upgrade from Kamal 1 to 2 (Drover deploys Kamal 2 projects only: says so)',
+  options: { confirmed: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation' }, rolling: { type: 'boolean', description: 'One host at a time' } },
+  async run(inv) {
+    inv.io.out('Drover runs Kamal 2 projects with kamal-proxy from the start: there is no Traefik or Kamal 1 layout to upgrade. Nothing was changed.');
+    return 0;
+  },
+};

@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { RpcError } from '@drover/shared/protocol';
+import type { Store } from '../store/store.js';
+import type { AgentHub } from './agent-hub.js';
+import { UNBOUNDED_CALL_MS, agentNamed } from './agent-lookup.js';
+import { sendError, sendRpcError } from './http-errors.js';
+import { RpcBody } from './operator-api.js';
+import { requireOperationScope } from './route-schemas.js';
+import { sendFollowed } from './rpc-follow.js';
+
+export interface OpsRouteDeps {
+  store: Store;
+  hub: AgentHub;
+  /** A followed call with no output sends a keepalive line this often; default the agents' heartbeat. */
+  keepaliveMs?: number;
+  /** A followed call whose client accepts nothing for this long (output waiting) is dropped. */
+  stallMs?: number;
+}
+
+const NameParams = z.object({ name: z.string().min(1).max(128) });
+type NameParams = z.output<typeof NameParams>;
+type Body = z.output<typeof RpcBody>;
+
+/**
+ * Agent calls for operators: `POST /v1/agents/:name/rpc` — one call, with or without a stream, its
+ * output collected or followed. The scope comes from the method (route-schemas.ts `operationScope`):
+ * read operations need `read`, exec and changes `deploy`, anything outside the catalog `admin`.
+ * The interactive exec websocket is exec-gateway.ts.
+ */
+export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (app: FastifyInstance, deps) => {
+  const { store, hub } = deps;
+  const keepaliveMs = deps.keepaliveMs ?? hub.heartbeatMs;
+  const stallMs = deps.stallMs ?? 10 * 60_000;
+
+  app.post('/v1/agents/:name/rpc', {
+    config: { scope: 'read' }, bodyLimit: 16 * 1024 * 1024, schema: { params: NameParams, body: RpcBody }, preHandler: requireOperationScope,
+  }, async (req, reply) => {
+    const body = req.body as Body;
+    const { name } = req.params as NameParams;
+    const agent = agentNamed(store, name);
+    if (!agent) return sendError(reply, 404, 'not_found', `no enrolled agent named ${name}`);
+    // The client going away cancels the call (the agent stops reading logs, kills the exec).
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const follow = body.stream?.follow === true;
+    const opts = { timeoutMs: body.timeoutMs ?? (follow ? UNBOUNDED_CALL_MS : undefined), signal: gone.signal };
+    try {
+      if (!body.stream) return { result: (await hub.call(agent.id, body.method, body.params, opts)) ?? null };
+      const { stream, result } = hub.open(agent.id, body.method, body.params, opts);
+      result.catch(() => undefined);
+      if (body.stream.resize) stream.resize(body.stream.resize.cols, body.stream.resize.rows);
+      if (follow) {
+        // Input (if any) is written while the output is already being followed.
+        const input = Buffer.from(body.stream.input, 'base64');
+        void (input.length ? stream.write(input) : Promise.resolve()).then(() => stream.end(), () => undefined);
+        return await sendFollowed(reply, stream, result, { keepaliveMs, stallMs, gone, params: body.params });
+      }
+      const output = stream.readAll();
+      output.catch(() => undefined);
+      const input = Buffer.from(body.stream.input, 'base64');
+      if (input.length) await stream.write(input);
+      stream.end();
+      const r = await result;
+      return { result: r ?? null, output: (await output).toString('base64') };
+    } catch (err) {
+      if (err instanceof RpcError) return sendRpcError(reply, err, body.params);
+      throw err;
+    }
+  });
+};
