@@ -98,7 +98,7 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       const logs = await fleet.run(['app', 'logs', '-r', 'web'], shop.dir);
       ok(logs);
       assert.match(logs.out, /App Host: web-1\n[\s\S]*Starting shop shop-v1/);
-      assert.match(logs.out, /App Host: web-2\n[\s\S]*\/version/);
+      assert.match(logs.out, /App Host: web-2\n[\s\S]*response:200/, 'busybox httpd -v logs each request');
       const grep = await fleet.run(['app', 'logs', '-r', 'web', '-h', 'web-2', '--grep', 'Starting', '-T'], shop.dir);
       ok(grep);
       assert.deepEqual(grep.out.trim().split('\n'), ['App Host: web-2', 'Starting shop shop-v1']);
@@ -269,10 +269,10 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     ok(await fleet.run(['deploy'], p.dir));
     const whoami = await fleet.run(['whoami'], p.dir);
     ok(whoami);
-    assert.match(whoami.out, /App Host: web-1\n[0-9a-f]{12}\n/);
+    assert.match(whoami.out, /App Host: web-1\nweb-1-[0-9a-f]{12}\n/, 'Kamal names containers <host>-<12 hex>');
     const quiet = await fleet.run(['whoami', '-q'], p.dir);
     ok(quiet);
-    assert.match(quiet.out, /^[0-9a-f]{12}\n$/);
+    assert.match(quiet.out, /^web-1-[0-9a-f]{12}\n$/);
     const uname = await fleet.run(['uname', '-s', '-n'], p.dir);
     ok(uname);
     assert.match(uname.out, /Running 'uname -s -n' on web-1/);
