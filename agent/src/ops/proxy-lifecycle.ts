@@ -122,9 +122,15 @@ export async function startProxy(deps: OperationsDeps) {
   return { containers: [PROXY_CONTAINER], messages: [] };
 }
 
+/** Kamal ignores a failed `docker container stop kamal-proxy`: a host without the container is left as it is. */
 export async function stopProxy(deps: OperationsDeps, p: z.output<typeof proxyStopParams>) {
   try {
     await deps.docker.getContainer(PROXY_CONTAINER).inspect();
+  } catch (e) {
+    if (isNotFound(e)) return { containers: [], messages: [`no kamal-proxy container on ${deps.host}`] };
+    throw dockerFailure('docker container inspect kamal-proxy', deps.host, e);
+  }
+  try {
     await stopContainer(deps.docker, PROXY_CONTAINER, p.stopTimeout);
   } catch (e) {
     throw dockerFailure('docker container stop kamal-proxy', deps.host, e);

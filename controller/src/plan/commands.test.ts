@@ -76,6 +76,7 @@ const appBoot = (role: 'web' | 'workers', host: string) => ({
 });
 const bootTask = (host: string, role: 'web' | 'workers', gatekeeper: boolean) => ({ host, role, gatekeeper, call: appBoot(role, host) });
 const tag = { op: 'image.tag' as const, params: { ...S, image: 'registry.test:5443/acme/app:v1', tag: LATEST } };
+const pull = { op: 'image.pull' as const, params: { ...S, image: 'registry.test:5443/acme/app:v1', version: 'v1', registry: { server: 'registry.test:5443', username: 'deployer', password: 'reg-pw' } } };
 const start = (role: 'web' | 'workers'): OpCall => ({ op: 'app.start', params: { ...S, role, version: 'v1', latestImage: LATEST, proxy: role === 'web' ? WEB_PROXY : null } });
 const stop = (role: 'web' | 'workers'): OpCall => ({ op: 'app.stop', params: { ...S, role, proxied: role === 'web', stopTimeout: role === 'web' ? null : 12 } });
 const remove = (role: 'web' | 'workers', wholeHost: boolean): OpCall => ({
@@ -118,9 +119,10 @@ interface Case {
 
 const CASES: Case[] = [
   {
-    name: 'app boot: boot groups (limit 2) with pre/post-app-boot around each, the barrier, tag latest, under the lock',
+    name: 'app boot: pull, then boot groups (limit 2) with pre/post-app-boot around each, the barrier, tag latest, under the lock',
     command: 'app boot', hooks: ['pre-app-boot', 'post-app-boot', 'pre-deploy'],
     phases: [
+      ops('pull', { vm1: [pull], vm2: [pull], vm3: [pull] }),
       LOCK,
       { kind: 'say', text: 'Start container with version v1 (or reboot if already running)...' },
       hook('pre-app-boot', ['vm1', 'vm2']),
@@ -137,6 +139,7 @@ const CASES: Case[] = [
     name: 'app boot -r workers: the first selected role gates',
     command: 'app boot', selection: { roles: ['workers'] },
     phases: [
+      ops('pull', { vm2: [pull], vm3: [pull] }),
       LOCK,
       { kind: 'say', text: 'Start container with version v1 (or reboot if already running)...' },
       { kind: 'boot', group: 1, hosts: ['vm2', 'vm3'], parallelRoles: false, tasks: [bootTask('vm2', 'workers', true), bootTask('vm3', 'workers', true)] },

@@ -62,7 +62,8 @@ function perProxyHost(name: string, s: Specifics, call: (host: string) => OpCall
 }
 
 const PHASES: Record<Subcommand, Build> = {
-  'app boot': (input, s) => locked(appBootPhases(input, s)),
+  // `docker run` pulls a missing image; the agent's boot does not, so the hosts pull first (a local registry's image is already there from the deploy).
+  'app boot': (input, s) => [...(input.config.registry.local ? [] : pullPhases(input, s)), ...locked(appBootPhases(input, s))],
   // Kamal's `build pull` takes no lock.
   'build pull': (input, s) => pullPhases(input, s),
   'app start': ({ config, performer }, s) => locked(perRole('app start', s.appHosts, s, (r) => ({ op: 'app.start', params: P.appStartParams(config, r, performer) }))),
