@@ -89,6 +89,7 @@ kamal accessory logs db -f
 kamal accessory logs redis --since 10m --grep ready
 kamal accessory remove db
 kamal accessory remove all -y
+kamal accessory upgrade all --rolling -y
 kamal proxy boot
 kamal proxy reboot
 kamal proxy reboot --rolling
@@ -112,6 +113,8 @@ kamal build push --output=docker
 kamal build pull
 kamal build deliver
 kamal build details
+kamal build dev
+kamal build dev --no-cache
 kamal build create
 kamal build remove
 kamal prune all

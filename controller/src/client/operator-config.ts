@@ -31,11 +31,13 @@ export const CredentialsFile = z.object({
 export type CredentialsFile = z.infer<typeof CredentialsFile>;
 
 /** Where the context a command uses was chosen. */
-export type ContextSource = '--context' | 'DROVER_CONTEXT' | 'current';
+export type ContextSource = '--context' | 'DROVER_CONTEXT' | 'x-drover/controller' | 'current';
 
 export interface LoadCredentialsOptions {
   /** A `--context NAME` flag: wins over DROVER_CONTEXT and the file's current context. */
   context?: string;
+  /** The project's `x-drover: controller:` (a context name, or a controller URL a context was saved for); after DROVER_CONTEXT. */
+  projectController?: string;
 }
 
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -104,7 +106,8 @@ export function getContext(file: CredentialsFile, name: string): OperatorCredent
 export function contextNotFound(file: CredentialsFile, name: string, source?: ContextSource): UserError {
   const names = contextNames(file);
   const how = source === 'DROVER_CONTEXT' ? ' (named by DROVER_CONTEXT)'
-    : source === 'current' ? ' (the current context in the credentials file)' : '';
+    : source === 'current' ? ' (the current context in the credentials file)'
+      : source === 'x-drover/controller' ? ' (named by x-drover/controller in deploy.yml)' : '';
   if (names.length === 0) return new UserError(`context "${name}" not found${how}: no contexts saved; run \`drover login URL --token T --context ${name}\``);
   return new UserError(`context "${name}" not found (contexts: ${names.join(', ')}); see \`drover context list\`${how}`);
 }
@@ -116,12 +119,27 @@ export function requireContext(file: CredentialsFile, name: string, source?: Con
   return creds;
 }
 
-/** Which context a command uses: `--context`, then DROVER_CONTEXT, then the file's current one; null if none. */
+/** Which context a command uses: `--context`, then DROVER_CONTEXT, then the project's `x-drover: controller:`, then the file's current one; null if none. */
 export function selectContext(file: CredentialsFile, env: NodeJS.ProcessEnv = process.env, opts: LoadCredentialsOptions = {}): { name: string; source: ContextSource } | null {
   if (opts.context) return { name: opts.context, source: '--context' };
   if (env.DROVER_CONTEXT) return { name: env.DROVER_CONTEXT, source: 'DROVER_CONTEXT' };
+  if (opts.projectController) return { name: contextForController(file, opts.projectController), source: 'x-drover/controller' };
   if (file.current) return { name: file.current, source: 'current' };
   return null;
+}
+
+/** A context by name, or the one saved for a controller URL; a URL with no context is an error saying how to add one. */
+function contextForController(file: CredentialsFile, value: string): string {
+  if (getContext(file, value)) return value;
+  let origin: string | null = null;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    return value;
+  }
+  const match = contextNames(file).find((n) => file.contexts[n]!.controller === origin);
+  if (match) return match;
+  throw new UserError(`x-drover/controller: no saved context for ${origin}; log in with \`drover login ${origin} --token T --context NAME\``);
 }
 
 /**

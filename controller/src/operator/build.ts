@@ -41,6 +41,8 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** false: build and tag only (Kamal's local registry, whose image drover uploads to the controller). */
   push?: boolean;
+  /** Kamal's `build dev`: the working tree as it is (no clone), tagged with the version only, never pushed. */
+  workingTree?: boolean;
   /** Runs after the registry login and before the clone and build: where Kamal runs the `pre-build` hook. */
   preBuild?: () => Promise<void>;
   signal?: AbortSignal;
@@ -284,7 +286,7 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
   const state = await readGitState(o.projectDir, git);
   let buildDir = resolve(o.projectDir);
   const sayLines = (text: string) => text.split('\n').forEach((l) => say(l));
-  if (config.builder?.context === undefined && state) {
+  if (config.builder?.context === undefined && state && !o.workingTree) {
     if (state.uncommittedChanges) sayLines(`Building from a local git clone, so ignoring these uncommitted changes:\n ${state.uncommittedChanges}`);
     buildDir = (await prepareClone(state, { service: config.service, projectDir: o.projectDir, git, env, say })).buildDir;
   } else if (state?.uncommittedChanges) {
@@ -293,7 +295,8 @@ export async function buildAndPush(o: BuildOptions): Promise<{ image: string; ta
 
   const dockerfileName = config.builder?.dockerfile ?? 'Dockerfile';
   if (!existsSync(resolve(o.projectDir, dockerfileName))) throw new UserError(`Missing ${dockerfileName}`);
-  const spec = buildSpec(config, buildDir, { noCache: o.noCache, daemonArch, env });
+  const built = buildSpec(config, buildDir, { noCache: o.noCache, daemonArch, env });
+  const spec = o.workingTree ? { ...built, tags: built.tags.slice(0, 1) } : built;
   if (!existsSync(spec.dockerfilePath)) throw new UserError(`Missing ${dockerfileName} in the git clone \`${buildDir}\` (is it committed?)`);
   if (!isDirectory(spec.contextDir)) throw new UserError(`unable to prepare context: path "${config.builder?.context ?? '.'}" not found`);
 

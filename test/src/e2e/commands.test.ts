@@ -1,9 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Proc } from '@drover/controller/e2e/harness';
 import { BUSYBOX_IMAGE, buildImage, pushImage, waitFor } from '../rig/index.js';
+import { DROVER_MAIN } from './channel-procs.js';
 import { SampleProject, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
 import { getVia, versionVia } from './http-get.js';
@@ -102,6 +105,28 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       const grep = await fleet.run(['app', 'logs', '-r', 'web', '-h', 'web-2', '--grep', 'Starting', '-T'], shop.dir);
       ok(grep);
       assert.deepEqual(grep.out.trim().split('\n'), ['App Host: web-2', 'Starting shop shop-v1']);
+    });
+
+    test('logs -f: every selected host and role at once, each line prefixed with its host; Ctrl-C ends it', async () => {
+      const follow = fleet.spawn(['app', 'logs', '-f', '-n', '1000'], shop.dir);
+      await follow.waitFor(/^web-1 \| .*Starting shop shop-v1/m, 20_000);
+      await follow.waitFor(/^web-2 \| .*Starting shop shop-v1/m, 20_000);
+      const seen = follow.out.length;
+      await getVia(publicAddress.get('web-2')!, 'shop.test', '/version');
+      await follow.waitFor(/^web-2 \| .*response:200/m, 20_000, seen);
+      await follow.stop('SIGINT');
+      assert.equal(await follow.exited, 0, follow.all);
+    });
+
+    test('exec -i: a real TTY from the operator\'s terminal to the container (tty, size, input, exit status)', async () => {
+      // `script` gives drover a pseudo-terminal of 100x30, as an operator's shell would.
+      const line = `stty cols 100 rows 30; exec ${process.execPath} ${DROVER_MAIN} app exec -i -r web sh`;
+      const term = new Proc(spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { cwd: shop.dir, env: { ...process.env, ...fleet.env }, stdio: ['pipe', 'pipe', 'pipe'] }));
+      term.child.stdin!.write('tty; stty size; echo "typed $((40 + 2))"; exit 5\n');
+      assert.equal(await term.exited, 5, term.all);
+      assert.match(term.out, /\/dev\/pts\/\d+/);
+      assert.match(term.out, /30 100/);
+      assert.match(term.out, /typed 42/);
     });
 
     test('exec: a new container per role and host, --reuse the running one, --raw byte for byte, --env', async () => {

@@ -83,6 +83,16 @@ export const accessoryCommand: CommandSpec = {
       options: { ...EXEC_OPTIONS, reuse: { type: 'boolean', description: 'Kamal\'s choice of the running container: Drover always runs the command in the running accessory container' } },
     },
     { name: 'logs', summary: 'Show log lines from accessory on host', usage: 'NAME', args: { min: 1, max: 1 }, options: LOG_OPTIONS, run: logs },
+    {
+      name: 'upgrade', summary: 'Upgrade an accessory from Kamal 1 to 2 (Drover runs Kamal 2 projects only: says so)', ...NAME_OR_ALL,
+      options: { rolling: { type: 'boolean', description: 'One host at a time' }, confirmed: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation' } },
+      async run(inv) {
+        const { config } = await loadTarget(inv);
+        const names = accessoriesNamed(config, inv.args[0]!, true).map((a) => a.name);
+        inv.io.out(`${names.join(', ')}: already on the \`kamal\` network, as Drover boots every accessory; there is no Kamal 1 layout to upgrade. Nothing was changed.`);
+        return 0;
+      },
+    },
     jobCommand('remove', 'accessory remove', {
       summary: 'Remove accessory container, image and data directory from host (use NAME=all to remove all accessories)',
       ...NAME_OR_ALL, commandOptions: names,

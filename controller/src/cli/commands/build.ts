@@ -20,6 +20,25 @@ async function deliver(inv: Invocation): Promise<number> {
   return pushed === 0 ? pull.run!(inv) : pushed;
 }
 
+/** Kamal's `build dev`: the working tree, uncommitted changes included, tagged `<version>-dirty` on this machine only. */
+async function dev(inv: Invocation): Promise<number> {
+  const { loadConfig } = await import('@drover/shared/config');
+  const { loadProject } = await import('../../operator/project.js');
+  const { buildAndPush } = await import('../../operator/build.js');
+  const { registryAuth } = await import('../../plan/op-params.js');
+  const { cwd, env } = inv.io;
+  const load = { cwd, env, configFile: inv.globals.configFile, destination: inv.globals.destination };
+  const version = `${inv.globals.version ?? (await loadConfig(load)).version}-dirty`;
+  const project = await loadProject({ ...load, version });
+  const say = (line: string) => { if (inv.globals.verbosity !== 'quiet') inv.io.out(`  ${line}`); };
+  const { image } = await buildAndPush({
+    config: project.config, projectDir: project.dir, registry: registryAuth(project.config.registry, project.secrets), noCache: inv.options['no-cache'] === true,
+    say, output: inv.globals.verbosity === 'verbose' ? say : () => undefined, env, push: false, workingTree: true,
+  });
+  inv.io.out(`Built ${image} from the working tree (not pushed)`);
+  return 0;
+}
+
 async function details(inv: Invocation): Promise<number> {
   const { dockerFromEnv } = await import('../../operator/docker-client.js');
   const { docker, display } = dockerFromEnv(inv.io.env);
@@ -53,6 +72,7 @@ export const buildCommand: CommandSpec = {
       run: push,
     },
     pull,
+    { name: 'dev', summary: 'Build the working tree (uncommitted changes included) as <version>-dirty, on this machine only', options: NO_CACHE, run: dev },
     noBuilder('create'),
     noBuilder('remove'),
     { name: 'details', summary: 'Show the build setup', run: details },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminClient, removeDir, run, startController, tempDir, CONTROLLER_MAIN, type ControllerProc } from '../../e2e/harness.js';
+import { drover as inProcess } from './cli-test-support.js';
 
 const FP = 'sha256:' + 'c'.repeat(64);
 
@@ -89,6 +90,26 @@ describe('drover login --context and drover context (real controller)', () => {
     // The CI variables still win over the context.
     const ci = await drover(['agents', 'token', '--name', 'w'], { DROVER_TOKEN: readToken });
     assert.match(ci.err, /scope read/);
+  });
+
+  test("--context, and a project's `x-drover: controller:` (a context name or a controller URL), choose the context", async () => {
+    const project = join(dir, 'project');
+    const deployYml = (controller: string) => `service: app\nimage: acme/app\nservers: [web-1]\nx-drover:\n  controller: ${controller}\n`;
+    mkdirSync(join(project, 'config'), { recursive: true });
+    writeFileSync(join(project, 'config', 'deploy.yml'), deployYml('reader'));
+    const inProject = (args: string[], extra: NodeJS.ProcessEnv = {}) => inProcess(args, project, { ...env, ...extra } as Record<string, string>);
+    // "default" (admin) is current; the project names "reader".
+    assert.match((await inProject(['agents', 'token', '--name', 'p1'])).stderr, /scope read; admin is required/);
+    assert.equal((await inProject(['agents', 'token', '--name', 'p2', '--context', 'default'])).code, 0);
+    assert.equal((await inProject(['agents', 'token', '--name', 'p3'], { DROVER_CONTEXT: 'default' })).code, 0);
+    writeFileSync(join(project, 'config', 'deploy.yml'), deployYml('https://elsewhere.test:7443'));
+    const unknown = await inProject(['agents']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /x-drover\/controller: no saved context for https:\/\/elsewhere\.test:7443; log in with `drover login https:\/\/elsewhere\.test:7443/);
+    writeFileSync(join(project, 'config', 'deploy.yml'), deployYml('nope'));
+    assert.match((await inProject(['agents'])).stderr, /context "nope" not found .*\(named by x-drover\/controller in deploy\.yml\)/);
+    // Outside a project the current context applies.
+    assert.equal((await inProcess(['agents', 'token', '--name', 'p4'], dir, env as Record<string, string>)).code, 0);
   });
 
   test('an unknown context is an error that names it and the contexts there are', async () => {

@@ -43,13 +43,13 @@ async function followLogs(inv: Invocation, op: OperationName, calls: LogCall[]):
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   try {
-    const outcomes = await withClient(inv, (client) => onHosts([...new Set(calls.map((c) => c.host))], async (host) => {
-      const prefix = calls.length > 1 && inv.globals.verbosity !== 'quiet' ? `${host.padEnd(width)} | ` : '';
-      for (const c of calls.filter((x) => x.host === host)) {
-        const lines = lineSplitter((line) => inv.io.out(prefix + line));
-        await client.rpcFollow(host, op, c.params, { onOutput: (chunk) => lines.push(chunk), signal: abort.signal }).finally(() => lines.end());
-      }
-    }));
+    // Every (host, role) at once: a follow never ends by itself.
+    const outcomes = await withClient(inv, (client) => Promise.all(calls.map(async (c) => {
+      const prefix = calls.length > 1 && inv.globals.verbosity !== 'quiet' ? `${c.host.padEnd(width)} | ` : '';
+      const lines = lineSplitter((line) => inv.io.out(prefix + line));
+      const [outcome] = await onHosts([c.host], () => client.rpcFollow(c.host, op, c.params, { onOutput: (chunk) => lines.push(chunk), signal: abort.signal }).finally(() => lines.end()));
+      return outcome!;
+    })));
     for (const o of outcomes) if (!o.ok && !abort.signal.aborted) inv.io.err(`agent ${o.host}: ${o.error}`);
     return abort.signal.aborted || outcomes.every((o) => o.ok) ? 0 : 1;
   } finally {

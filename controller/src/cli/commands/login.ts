@@ -1,11 +1,11 @@
 import { UserError } from '@drover/shared';
-import { FINGERPRINT_PATTERN, connectPinned, PinMismatchError } from '@drover/shared/protocol';
 import { usageError } from '../framework/errors.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 
 
 /** Learns the key a controller presents (used only when no fingerprint was given). */
-function presentedFingerprint(url: URL): Promise<string> {
+async function presentedFingerprint(url: URL): Promise<string> {
+  const { connectPinned, PinMismatchError } = await import('@drover/shared/protocol');
   return new Promise((resolve, reject) => {
     // A pin that cannot match makes connectPinned report the actual key.
     connectPinned({ host: url.hostname, port: Number(url.port) || 443 }, 'sha256:none', (err, socket) => {
@@ -17,6 +17,7 @@ function presentedFingerprint(url: URL): Promise<string> {
 }
 
 async function login(inv: Invocation): Promise<number> {
+  const { FINGERPRINT_PATTERN } = await import('@drover/shared/protocol');
   const { io } = inv;
   const help = inv.help;
   const text = (name: string) => (typeof inv.options[name] === 'string' ? inv.options[name] as string : undefined);

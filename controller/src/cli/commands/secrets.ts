@@ -1,10 +1,9 @@
-import { loadValidatedConfig } from '@drover/shared/config';
-import { loadSecrets, processRunner, secretsExtract, secretsFetch } from '@drover/shared/secrets';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 
 const ADAPTERS = '1password, bitwarden, bitwarden-sm, lastpass, aws_secrets_manager, gcp (gcp_secret_manager), doppler, passbolt, enpass';
 
 async function fetch(inv: Invocation): Promise<number> {
+  const { processRunner, secretsFetch } = await import('@drover/shared/secrets');
   const flags = (['adapter', 'account', 'from'] as const).flatMap((name) => (typeof inv.options[name] === 'string' ? [`--${name}`, inv.options[name] as string] : []));
   const inline = inv.options.inline === true ? ['--inline'] : [];
   inv.io.out(await secretsFetch([...flags, ...inline, ...inv.args], { env: inv.io.env, run: processRunner(inv.io.env) }));
@@ -12,11 +11,14 @@ async function fetch(inv: Invocation): Promise<number> {
 }
 
 async function extract(inv: Invocation): Promise<number> {
+  const { secretsExtract } = await import('@drover/shared/secrets');
   inv.io.out(secretsExtract(inv.args, { inline: inv.options.inline === true }));
   return 0;
 }
 
 async function print(inv: Invocation): Promise<number> {
+  const { loadValidatedConfig } = await import('@drover/shared/config');
+  const { loadSecrets } = await import('@drover/shared/secrets');
   const { cwd } = inv.io;
   const { config } = await loadValidatedConfig({ cwd, configFile: inv.globals.configFile, destination: inv.globals.destination });
   const store = await loadSecrets({ cwd, env: inv.io.env, secretsPath: config.secrets_path, destination: inv.globals.destination ?? null });
