@@ -1,4 +1,5 @@
-import { isUserError, UserError } from '@drover/shared';
+import { isUserError } from '@drover/shared';
+import { confirm } from '../confirm.js';
 import type { DeployCommandName } from '../../operator/deploy-flow.js';
 import type { CommandSpec, Invocation, OptionSpecs } from '../framework/spec.js';
 import { withClient } from '../with-client.js';
@@ -11,9 +12,7 @@ const BUILD_OPTIONS: OptionSpecs = {
 
 async function run(name: DeployCommandName, inv: Invocation): Promise<number> {
   const { options: o, globals } = inv;
-  if (name === 'remove' && !o.confirmed) {
-    throw new UserError('This will remove all containers and images. Run again with -y (--confirmed) to go ahead.');
-  }
+  if (name === 'remove') await confirm(inv, 'This will remove all containers and images.');
   const { runDeployFlow } = await import('../../operator/deploy-flow.js');
   const flow = withClient(inv, (client) => runDeployFlow({
     command: name, cwd: inv.io.cwd, env: inv.io.env, configFile: globals.configFile, destination: globals.destination,

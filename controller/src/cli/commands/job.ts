@@ -1,6 +1,6 @@
 // Kamal's mutating subcommands (`app stop`, `proxy reboot`, `prune all`, …) run by the controller as
 // recorded deployments under the deploy lock, followed here like `drover deploy`.
-import { UserError } from '@drover/shared';
+import { confirm } from '../confirm.js';
 import type { CommandOptions, Subcommand } from '../../plan/types.js';
 import type { CommandSpec, Invocation, OptionSpecs } from '../framework/spec.js';
 import { withClient } from '../with-client.js';
@@ -13,7 +13,7 @@ export interface JobSpec {
   options?: OptionSpecs;
   /** The subcommand's flags for the controller. */
   commandOptions?(inv: Invocation): CommandOptions;
-  /** Kamal asks before this; without -y Drover refuses with this text (CI has no one to answer). */
+  /** Kamal asks before this (`-y` skips the question; without a terminal it is refused). */
   confirm?: string;
   /** Kamal's `app boot` boots `latest` unless --version is given; the others act on the current version. */
   defaultVersion?: string;
@@ -23,7 +23,7 @@ const DETACH: OptionSpecs = { detach: { type: 'boolean', description: 'Start it 
 
 async function runJob(command: Subcommand, spec: JobSpec, inv: Invocation): Promise<number> {
   const { globals } = inv;
-  if (spec.confirm && inv.options.confirmed !== true) throw new UserError(`${spec.confirm} Run again with -y (--confirmed) to go ahead.`);
+  if (spec.confirm) await confirm(inv, spec.confirm);
   const commandOptions = spec.commandOptions?.(inv) ?? {};
   const { runDeployFlow } = await import('../../operator/deploy-flow.js');
   return withClient(inv, (client) => runDeployFlow({
