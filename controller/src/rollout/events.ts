@@ -45,7 +45,8 @@ export class EventLog {
     const at = this.clock();
     const index = this.store.appendEvent(deploymentId, at, event);
     const indexed = { index, at, event };
-    this.live.emit(deploymentId, indexed);
+    // Stored, then live: a follower never hears of an event a crash could still take back.
+    this.store.afterCommit(() => this.live.emit(deploymentId, indexed));
     return indexed;
   }
 

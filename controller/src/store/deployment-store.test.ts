@@ -17,6 +17,17 @@ function withDir(fn: (dir: string) => void): void {
   }
 }
 
+async function withStoreAsync(fn: (s: SqliteStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-deploy-store-'));
+  const s = new SqliteStore(dir);
+  try {
+    await fn(s, dir);
+  } finally {
+    s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function withStore(fn: (s: SqliteStore, dir: string) => void): void {
   withDir((dir) => {
     const s = new SqliteStore(dir);
@@ -306,6 +317,7 @@ test('corrupt rows produce an Error naming the table and row, not a SyntaxError'
   withStore((s, dir) => {
     s.createDeployment(dep('d1', 1));
     s.appendEvent('d1', 2, { ok: true });
+    assert.equal(s.listEvents('d1', 0).length, 1, 'a read commits the pending event first');
     const db = new Database(join(dir, 'controller.db'));
     db.prepare("UPDATE deployments SET snapshot = '{not json' WHERE id = 'd1'").run();
     db.prepare("UPDATE deployment_events SET event = 'nope{' WHERE deployment_id = 'd1'").run();
@@ -315,5 +327,26 @@ test('corrupt rows produce an Error naming the table and row, not a SyntaxError'
     assert.throws(() => s.getDeployment('d1'), named('deployments', 'd1'));
     assert.throws(() => s.listDeployments(), named('deployments', 'd1'));
     assert.throws(() => s.listEvents('d1', 0), named('deployment_events', 'd1#0'));
+  });
+});
+
+test('events and steps of one event-loop turn are committed together, before anyone reads them or hears of them', async () => {
+  await withStoreAsync(async (s, dir) => {
+    s.createDeployment(dep('d1', 1));
+    const heard: number[] = [];
+    assert.equal(s.appendEvent('d1', 2, { n: 0 }), 0);
+    s.recordStep({ deploymentId: 'd1', stepId: 's1', host: 'h', kind: 'app.boot', status: 'running', startedAt: 3, finishedAt: null, error: null });
+    assert.equal(s.appendEvent('d1', 4, { n: 1 }), 1);
+    s.afterCommit(() => heard.push(s.getDeployment('d1')!.eventCount));
+    assert.deepEqual(heard, [], 'not durable yet: nobody is told');
+    const other = new Database(join(dir, 'controller.db'), { readonly: true });
+    assert.equal((other.prepare('SELECT COUNT(*) AS n FROM deployment_events').get() as { n: number }).n, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(heard, [2], 'committed at the end of the turn, then told');
+    assert.equal((other.prepare('SELECT COUNT(*) AS n FROM deployment_events').get() as { n: number }).n, 2);
+    assert.equal((other.prepare('SELECT status FROM deployment_steps').get() as { status: string }).status, 'running');
+    other.close();
+    assert.throws(() => s.appendEvent('nope', 1, {}), /deployment nope does not exist/);
+    assert.throws(() => s.recordStep({ deploymentId: 'nope', stepId: 's', host: null, kind: 'x', status: 'running', startedAt: 1, finishedAt: null, error: null }), /deployment nope does not exist/);
   });
 });

@@ -67,11 +67,13 @@ export interface DeploymentStore {
   getDeployment(id: string): DeploymentRecord | null;
   /** Newest first. */
   listDeployments(filter?: { service?: string; destination?: string | null; status?: DeploymentStatus; limit?: number }): DeploymentRecord[];
-  /** Appends and returns the event's index (0, 1, 2… per deployment). */
+  /** Appends and returns the event's index (0, 1, 2… per deployment); durable by the end of the event-loop turn. */
   appendEvent(deploymentId: string, at: number, event: unknown): number;
+  /** Runs `cb` once the events and steps written so far are durable. */
+  afterCommit(cb: () => void): void;
   /** Events with index >= from, in order, at most `limit` (default 10000). */
   listEvents(deploymentId: string, from: number, limit?: number): DeploymentEventRecord[];
-  /** Insert or update by (deploymentId, stepId). */
+  /** Insert or update by (deploymentId, stepId); durable by the end of the event-loop turn. */
   recordStep(step: StepRecord): void;
   listSteps(deploymentId: string): StepRecord[];
   /**

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { GroupCommit } from './group-commit.js';
 import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
   DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, LockRecord, NewDeployment, StepRecord, StepStatus,
@@ -131,10 +132,42 @@ function isSqliteError(err: unknown, code: string): boolean {
  * The `DeploymentStore` half of `SqliteStore`, on the same connection (see
  * migration 2). `where` (the database path) prefixes errors about corrupt rows.
  */
+type PendingWrite = { kind: 'event'; deploymentId: string; idx: number; at: number; text: string } | { kind: 'step'; step: StepRecord };
+
 export class SqliteDeployments implements DeploymentStore {
   private readonly statements = new Map<string, Database.Statement>();
+  /** Events and steps, committed once per event-loop turn (group-commit.ts). */
+  private readonly writes = new GroupCommit<PendingWrite>((items) => this.commitWrites(items));
+  /** The next event index of deployments with events not yet committed. */
+  private readonly nextEventIndex = new Map<string, number>();
 
   constructor(private readonly db: Database.Database, private readonly where: string) {}
+
+  /** Commits pending events and steps: every other read or write sees them. */
+  flush(): void {
+    this.writes.flush();
+  }
+
+  afterCommit(cb: () => void): void {
+    this.writes.afterCommit(cb);
+  }
+
+  private commitWrites(items: PendingWrite[]): void {
+    try {
+      this.db.transaction(() => {
+        for (const w of items) {
+          if (w.kind === 'event') {
+            this.q('UPDATE deployments SET event_count = ? WHERE id = ?').run(w.idx + 1, w.deploymentId);
+            this.q('INSERT INTO deployment_events (deployment_id, idx, at, event) VALUES (?, ?, ?, ?)').run(w.deploymentId, w.idx, w.at, w.text);
+          } else {
+            this.upsertStep(w.step);
+          }
+        }
+      }).immediate();
+    } finally {
+      this.nextEventIndex.clear();
+    }
+  }
 
   /** Prepared once per distinct SQL text (events and steps are written often). */
   private q(sql: string): Database.Statement {
@@ -147,12 +180,14 @@ export class SqliteDeployments implements DeploymentStore {
   }
 
   private getRow(id: string): Row | undefined {
+    this.writes.flush();
     return this.q('SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
   }
 
   createDeployment(d: NewDeployment): DeploymentRecord {
     if (!COMMANDS.has(d.command)) throw new Error(`deployment ${d.id}: unknown command ${JSON.stringify(d.command)}`);
     const snapshot = toJson(d.snapshot, `deployment ${d.id}: snapshot`);
+    this.writes.flush();
     return this.db.transaction(() => {
       if (this.getRow(d.id)) throw new Error(`deployment ${d.id} already exists`);
       this.q(`INSERT INTO deployments (id, service, destination, command, version, performer, created_at, snapshot, status, event_count)
@@ -164,6 +199,7 @@ export class SqliteDeployments implements DeploymentStore {
 
   finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void {
     if (outcome.status !== 'succeeded' && outcome.status !== 'failed') throw new Error(`deployment ${id}: cannot finish as ${JSON.stringify(outcome.status)}`);
+    this.writes.flush();
     this.db.transaction(() => {
       const r = this.q('SELECT status FROM deployments WHERE id = ?').get(id) as Row | undefined;
       if (!r) throw new Error(`deployment ${id} does not exist`);
@@ -197,30 +233,41 @@ export class SqliteDeployments implements DeploymentStore {
     if (filter.limit !== undefined) checkCount(filter.limit, 'listDeployments: limit', 0);
     params.limit = filter.limit ?? -1; // -1: no limit
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    this.writes.flush();
     const rows = this.q(`SELECT * FROM deployments ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit`).all(params) as Row[];
     return rows.map((r) => deploymentFromRow(r, this.where));
   }
 
   appendEvent(deploymentId: string, at: number, event: unknown): number {
     const text = toJson(event, `deployment ${deploymentId}: event`);
-    return this.db.transaction(() => {
-      const r = this.q('UPDATE deployments SET event_count = event_count + 1 WHERE id = ? RETURNING event_count - 1 AS idx').get(deploymentId) as Row | undefined;
+    let idx = this.nextEventIndex.get(deploymentId);
+    if (idx === undefined) {
+      const r = this.q('SELECT event_count FROM deployments WHERE id = ?').get(deploymentId) as Row | undefined;
       if (!r) throw new Error(`deployment ${deploymentId} does not exist`);
-      const idx = Number(r.idx);
-      this.q('INSERT INTO deployment_events (deployment_id, idx, at, event) VALUES (?, ?, ?, ?)').run(deploymentId, idx, at, text);
-      return idx;
-    }).immediate();
+      idx = Number(r.event_count);
+    }
+    this.nextEventIndex.set(deploymentId, idx + 1);
+    this.writes.add({ kind: 'event', deploymentId, idx, at, text });
+    return idx;
   }
 
   listEvents(deploymentId: string, from: number, limit: number = DEFAULT_EVENT_LIMIT): DeploymentEventRecord[] {
     checkCount(from, 'listEvents: from', 0);
     checkCount(limit, 'listEvents: limit', 0);
+    this.writes.flush();
     const rows = this.q('SELECT * FROM deployment_events WHERE deployment_id = ? AND idx >= ? ORDER BY idx LIMIT ?').all(deploymentId, from, limit) as Row[];
     return rows.map((r) => eventFromRow(r, this.where));
   }
 
   recordStep(step: StepRecord): void {
     if (!STEP_STATUSES.has(step.status)) throw new Error(`deployment ${step.deploymentId} step ${step.stepId}: unknown status ${JSON.stringify(step.status)}`);
+    if (!this.nextEventIndex.has(step.deploymentId) && !this.q('SELECT 1 FROM deployments WHERE id = ?').get(step.deploymentId)) {
+      throw new Error(`deployment ${step.deploymentId} does not exist`);
+    }
+    this.writes.add({ kind: 'step', step: { ...step } });
+  }
+
+  private upsertStep(step: StepRecord): void {
     try {
       this.q(`INSERT INTO deployment_steps (deployment_id, step_id, host, kind, status, started_at, finished_at, error)
         VALUES (@deploymentId, @stepId, @host, @kind, @status, @startedAt, @finishedAt, @error)
@@ -238,11 +285,13 @@ export class SqliteDeployments implements DeploymentStore {
 
   listSteps(deploymentId: string): StepRecord[] {
     // rowid: first-recorded order among steps that started in the same millisecond.
+    this.writes.flush();
     const rows = this.q('SELECT * FROM deployment_steps WHERE deployment_id = ? ORDER BY started_at, rowid').all(deploymentId) as Row[];
     return rows.map((r) => stepFromRow(r, this.where));
   }
 
   failInterruptedDeployments(reason: string, at: number): DeploymentRecord[] {
+    this.writes.flush();
     return this.db.transaction(() => {
       const ids = (this.q("SELECT id FROM deployments WHERE status = 'running' ORDER BY created_at DESC, rowid DESC").all() as Row[]).map((r) => String(r.id));
       if (ids.length === 0) return [];

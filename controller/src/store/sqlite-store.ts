@@ -196,6 +196,10 @@ export class SqliteStore implements Store {
     return this.deployments.appendEvent(deploymentId, at, event);
   }
 
+  afterCommit(cb: () => void): void {
+    this.deployments.afterCommit(cb);
+  }
+
   listEvents(deploymentId: string, from: number, limit?: number): DeploymentEventRecord[] {
     return this.deployments.listEvents(deploymentId, from, limit);
   }
@@ -241,6 +245,8 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.deployments.flush();
+    this.db.close();
   }
 }
