@@ -194,6 +194,13 @@ test('proxy: accessory proxy does not inherit the root proxy', async () => {
   assert.equal(kamalProxyDeployCommand('app-grafana', g, 'c').includes('--host="g.com"'), true);
 });
 
+test('proxy: a host that runs kamal-proxy only for an accessory boots it with the root proxy/run', async () => {
+  const c = await load(BASE + 'proxy:\n  run:\n    registry: registry.test:5443\n    http_port: 8080\naccessories:\n  relay:\n    image: busybox\n    host: 9.9.9.9\n    proxy:\n      host: relay.test\n  plain:\n    image: busybox\n    host: 9.9.9.8\n');
+  assert.equal(c.proxyRunByHost['9.9.9.9']!.httpPort, 8080);
+  assert.equal(c.proxyRunByHost['9.9.9.9']!.image, 'registry.test:5443/basecamp/kamal-proxy:v0.9.2');
+  assert.equal(c.proxyRunByHost['9.9.9.8'], null, 'no kamal-proxy there');
+});
+
 test('accessories: hosts from host/hosts/role/roles/tag/tags, service, image registry, port, mounts', async () => {
   const c = await load(BASE + `servers:
   web: [1.1.1.1, 1.1.1.2: db]

@@ -29,6 +29,17 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
   const named = async (host: string, prefix: string) => (await containersOn(host)).filter((c) => c.name.startsWith(prefix));
   const project = (name: string, o: Omit<ProjectOptions, 'service'>, content: string) =>
     SampleProject.create(join(fleet.dir, name), fleet.rig, { service: name, ...o }, content);
+  let accessoryBuilt: Promise<string> | null = null;
+  /** A busybox image in the rig's registry, for accessories (built once, by the first test that needs it). */
+  const accessoryImage = () => (accessoryBuilt ??= (async () => {
+    const image = `${fleet.rig.registry.server}/drover/busybox-acc:1`;
+    const ctx = join(fleet.dir, 'busybox-acc');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCMD ["sh"]\n`);
+    await buildImage(fleet.rig.operator.docker, ctx, image);
+    await pushImage(fleet.rig.operator.docker, image, fleet.rig.registry);
+    return image;
+  })());
   const answers = async (vhost: string, expected: string) => {
     for (const host of WEB) await waitFor(`${host} ${vhost} → ${expected}`, async () => ((await versionVia(publicAddress.get(host)!, vhost)) === expected ? true : undefined), 20_000);
   };
@@ -226,12 +237,7 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
   });
 
   test('accessory: boot (then "Skipping booting"), stop, start, restart, details, logs, exec, remove', async () => {
-    const image = `${fleet.rig.registry.server}/drover/busybox-acc:1`;
-    const ctx = join(fleet.dir, 'busybox-acc');
-    mkdirSync(ctx, { recursive: true });
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCMD ["sh"]\n`);
-    await buildImage(fleet.rig.operator.docker, ctx, image);
-    await pushImage(fleet.rig.operator.docker, image, fleet.rig.registry);
+    const image = await accessoryImage();
     const p = project('store', {
       servers: { web: ['web-1'] },
       proxy: ['host: store.test'],
@@ -283,6 +289,39 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     assert.equal(refused.code, 1);
     ok(await fleet.run(['accessory', 'remove', 'busybox', '-y'], p.dir));
     assert.deepEqual(await named(DB, 'custom-busybox'), []);
+  });
+
+  test('a proxied accessory without app servers: proxy boot, then the accessory behind kamal-proxy; stop 404, start and restart 200, remove 404', async () => {
+    const image = await accessoryImage();
+    const p = project('relay', {
+      servers: {},
+      extra: [
+        'accessories:',
+        '  netcat:',
+        `    image: ${image}`,
+        `    cmd: sh -c 'mkdir -p /www && echo OK > /www/up && echo relay-accessory > /www/version && exec httpd -f -p 80 -h /www'`,
+        `    host: web-1`,
+        '    proxy:',
+        '      host: relay.test',
+        '      app_port: 80',
+        '      healthcheck:',
+        '        path: /up',
+        '        interval: 1',
+        '',
+      ].join('\n'),
+    }, 'relay-v1');
+    const web1 = publicAddress.get('web-1')!;
+    ok(await fleet.run(['proxy', 'boot'], p.dir));
+    ok(await fleet.run(['accessory', 'boot', 'netcat'], p.dir));
+    assert.equal(await versionVia(web1, 'relay.test'), 'relay-accessory');
+    ok(await fleet.run(['accessory', 'stop', 'netcat'], p.dir));
+    assert.equal(await versionVia(web1, 'relay.test'), 'HTTP 404');
+    ok(await fleet.run(['accessory', 'start', 'netcat'], p.dir));
+    assert.equal(await versionVia(web1, 'relay.test'), 'relay-accessory');
+    ok(await fleet.run(['accessory', 'restart', 'netcat'], p.dir));
+    assert.equal(await versionVia(web1, 'relay.test'), 'relay-accessory');
+    ok(await fleet.run(['accessory', 'remove', 'netcat', '-y'], p.dir));
+    assert.equal(await versionVia(web1, 'relay.test'), 'HTTP 404');
   });
 
   test('aliases from deploy.yml (with -q and extra args), server exec on the host, config as Kamal prints it', async () => {

@@ -100,8 +100,8 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
   return [
     `service: ${service}`,
     `image: drover/${service}`,
-    'servers:',
-    ...servers,
+    // An accessories-only project (Kamal allows no servers) has no servers key at all.
+    ...(servers.length > 0 ? ['servers:', ...servers] : []),
     'proxy:',
     '  app_port: 80',
     ...(o.proxy ?? []).map((l) => `  ${l}`),

@@ -5,7 +5,7 @@ import { resolveAccessory } from './accessories.js';
 import { hostEnv, roleEnv } from './env.js';
 import { resolveLogging } from './logging.js';
 import { abbreviateVersion, appContainerName, appLabels, containerPrefix, latestTag, serviceAndDestination } from './naming.js';
-import { resolveProxy, roleProxyConfig } from './proxy.js';
+import { resolveProxy, resolveProxyRun, roleProxyConfig } from './proxy.js';
 import { repositoryOf, resolveRegistry } from './registry.js';
 
 export interface ResolveContext {
@@ -72,12 +72,15 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
 
   const hosts = [...new Set([...roles.flatMap((r) => r.hosts.map((h) => h.host)), ...accessories.flatMap((a) => a.hosts)])];
   const proxyRunByHost: Record<string, ResolvedProxyRun | null> = {};
+  const rootProxyRun = config.proxy ? resolveProxyRun(config.proxy.run) : null;
   for (const host of hosts) {
     const runs = [
       ...roles.filter((r) => r.proxy && r.hosts.some((h) => h.host === host)).map((r) => r.proxy!.run),
       ...accessories.filter((a) => a.proxy && a.hosts.includes(host)).map((a) => a.proxy!.run),
     ];
-    proxyRunByHost[host] = runs.find((r) => r !== null) ?? null;
+    // An accessory's proxy block does not inherit the root one, but kamal-proxy itself is booted with
+    // the root `proxy/run` wherever no role on the host says otherwise (Kamal's proxy boot config).
+    proxyRunByHost[host] = runs.find((r) => r !== null) ?? (runs.length > 0 ? rootProxyRun : null);
   }
   const primary = roles.find((r) => r.name === primaryRole);
 
