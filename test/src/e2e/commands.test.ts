@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Proc } from '@drover/controller/e2e/harness';
 import { BUSYBOX_IMAGE, buildImage, pushImage, waitFor } from '../rig/index.js';
 import { DROVER_MAIN } from './channel-procs.js';
-import { SampleProject, type ProjectOptions } from './deploy-project.js';
+import { SampleProject, busyboxAccessoryYml, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
 import { getVia, versionVia } from './http-get.js';
 
@@ -242,21 +242,7 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       servers: { web: ['web-1'] },
       proxy: ['host: store.test'],
       files: { 'config/busybox.conf': 'configured\n' },
-      extra: [
-        'accessories:',
-        '  busybox:',
-        '    service: custom-busybox',
-        `    image: ${image}`,
-        `    cmd: sh -c 'echo "Starting busybox..."; trap exit TERM; while true; do sleep 1; done'`,
-        `    host: ${DB}`,
-        '    files:',
-        '      - local: config/busybox.conf',
-        '        remote: /etc/busybox.conf',
-        '        mode: "640"',
-        '        owner: "1000:1000"',
-        '        options: "ro"',
-        '',
-      ].join('\n'),
+      extra: busyboxAccessoryYml(image, DB),
     }, 'store-v1');
 
     ok(await fleet.run(['accessory', 'boot', 'busybox'], p.dir));

@@ -134,3 +134,26 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     o.extra ?? '',
   ].join('\n');
 }
+
+/**
+ * Kamal's integration `busybox` accessory (service `custom-busybox`, a file 640 and optionally a
+ * directory 750, both owned by 1000:1000) as deploy.yml text; the project must hold config/busybox.conf.
+ */
+export function busyboxAccessoryYml(image: string, host: string, o: { directory?: boolean } = {}): string {
+  return [
+    'accessories:',
+    '  busybox:',
+    '    service: custom-busybox',
+    `    image: ${image}`,
+    `    cmd: sh -c 'echo "Starting busybox..."; trap exit TERM; while true; do sleep 1; done'`,
+    `    host: ${host}`,
+    '    files:',
+    '      - local: config/busybox.conf',
+    '        remote: /etc/busybox.conf',
+    '        mode: "640"',
+    '        owner: "1000:1000"',
+    '        options: "ro"',
+    ...(o.directory ? ['    directories:', '      - local: data', '        remote: /data', '        mode: "750"', '        owner: "1000:1000"'] : []),
+    '',
+  ].join('\n');
+}

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { BUSYBOX_IMAGE, OPERATOR_ADDRESS, buildImage, followProgress, pushImage, waitFor } from '../rig/index.js';
 import { serveController, type RigController } from './channel-procs.js';
-import { SampleProject, type ProjectOptions } from './deploy-project.js';
+import { SampleProject, busyboxAccessoryYml, type ProjectOptions } from './deploy-project.js';
 import { Fleet, type DroverRun } from './fleet.js';
 import { getVia, versionVia } from './http-get.js';
 
@@ -118,26 +118,7 @@ describe('Kamal scenarios through drover on NAT\'d hosts: accessories, destinati
         servers: { web: WEB },
         proxy: ['host: acc.test'],
         files: { 'config/busybox.conf': CONF },
-        extra: [
-          'accessories:',
-          '  busybox:',
-          '    service: custom-busybox',
-          `    image: ${accessoryImage}`,
-          `    cmd: sh -c 'echo "Starting busybox..."; trap exit TERM; while true; do sleep 1; done'`,
-          `    host: ${DB}`,
-          '    files:',
-          '      - local: config/busybox.conf',
-          '        remote: /etc/busybox.conf',
-          '        mode: "640"',
-          '        owner: "1000:1000"',
-          '        options: "ro"',
-          '    directories:',
-          '      - local: data',
-          '        remote: /data',
-          '        mode: "750"',
-          '        owner: "1000:1000"',
-          '',
-        ].join('\n'),
+        extra: busyboxAccessoryYml(accessoryImage, DB, { directory: true }),
       }, 'with-accessory');
       version = acc.git(['rev-parse', 'HEAD']);
     });
