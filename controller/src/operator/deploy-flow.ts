@@ -4,7 +4,8 @@ import { UserError, describeError } from '@drover/shared';
 import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentEvent, IndexedEvent } from '../rollout/events.js';
 import type { DeploymentRequest, DeploymentView } from '../server/deployments-api.js';
-import { ROLLOUT_HOOKS, type CommandOptions, type PlanCommand, type Selection } from '../plan/types.js';
+import { hooksFiredBy } from '../plan/commands.js';
+import type { CommandOptions, PlanCommand, Selection } from '../plan/types.js';
 import { registryAuth } from '../plan/op-params.js';
 import { existingHooks, kamalHookEnv, runHook, type HookName } from './hooks.js';
 import { loadProject, lockHolderOf, performerOf, type Project } from './project.js';
@@ -44,7 +45,8 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
   const { config } = project;
   const ctx = new FlowContext(o, project, io, started);
   const hooks = o.skipHooks ? [] : existingHooks(project.dir, config.hooks.path);
-  const rolloutHooks = hooks.filter((h) => (ROLLOUT_HOOKS as readonly string[]).includes(h)) as DeploymentRequest['hooks'];
+  const fired: readonly string[] = hooksFiredBy(o.command);
+  const rolloutHooks = hooks.filter((h) => fired.includes(h)) as DeploymentRequest['hooks'];
   if (o.detach && rolloutHooks && rolloutHooks.length > 0) {
     throw new UserError(`--detach: this project has hooks that run during the rollout (${rolloutHooks.join(', ')}), and hooks run on this machine; follow the deployment, or skip hooks with -H`);
   }

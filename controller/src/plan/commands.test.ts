@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { load } from '@drover/shared/config/test-support';
 import type { ResolvedConfig } from '@drover/shared/config';
-import { toSentence } from './commands.js';
+import { hooksFiredBy, toSentence } from './commands.js';
 import { planRollout } from './plan.js';
 import type { AgentPresence, CommandOptions, OpCall, Phase, PlanCommand, PlanInput, RolloutHook, Selection } from './types.js';
 
@@ -287,4 +287,11 @@ test('secrets: only the commands whose operations carry them read them', async (
     assert.ok(planRollout(input(config, command, { secrets: {} })).phases.length > 0, command);
   }
   assert.throws(() => planRollout(input(config, 'app boot', { secrets: { KAMAL_REGISTRY_PASSWORD: 'x' } })), /Secret 'DATABASE_URL' not found/);
+});
+
+test('the hooks a command can reach: all for the main commands, app boot and proxy reboot their own, none for the rest', () => {
+  assert.deepEqual(hooksFiredBy('deploy'), ['pre-deploy', 'post-deploy', 'pre-app-boot', 'post-app-boot', 'docker-setup', 'pre-proxy-reboot', 'post-proxy-reboot']);
+  assert.deepEqual(hooksFiredBy('app boot'), ['pre-app-boot', 'post-app-boot']);
+  assert.deepEqual(hooksFiredBy('proxy reboot'), ['pre-proxy-reboot', 'post-proxy-reboot']);
+  assert.deepEqual(hooksFiredBy('app stop'), []);
 });

@@ -5,7 +5,15 @@ import type { ResolvedAccessory, ResolvedConfig, ResolvedRole } from '@drover/sh
 import * as P from './op-params.js';
 import { appBootPhases, checkAgents, hook, ops, perHost, prunePhase, pullPhases } from './plan.js';
 import type { Specifics } from './selection.js';
-import { SUBCOMMANDS, type CommandOptions, type OpCall, type Phase, type PlanCommand, type PlanInput, type Subcommand } from './types.js';
+import { ROLLOUT_HOOKS, SUBCOMMANDS, type RolloutHook, type CommandOptions, type OpCall, type Phase, type PlanCommand, type PlanInput, type Subcommand } from './types.js';
+
+/** The hooks a command's rollout can reach (the operator's machine runs them): all for the main commands. */
+export function hooksFiredBy(command: PlanCommand): readonly RolloutHook[] {
+  if (!isSubcommand(command)) return ROLLOUT_HOOKS;
+  if (command === 'app boot') return ['pre-app-boot', 'post-app-boot'];
+  if (command === 'proxy reboot') return ['pre-proxy-reboot', 'post-proxy-reboot'];
+  return [];
+}
 
 export function isSubcommand(command: PlanCommand): command is Subcommand {
   return (SUBCOMMANDS as readonly string[]).includes(command);

@@ -173,6 +173,11 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       const details = await fleet.run(['details'], shop.dir);
       ok(details);
       for (const text of ['Proxy Host: web-1', 'Proxy Host: web-2', 'App Host: web-1', 'kamal-proxy', `shop-web-latest`]) assert.ok(details.out.includes(text), `${text} in:\n${details.out}`);
+      const json = await fleet.run(['details', '--json', '-q'], shop.dir);
+      ok(json);
+      const parts = JSON.parse(json.out) as { proxy: { hosts: { host: string }[] }; app: { hosts: { host: string; result: { name: string }[] }[] } };
+      assert.deepEqual(parts.proxy.hosts.map((h) => h.host), WEB);
+      assert.ok(parts.app.hosts[0]!.result.some((c) => c.name === 'shop-web-latest'), json.out);
       const audit = await fleet.run(['audit'], shop.dir);
       ok(audit);
       assert.match(audit.out, /App Host: web-1\n[\s\S]*Booted app version/);

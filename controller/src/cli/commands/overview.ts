@@ -9,10 +9,19 @@ async function details(inv: Invocation): Promise<number> {
   const { runCli } = await import('../framework/run.js');
   // The same global options for each part, as Kamal's `details` invokes its subcommands.
   const rest = passGlobals(inv);
-  let exit = await runCli(DROVER, ['proxy', 'details', ...rest], inv.io);
-  exit ||= await runCli(DROVER, ['app', 'details', ...rest], inv.io);
   const { config } = await loadTarget(inv);
-  if (config.accessories.length > 0) exit ||= await runCli(DROVER, ['accessory', 'details', 'all', ...rest], inv.io);
+  const parts: [string, string[]][] = [['proxy', ['proxy', 'details']], ['app', ['app', 'details']]];
+  if (config.accessories.length > 0) parts.push(['accessories', ['accessory', 'details', 'all']]);
+  let exit = 0;
+  const json: Record<string, unknown> = {};
+  for (const [key, words] of parts) {
+    // With --json each part's document is collected, and one object printed for all three.
+    let captured = '';
+    const io = inv.globals.json ? { ...inv.io, out: (text: string) => { captured += `${text}\n`; } } : inv.io;
+    exit ||= await runCli(DROVER, [...words, ...rest], io);
+    if (inv.globals.json && captured.trim()) json[key] = JSON.parse(captured);
+  }
+  if (inv.globals.json) inv.io.out(JSON.stringify(json, null, 2));
   return exit;
 }
 

@@ -8,7 +8,8 @@ export function processIO(): CliIO {
     write: (chunk) => process.stdout.write(chunk),
     env: process.env,
     cwd: process.cwd(),
-    stdin: process.stdin,
+    // Created on first use: most commands never read it.
+    get stdin() { return process.stdin; },
     terminal: process.stdout.isTTY
       ? {
           get columns() { return process.stdout.columns; },
