@@ -183,6 +183,18 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       assert.match(audit.out, /App Host: web-1\n[\s\S]*Booted app version/);
     });
 
+    test('build dev: the working tree with its uncommitted changes, tagged <version>-dirty on this machine only', async () => {
+      writeFileSync(join(shop.dir, 'app', 'www', 'version'), 'shop-dirty\n');
+      const dev = await fleet.run(['build', 'dev'], shop.dir);
+      ok(dev);
+      assert.match(dev.out, /Building with uncommitted changes/);
+      const sha = shop.git(['rev-parse', 'HEAD']);
+      assert.match(dev.out, new RegExp(`Built \\S+/drover/shop:${sha}-dirty from the working tree \\(not pushed\\)`));
+      const image = fleet.rig.operator.docker.getImage(`${fleet.rig.registry.server}/drover/shop:${sha}-dirty`);
+      assert.ok((await image.inspect()).Id);
+      shop.git(['checkout', '--', '.']);
+    });
+
     test('build deliver, then app boot --version: a new version without a deploy; remove takes it all away', async () => {
       const v2 = shop.commit('shop-v2');
       ok(await fleet.run(['build', 'deliver'], shop.dir));
@@ -315,7 +327,7 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     assert.equal(await versionVia(web1, 'relay.test'), 'HTTP 404');
   });
 
-  test('aliases from deploy.yml (with -q and extra args), server exec on the host, config as Kamal prints it', async () => {
+  test('aliases from deploy.yml (with -q and extra args), server exec and bootstrap, registry login, build details, config as Kamal prints it', async () => {
     const p = project('tools', {
       servers: { web: WEB },
       proxy: ['host: tools.test'],
@@ -332,6 +344,17 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     ok(uname);
     assert.match(uname.out, /Running 'uname -s -n' on web-1/);
     assert.match(uname.out, /Linux \S+/);
+
+    const login = await fleet.run(['registry', 'login'], p.dir);
+    ok(login);
+    assert.match(login.out, /Logged in to \S+ on this machine/);
+    assert.match(login.out, /Registry Host: web-1\n/);
+    const bootstrap = await fleet.run(['server', 'bootstrap'], p.dir);
+    ok(bootstrap);
+    assert.match(bootstrap.out, /web-1: Docker \S+, agent connected/);
+    const builder = await fleet.run(['build', 'details'], p.dir);
+    ok(builder);
+    assert.match(builder.out, /^Builder: local\nDocker Engine API at .*: \d/);
 
     const config = await fleet.run(['config'], p.dir);
     ok(config);

@@ -6,6 +6,7 @@ import { call, loadTarget, onHosts, report, table } from '../hosts.js';
 import { withClient } from '../with-client.js';
 import { LOG_OPTIONS } from './app-reads.js';
 import { checkExecOptions, EXEC_OPTIONS, runExecCalls, runInteractive } from './exec.js';
+import { ACCESSORY_STEPS } from './internal-steps.js';
 import { jobCommand } from './job.js';
 import { logOptions } from './log-options.js';
 
@@ -99,5 +100,6 @@ export const accessoryCommand: CommandSpec = {
       options: { confirmed: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation' } },
       confirm: 'This will remove all containers, images and data directories for the accessory.',
     }),
+    ...ACCESSORY_STEPS,
   ],
 };

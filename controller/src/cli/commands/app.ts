@@ -5,6 +5,7 @@ import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { loadTarget } from '../hosts.js';
 import * as reads from './app-reads.js';
 import { checkExecOptions, EXEC_OPTIONS, runExecCalls, runInteractive, type ExecCall } from './exec.js';
+import { APP_STEPS } from './internal-steps.js';
 import { jobCommand } from './job.js';
 
 /** `-e K=V` (Kamal's hash option also takes `K:V`). */
@@ -96,5 +97,6 @@ export const appCommand: CommandSpec = {
       commandOptions: (inv) => ({ drainTimeout: drainTimeout(inv), message: text(inv, 'message') }),
     }),
     { name: 'version', summary: 'Show the app version running on each server', run: reads.version },
+    ...APP_STEPS,
   ],
 };

@@ -3,6 +3,7 @@ import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { call, loadTarget, onHosts, report, table } from '../hosts.js';
 import { withClient } from '../with-client.js';
 import { LOG_OPTIONS } from './app-reads.js';
+import { PROXY_STEPS } from './internal-steps.js';
 import { jobCommand } from './job.js';
 import { logOptions } from './log-options.js';
 
@@ -77,5 +78,6 @@ export const proxyCommand: CommandSpec = {
       options: { force: { type: 'boolean', description: 'Also where other apps still use it' } },
       commandOptions: (inv) => ({ force: inv.options.force === true }),
     }),
+    ...PROXY_STEPS,
   ],
 };

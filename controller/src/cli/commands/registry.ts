@@ -10,19 +10,26 @@ const SKIP = {
 } as const;
 
 async function login(inv: Invocation, command: 'login' | 'setup'): Promise<number> {
-  const t = await loadTarget(inv, { secrets: true });
-  const { config, secrets, specifics } = t;
+  const { config, specifics } = await loadTarget(inv);
   if (config.registry.local) {
     if (command === 'login') throw new UserError('Cannot use login command with a local registry. Use `drover registry setup` instead.');
     inv.io.out(`Local registry ${config.registry.server}: Drover needs no registry container; \`drover deploy\` uploads the image to the controller, which hands it to each agent.`);
     return 0;
   }
   const { registryAuth } = await import('../../plan/op-params.js');
+  // The secrets are read only now: a local registry needs none.
+  const { secrets } = await loadTarget(inv, { secrets: true });
   const auth = registryAuth(config.registry, secrets);
   if (!auth) throw new UserError(`registry: no username and password configured for ${config.registry.server ?? 'Docker Hub'}`);
   if (inv.options['skip-local'] !== true) {
-    const { dockerFromEnv } = await import('../../operator/docker-client.js');
-    await dockerFromEnv(inv.io.env).docker.checkAuth({ username: auth.username, password: auth.password, serveraddress: auth.server ?? 'https://index.docker.io/v1/' });
+    const { dockerErrorMessage, dockerFromEnv } = await import('../../operator/docker-client.js');
+    const { docker, display } = dockerFromEnv(inv.io.env);
+    try {
+      await docker.checkAuth({ username: auth.username, password: auth.password, serveraddress: auth.server ?? 'https://index.docker.io/v1/' });
+    } catch (err) {
+      const { secretRedactor } = await import('@drover/shared/operations/redact');
+      throw new UserError(`Registry login to ${auth.server ?? 'Docker Hub'} as ${auth.username} through the Docker daemon at ${display} failed: ${secretRedactor([auth.password])(dockerErrorMessage(err))}`);
+    }
     inv.io.out(`Logged in to ${auth.server ?? 'Docker Hub'} on this machine`);
   }
   if (inv.options['skip-remote'] === true) return 0;
