@@ -3,7 +3,7 @@ import { EXIT_USAGE, usageError } from './errors.js';
 import { globalSettings } from './globals.js';
 import { helpText } from './help.js';
 import { findCommand, findSubcommand, parseCommandLine } from './parse.js';
-import type { CliIO, CommandSpec } from './spec.js';
+import type { CliIO, CommandSpec, OptionValue } from './spec.js';
 
 export interface CliHooks {
   /**
@@ -28,28 +28,34 @@ async function dispatch(root: CommandSpec, argv: string[], io: CliIO, hooks: Cli
   if (first === undefined || first === '--help') return (io.out(helpText(root, [])), 0);
   if (first === '--version' && argv.length === 1) return (io.out(DROVER_VERSION), 0);
   if (first === 'help') return help(root, afterFirst, io);
-  const found = findCommand(root, argv);
-  if (found.path.length === 0 && !first.startsWith('-') && hooks.expandAlias && depth === 0) {
+  if (depth === 0 && hooks.expandAlias && !first.startsWith('-') && findCommand(root, argv).path.length === 0) {
     const expanded = await hooks.expandAlias(first, afterFirst, io);
     if (expanded) return dispatch(root, expanded, io, hooks, depth + 1);
   }
-  const help_ = helpText(found.spec, found.path);
-  if (found.unknown !== null || found.path.length === 0) {
-    const words = [...found.path, found.unknown ?? first].join(' ');
-    io.err(`drover: unknown command "${words}"\n\n${help_}`);
-    return EXIT_USAGE;
-  }
-  const { spec, path } = found;
+  const resolved = resolve(root, argv);
+  if (resolved.kind === 'help') return (io.out(resolved.text), 0);
+  const { spec, path, options, args, usage } = resolved;
+  return spec.run!({ path, args, options, globals: globalSettings(options, usage), io, help: usage });
+}
+
+type Resolved =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; spec: CommandSpec; path: string[]; options: Record<string, OptionValue>; args: string[]; usage: string };
+
+/** The command a line names, with its parsed options and arguments, or the help it asks for; usage mistakes throw (exit 64). */
+function resolve(root: CommandSpec, argv: string[]): Resolved {
+  const found = findCommand(root, argv);
+  const usage = helpText(found.spec, found.path);
+  if (found.unknown !== null || found.path.length === 0) throw usageError(`unknown command "${[...found.path, found.unknown ?? argv[0]].join(' ')}"`, usage);
+  const { spec, path, rest } = found;
   if (!spec.run) {
     const fallback = spec.defaultSubcommand ? findSubcommand(spec, spec.defaultSubcommand) : undefined;
-    if (fallback && !found.rest.includes('--help')) return dispatch(root, [...path, fallback.name, ...found.rest], io, hooks, depth);
-    if (found.rest.length === 0 || found.rest.includes('--help')) return (io.out(help_), 0);
-    io.err(`drover: ${path.join(' ')} needs a command\n\n${help_}`);
-    return EXIT_USAGE;
+    if (rest.includes('--help') || (!fallback && rest.length === 0)) return { kind: 'help', text: usage };
+    if (fallback) return resolve(root, [...path, fallback.name, ...rest]);
+    throw usageError(`${path.join(' ')} needs a command`, usage);
   }
-  const { options, args } = parseCommandLine(spec, found.rest, help_);
-  if (options.help) return (io.out(help_), 0);
-  return spec.run({ path, args, options, globals: globalSettings(options, help_), io, help: help_ });
+  const { options, args } = parseCommandLine(spec, rest, usage);
+  return options.help ? { kind: 'help', text: usage } : { kind: 'run', spec, path, options, args, usage };
 }
 
 function help(root: CommandSpec, words: string[], io: CliIO): number {
@@ -66,14 +72,8 @@ function help(root: CommandSpec, words: string[], io: CliIO): number {
  * Parses a command line without running it: the command's path, options and arguments, or the usage
  * error `runCli` would print (for checking lists of real Kamal command lines).
  */
-export function parseOnly(root: CommandSpec, argv: string[]): { path: string[]; args: string[]; options: Record<string, unknown> } {
-  const found = findCommand(root, argv);
-  const help_ = helpText(found.spec, found.path);
-  if (found.unknown !== null || found.path.length === 0) throw usageError(`unknown command "${[...found.path, found.unknown ?? argv[0]].join(' ')}"`, help_);
-  if (!found.spec.run) {
-    if (found.spec.defaultSubcommand) return parseOnly(root, [...found.path, found.spec.defaultSubcommand, ...found.rest]);
-    throw usageError(`${found.path.join(' ')} needs a command`, help_);
-  }
-  const { options, args } = parseCommandLine(found.spec, found.rest, help_);
-  return { path: found.path, args, options };
+export function parseOnly(root: CommandSpec, argv: string[]): { path: string[]; args: string[]; options: Record<string, OptionValue> } {
+  const resolved = resolve(root, argv);
+  if (resolved.kind === 'help') throw usageError('no command to run: this line asks for help', resolved.text);
+  return { path: resolved.path, args: resolved.args, options: resolved.options };
 }
