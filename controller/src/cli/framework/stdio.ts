@@ -2,6 +2,13 @@ import type { CliIO } from './spec.js';
 
 /** The real process's I/O. */
 export function processIO(): CliIO {
+  // `drover … | head`: a reader that goes away ends the output, not with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
