@@ -6,6 +6,7 @@ import type { OperationName, OperationParams, OperationResult } from '@drover/sh
 import type { OperatorClient } from '../client/operator-client.js';
 import type { Specifics } from '../plan/selection.js';
 import type { Invocation } from './framework/spec.js';
+import { table } from './table.js';
 
 export interface Target {
   config: ResolvedConfig;
@@ -73,8 +74,11 @@ export function report<T>(inv: Invocation, title: string, outcomes: HostOutcome<
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }
 
-/** Columns padded to the widest cell, the last one left as is. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')).join('\n');
+/** `docker ps` of one named container (kamal-proxy, an accessory), or a line saying it is not there. */
+export function containerDetails(d: { present: boolean; id: string | null; image: string | null; status: string | null; state: string | null; ports: string[] }, name: string): string {
+  if (!d.present) return `${name} is not running`;
+  return dockerTable([['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'], [d.id?.slice(0, 12) ?? '', d.image ?? '', d.status ?? d.state ?? '', d.ports.join(', '), name]]);
 }
+
+/** Docker's listings: columns three spaces apart. */
+export const dockerTable = (rows: string[][]): string => table(rows, '   ');

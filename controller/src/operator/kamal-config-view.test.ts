@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { load } from '@drover/shared/config/test-support';
+import { BASE, load } from '@drover/shared/config/test-support';
 import { kamalConfigView, kamalConfigYaml } from './kamal-config-view.js';
 import { RubyObject, rubyYaml } from './ruby-yaml.js';
 
 // Expected outputs were checked against Kamal 2.12's own `Kamal::Utils.redacted(config.to_h).to_yaml`
 // (Ruby, Psych on libyaml 0.2.5) for the same files, except where noted for redaction.
 
-const SIMPLE = `service: app
-image: dhh/app
-registry:
-  username: user
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-servers:
+const SIMPLE = `${BASE}servers:
   - 1.1.1.1
 `;
 

@@ -2,7 +2,7 @@
 import { UserError } from '@drover/shared';
 import type { ResolvedAccessory, ResolvedConfig } from '@drover/shared/config';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
-import { call, loadTarget, onHosts, report, table } from '../hosts.js';
+import { call, containerDetails, loadTarget, onHosts, report } from '../hosts.js';
 import { withClient } from '../with-client.js';
 import { LOG_OPTIONS } from './app-reads.js';
 import { checkExecOptions, EXEC_OPTIONS, runExecCalls, runInteractive } from './exec.js';
@@ -25,14 +25,12 @@ function accessoriesNamed(config: ResolvedConfig, name: string, allowAll: boolea
 
 async function details(inv: Invocation): Promise<number> {
   const { config, specifics, performer } = await loadTarget(inv);
-  const { accessoryScope } = await import('../../plan/op-params.js');
+  const { accessorySimpleParams } = await import('../../plan/op-params.js');
   let exit = 0;
   for (const acc of accessoriesNamed(config, inv.args[0]!, true)) {
     const hosts = acc.hosts.filter((h) => specifics.hosts.includes(h));
-    const outcomes = await withClient(inv, (client) => onHosts(hosts, (host) => call(client, host, 'accessory.details', { ...accessoryScope(config, acc, performer), proxied: acc.proxy !== null, stopTimeout: null, proxy: null })));
-    exit ||= report(inv, `Accessory ${acc.name}`, outcomes, (d) => (d.present
-      ? table([['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'], [d.id?.slice(0, 12) ?? '', d.image ?? '', d.status ?? d.state ?? '', d.ports.join(', '), acc.service]])
-      : `${acc.service} is not running`));
+    const outcomes = await withClient(inv, (client) => onHosts(hosts, (host) => call(client, host, 'accessory.details', accessorySimpleParams(config, acc, performer))));
+    exit ||= report(inv, `Accessory ${acc.name}`, outcomes, (d) => containerDetails(d, acc.service));
   }
   return exit;
 }

@@ -1,6 +1,7 @@
 import { parseDuration, parseLabels } from '../args/values.js';
 import { usageError } from '../framework/errors.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
+import { table } from '../table.js';
 import type { AgentInventory, AgentView } from '../../server/operator-api.js';
 import { withClient } from '../with-client.js';
 
@@ -23,8 +24,7 @@ export function formatAgentTable(agents: AgentView[], now = Date.now()): string 
       a.agentVersion ?? '-', a.dockerVersion ?? '-', a.address ?? '-',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return table(rows);
 }
 
 /** One row per managed container (apps, accessories, exec, replaced), then kamal-proxy. */
@@ -35,9 +35,8 @@ export function formatInventoryTable(inv: AgentInventory): string {
   if (all.length === 0) return `${inv.name}: no managed containers`;
   const rows = [['CONTAINER', 'KIND', 'ROLE', 'VERSION', 'STATE', 'HEALTH']];
   for (const c of all) rows.push([c.name, c.kind, c.role ?? '-', c.version ?? '-', c.state, c.health === 'none' ? '-' : c.health]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
-  return managed.truncated ? `${table}\n(only the newest ${managed.containers.length} containers were reported)` : table;
+  const text = table(rows);
+  return managed.truncated ? `${text}\n(only the newest ${managed.containers.length} containers were reported)` : text;
 }
 
 const json = (inv: Invocation, value: unknown): void => inv.io.out(JSON.stringify(value, null, 2));

@@ -1,14 +1,14 @@
 // `drover app details|containers|images|version|stale_containers|logs`: read from each selected host.
 import type { ManagedContainer } from '@drover/shared/operations';
 import type { Invocation, OptionSpecs } from '../framework/spec.js';
-import { call, loadTarget, onHosts, report, table, type Target } from '../hosts.js';
+import { call, loadTarget, onHosts, report, dockerTable, type Target } from '../hosts.js';
 import { withClient } from '../with-client.js';
 import { logOptions } from './log-options.js';
 
 function containerRows(list: ManagedContainer[]): string {
   if (list.length === 0) return '(none)';
   const when = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return table([['CONTAINER ID', 'IMAGE', 'CREATED', 'STATE', 'NAMES'], ...list.map((c) => [c.id.slice(0, 12), c.image, when(c.createdAt), c.state, c.name])]);
+  return dockerTable([['CONTAINER ID', 'IMAGE', 'CREATED', 'STATE', 'NAMES'], ...list.map((c) => [c.id.slice(0, 12), c.image, when(c.createdAt), c.state, c.name])]);
 }
 
 /** The service's app containers on each host, limited to the selected roles. */
@@ -40,7 +40,7 @@ export async function images(inv: Invocation): Promise<number> {
   const { config, specifics } = await loadTarget(inv);
   const outcomes = await withClient(inv, (client) => onHosts(specifics.appHosts, (host) => call(client, host, 'images.list', { service: config.service, destination: config.destination, role: null })));
   const size = (b: number) => `${(b / 1e6).toFixed(1)}MB`;
-  return report(inv, 'App', outcomes, ({ images: list }) => table([
+  return report(inv, 'App', outcomes, ({ images: list }) => dockerTable([
     ['REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
     ...list.flatMap((i) => (i.tags.length ? i.tags : ['<none>:<none>']).map((t) => {
       const at = t.lastIndexOf(':');

@@ -1,5 +1,6 @@
 import { UserError } from '@drover/shared';
 import type { CliIO, CommandSpec, Invocation } from '../framework/spec.js';
+import { table } from '../table.js';
 
 const REDACTED = '[REDACTED]';
 
@@ -10,11 +11,6 @@ const config = (): Promise<Config> => import('../../client/operator-config.js');
 function envNote(io: CliIO, current: string | null): void {
   const name = io.env.DROVER_CONTEXT;
   if (name && name !== current) io.err(`note: DROVER_CONTEXT=${name} selects context "${name}" in this shell`);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 async function list(inv: Invocation): Promise<number> {

@@ -1,5 +1,6 @@
 import { usageError } from '../framework/errors.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
+import { table } from '../table.js';
 import type { DeploymentView } from '../../server/deployments-api.js';
 import { withClient } from '../with-client.js';
 
@@ -9,8 +10,7 @@ const took = (d: DeploymentView) => (d.finishedAt === null ? '-' : `${((d.finish
 export function formatDeployments(list: DeploymentView[]): string {
   const rows = [['ID', 'SERVICE', 'COMMAND', 'VERSION', 'STATUS', 'STARTED', 'TOOK', 'BY']];
   for (const d of list) rows.push([d.id, d.destination ? `${d.service}/${d.destination}` : d.service, d.command, d.version, d.status, when(d.createdAt), took(d), d.performer]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return table(rows);
 }
 
 async function list(inv: Invocation): Promise<number> {

@@ -1,6 +1,6 @@
 // `drover proxy …` (Kamal's `kamal proxy`): kamal-proxy on the hosts that run it for a role or accessory.
 import type { CommandSpec, Invocation } from '../framework/spec.js';
-import { call, loadTarget, onHosts, report, table } from '../hosts.js';
+import { call, containerDetails, loadTarget, onHosts, report } from '../hosts.js';
 import { withClient } from '../with-client.js';
 import { LOG_OPTIONS } from './app-reads.js';
 import { PROXY_STEPS } from './internal-steps.js';
@@ -10,9 +10,7 @@ import { logOptions } from './log-options.js';
 async function details(inv: Invocation): Promise<number> {
   const { config, specifics, performer } = await loadTarget(inv);
   const outcomes = await withClient(inv, (client) => onHosts(specifics.proxyHosts, (host) => call(client, host, 'proxy.details', { service: config.service, destination: config.destination, performer })));
-  return report(inv, 'Proxy', outcomes, (d) => (d.present
-    ? table([['CONTAINER ID', 'IMAGE', 'STATUS', 'PORTS', 'NAMES'], [d.id?.slice(0, 12) ?? '', d.image ?? '', d.status ?? d.state ?? '', d.ports.join(', '), 'kamal-proxy']])
-    : 'kamal-proxy is not running'));
+  return report(inv, 'Proxy', outcomes, (d) => containerDetails(d, 'kamal-proxy'));
 }
 
 async function logs(inv: Invocation): Promise<number> {
@@ -30,7 +28,6 @@ function bootConfig(action: 'set' | 'get' | 'reset'): CommandSpec {
   return {
     name: action,
     summary: action === 'set' ? 'Deprecated: set proxy/run in deploy.yml' : action === 'get' ? 'Deprecated: shows where the settings come from' : 'Deprecated: nothing to reset',
-    hidden: false,
     options: action === 'set' ? {
       publish: { type: 'string', value: 'true|false', description: 'Publish ports (proxy/run/publish)' },
       'publish-host-ip': { type: 'string', multiple: true, value: 'IP', description: 'proxy/run/publish_host_ip' },
