@@ -66,14 +66,48 @@ export class SpillBuffer {
   }
 }
 
-/** Reads all of `source` into a SpillBuffer; throws MaximumSizeExceededError past maxBytes. */
-export async function bufferAll(source: AsyncIterable<Buffer>, maxBytes: number, memoryBytes: number): Promise<SpillBuffer> {
+/**
+ * Reads all of `source` into a SpillBuffer; rejects with MaximumSizeExceededError past maxBytes.
+ * The source is left paused, not destroyed, on failure: the caller either drains it (a request
+ * body, so the keep-alive connection goes on after the 413) or destroys it.
+ */
+export function bufferAll(source: Readable, maxBytes: number, memoryBytes: number): Promise<SpillBuffer> {
   const buffer = new SpillBuffer(maxBytes, memoryBytes);
-  try {
-    for await (const chunk of source) await buffer.write(chunk);
-  } catch (err) {
-    await buffer.dispose();
-    throw err;
-  }
-  return buffer;
+  return new Promise((resolve, reject) => {
+    // One write at a time, in order: the source waits while a chunk goes to disk ('end' may still come meanwhile).
+    let writes: Promise<void> = Promise.resolve();
+    let failed = false;
+    const detach = (): void => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', fail);
+      source.off('close', onClose);
+    };
+    function fail(err: unknown): void {
+      if (failed) return;
+      failed = true;
+      detach();
+      source.pause();
+      void buffer.dispose().then(() => reject(err));
+    }
+    function onData(chunk: Buffer): void {
+      source.pause();
+      writes = writes.then(() => buffer.write(chunk)).then(() => { if (!failed) source.resume(); }, fail);
+    }
+    function onEnd(): void {
+      source.off('close', onClose);
+      void writes.then(() => {
+        if (failed) return;
+        detach();
+        resolve(buffer);
+      });
+    }
+    function onClose(): void {
+      fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    }
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', fail);
+    source.once('close', onClose);
+  });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { workerCount } from './cluster_messages.js';
-import { request, runCli, sleep, spawnProxy, startTarget, tempDir, type TestTarget } from './test_support.js';
+import { arrived, request, runCli, spawnProxy, startTarget, tempDir, waitFor, type TestTarget } from './test_support.js';
 
 // `kamal-proxy run` with KAMAL_PROXY_WORKERS=2: the primary deploys, every worker switches and drains.
 // Requests use a new connection each, so the kernel spreads them over both workers.
@@ -40,7 +40,7 @@ test('multi-worker: a deploy returns only once every worker serves the new targe
 
     // Slow requests in flight on the old target, in both workers; the deploy waits for all of them.
     const inflight = Array.from({ length: 8 }, () => request(proxy.httpPort, '/slow').then((r) => ({ ...r, at: Date.now() })));
-    await sleep(200);
+    await waitFor('8 slow requests in flight on the old target', () => arrived(first, '/slow') === 8);
     const deploy = await runCli(['deploy', 'app', `--target=${second.address}`, ...flags], proxy.env);
     const deployedAt = Date.now();
     assert.equal(deploy.code, 0, deploy.stderr);
@@ -89,18 +89,22 @@ test('multi-worker: the primary\'s health checks take an unhealthy target out of
   try {
     const deploy = await runCli(['deploy', 'app', `--target=${a.address}`, `--target=${b.address}`, '--health-check-interval=100ms'], proxy.env);
     assert.equal(deploy.code, 0, deploy.stderr);
-    assert.deepEqual(new Set(await bodies(proxy.httpPort, 40)), new Set(['a', 'b']));
+    let sent = 0;
+    const served = async (): Promise<string> => {
+      sent += 40;
+      return [...new Set(await bodies(proxy.httpPort, 40))].sort().join(',');
+    };
+    assert.equal(await served(), 'a,b');
     sick = true;
-    await sleep(600);
-    assert.deepEqual(new Set(await bodies(proxy.httpPort, 40)), new Set(['b']), 'no worker routes to the unhealthy target');
+    await waitFor('every worker to drop the unhealthy target', async () => (await served()) === 'b');
+    assert.equal(await served(), 'b', 'no worker routes to the unhealthy target');
     sick = false;
-    await sleep(600);
-    assert.deepEqual(new Set(await bodies(proxy.httpPort, 40)), new Set(['a', 'b']));
+    await waitFor('every worker to take the target back', async () => (await served()) === 'a,b');
 
     const metrics = await request(metricsPort, '/metrics');
     const total = [...metrics.body.matchAll(/^kamal_proxy_http_requests_total\{service="app",method="GET",status="200"\} (\d+)$/gm)];
     assert.equal(total.length, 1, metrics.body);
-    assert.equal(Number(total[0]![1]), 120);
+    assert.equal(Number(total[0]![1]), sent);
   } finally {
     assert.equal(await proxy.stop(), 0);
     await a.close();

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { parseRequestHead, MAX_HEAD_BYTES, type RequestHead } from './http1_parser.js';
 import { FastRequest, FastResponse, type FastBodySource, type ResponseOwner } from './fast_response.js';
+import { answerAndClose, REQUEST_TIMEOUT, type ClientTimeouts } from './client_limits.js';
 
 export interface FastHandler {
   /** Whether this request may be served on the fast path; false hands the connection to node:http. */
@@ -79,6 +80,8 @@ export class FastConnection implements ResponseOwner {
   private current: Current | null = null;
   private handedOver = false;
   private closing = false;
+  /** The socket's inactivity timeout now: headersMs until the first request, idleMs between requests, bodyMs while a body is read. */
+  private armedMs = 0;
   private readonly peer: { address: string; port: number };
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
 
@@ -86,14 +89,15 @@ export class FastConnection implements ResponseOwner {
     readonly socket: Socket,
     private readonly handler: FastHandler,
     private readonly handOver: (socket: Socket) => void,
-    keepAliveTimeoutMs: number,
+    private readonly timeouts: ClientTimeouts,
     private readonly onGone: (c: FastConnection) => void,
   ) {
-    this.keepAliveTimeoutSeconds = Math.floor(keepAliveTimeoutMs / 1000);
+    this.keepAliveTimeoutSeconds = Math.floor(timeouts.idleMs / 1000);
     const remote = socket.remoteAddress ?? '';
     this.peer = { address: remote.startsWith('::ffff:') ? remote.slice(7) : remote, port: socket.remotePort ?? 0 };
     socket.setNoDelay(true);
-    socket.setTimeout(keepAliveTimeoutMs);
+    // A new connection has headersMs to send its first request (one whose head is split is node:http's, with the same limit).
+    this.arm(timeouts.headersMs);
     socket.on('timeout', this.onTimeout);
     socket.on('data', this.onData);
     socket.on('error', this.onError);
@@ -127,9 +131,33 @@ export class FastConnection implements ResponseOwner {
     this.next();
   }
 
+  /** Timers are per connection: the socket's own inactivity timer, re-set only when the limit changes. */
+  private arm(ms: number): void {
+    if (ms === this.armedMs) return;
+    this.armedMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
   private readonly onTimeout = (): void => {
-    if (this.current === null) this.socket.destroy();
+    const current = this.current;
+    // Idle between requests, or no request yet: close quietly, as node:http does.
+    if (current === null) return void this.socket.destroy();
+    // Waiting for the target or sending the response: the target timeout and the client's pace rule that.
+    if (current.body === null || current.body.remaining === 0) return;
+    // Reading paused (the target is slow to take the body): not the client's fault, look again later.
+    if (this.socket.isPaused()) return void this.socket.setTimeout(this.armedMs);
+    this.bodyTimedOut(current);
   };
+
+  /** The client went silent mid-body: 408 if nothing was answered yet, else the connection is cut. */
+  private bodyTimedOut(current: Current): void {
+    const answered = current.res.headersSent || current.discard > 0;
+    current.res.socketClosed();
+    this.current = null;
+    this.socket.removeListener('data', this.onData);
+    if (answered) this.socket.destroy();
+    else answerAndClose(this.socket, REQUEST_TIMEOUT);
+  }
 
   private readonly onError = (): void => {
     this.socket.destroy();
@@ -178,7 +206,8 @@ export class FastConnection implements ResponseOwner {
   /** Serves the next buffered request, if any. */
   private next(): void {
     const buf = this.pending;
-    if (buf === null || this.handedOver) return;
+    if (this.handedOver) return;
+    if (buf === null) return this.arm(this.timeouts.idleMs);
     if (this.socket.isPaused()) this.socket.resume();
     const head = parseRequestHead(buf);
     if (head === null || head === 'incomplete' || !this.handler.accepts(head)) return this.giveToNodeHttp();
@@ -190,6 +219,7 @@ export class FastConnection implements ResponseOwner {
       rest = rest.length > n ? rest.subarray(n) : null;
     }
     this.pending = rest;
+    if (body !== null && body.remaining > 0) this.arm(this.timeouts.bodyMs);
     const res = new FastResponse(this, head.method);
     this.current = { res, body, discard: 0 };
     this.handler.serve(new FastRequest(head.method, head.url, head.headers, body), res, this.peer);

@@ -5,30 +5,33 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import http from 'node:http';
-import { startProxy, startTarget, sleep, type TestProxy, type TestTarget } from './test_support.js';
+import { startProxy, startTarget, waitFor, arrived, type TestProxy, type TestTarget } from './test_support.js';
+import { RawClient } from './test_raw_client.js';
 import type { TargetOptions } from './options.js';
 
-/** Writes `chunks` (pausing between them) on one connection; returns everything read until it goes quiet. */
-function talk(port: number, chunks: Array<string | Buffer>, quietMs = 250): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let out = '';
-    let timer: NodeJS.Timeout | null = null;
-    const finish = (): void => { socket.destroy(); resolve(out); };
-    const arm = (): void => { if (timer) clearTimeout(timer); timer = setTimeout(finish, quietMs); };
-    socket.on('data', (d) => { out += d.toString('latin1'); arm(); });
-    socket.on('error', reject);
-    socket.on('close', () => { if (timer) clearTimeout(timer); resolve(out); });
-    socket.once('connect', async () => {
-      for (const c of chunks) {
-        socket.write(c);
-        await sleep(30);
-      }
-      arm();
-    });
+const REQUEST_LINE = /(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+ HTTP\/1\.[01]\r\n/g;
+
+/** `/chunked` answers hold their second part until a client has seen the first (two chunks on the wire, always). */
+const chunkedWaiting: Array<() => void> = [];
+
+/**
+ * Writes `chunks` one by one on one connection (each handed to the kernel before the next); returns
+ * everything read until every request in them is answered or the proxy closes the connection.
+ */
+async function talk(port: number, chunks: Array<string | Buffer>): Promise<string> {
+  const client = await RawClient.connect(port);
+  client.socket.on('data', () => {
+    if (client.text.includes('part1,')) for (const release of chunkedWaiting.splice(0)) release();
   });
+  for (const c of chunks) {
+    await client.write(c);
+    await new Promise((r) => setImmediate(r));
+  }
+  const methods = [...chunks.join('').matchAll(REQUEST_LINE)].map((m) => m[1]!);
+  await client.untilResponses(methods.length, methods);
+  client.destroy();
+  return client.text;
 }
 
 const normalize = (text: string): string => text
@@ -49,9 +52,9 @@ const testTarget: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/up') return void res.end('up');
     seen.push(echo);
-    if (path === '/die') { res.writeHead(200, { 'content-length': '100' }); res.write('partial'); return void setTimeout(() => res.socket?.destroy(), 50); }
+    if (path === '/die') { res.writeHead(200, { 'content-length': '100' }); return void res.write('partial', () => res.socket?.destroy()); }
     if (path === '/sized') return void res.end(Buffer.alloc(Number((req.url ?? '').split('?')[1] ?? '0'), 's'));
-    if (path === '/chunked') { res.writeHead(201, 'Made', { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }); res.write('part1,'); return void setTimeout(() => res.end(echo), 20); }
+    if (path === '/chunked') { res.writeHead(201, 'Made', { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }); res.write('part1,'); return void chunkedWaiting.push(() => res.end(echo)); }
     if (path === '/empty') { res.writeHead(204); return void res.end(); }
     if (path === '/until-close') { res.shouldKeepAlive = false; res.useChunkedEncodingByDefault = false; res.writeHead(200, { connection: 'close' }); return void res.end(echo); }
     if (path === '/big') return void res.end(Buffer.alloc(300_000, 'x'));
@@ -89,7 +92,8 @@ test('fast path answers and forwards byte for byte as the node:http path does', 
     'GET / HTTP/1.1\r\n\r\n',
   ];
   for (const r of requests) {
-    const [a, b] = await Promise.all([talk(fast.port, [r]), talk(plain.port, [r])]);
+    const a = await talk(fast.port, [r]);
+    const b = await talk(plain.port, [r]);
     assert.ok(a.startsWith('HTTP/1.1 '), a);
     assert.equal(normalize(a), normalize(b), r);
   }
@@ -113,7 +117,8 @@ test('unusual requests are handed to node:http mid-connection and answered as be
     ['POST /plain HTTP/1.1\r\nHost: app.test\r\nContent-Length: 10\r\n\r\n12', '345', '67890GET /plain?after HTTP/1.1\r\nHost: app.test\r\n\r\n'],
   ];
   for (const seq of sequences) {
-    const [a, b] = await Promise.all([talk(fast.port, seq), talk(plain.port, seq)]);
+    const a = await talk(fast.port, seq);
+    const b = await talk(plain.port, seq);
     assert.ok(a.startsWith('HTTP/1.1 '), a);
     assert.equal(normalize(a), normalize(b), JSON.stringify(seq));
   }
@@ -149,8 +154,8 @@ test('fast path errors: unreachable 502, response timeout 504, cut mid-body, clo
   let closeNext = false;
   const target = await startTarget('t', (req, res) => {
     if (req.url === '/up') return void res.end('up');
-    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
-    if (req.url === '/cut') { res.writeHead(200, { 'content-length': '100' }); res.write('partial'); return void setTimeout(() => res.socket?.destroy(), 50); }
+    if (req.url === '/slow') return; // never answers: --target-timeout decides
+    if (req.url === '/cut') { res.writeHead(200, { 'content-length': '100' }); return void res.write('partial', () => res.socket?.destroy()); }
     if (closeNext) { closeNext = false; res.shouldKeepAlive = true; }
     res.end('ok');
   });
@@ -169,18 +174,18 @@ test('fast path errors: unreachable 502, response timeout 504, cut mid-body, clo
     await assert.rejects(get('/cut'));
     // The target drops its idle keep-alive connections: pooled sockets it closed are not used again.
     target.server.closeIdleConnections();
-    await sleep(50);
+    await waitFor('the target to close them', async () => (await new Promise<number>((r) => target.server.getConnections((_e, n) => r(n)))) === 0);
     const again = await get('/ok');
     assert.deepEqual(again, { status: 200, body: 'ok' });
     // Client gone before the answer: 499 in the log, the upstream request abandoned.
-    await new Promise<void>((resolve) => {
-      const s = net.connect(proxy.port, '127.0.0.1', () => {
-        s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-        setTimeout(() => { s.destroy(); resolve(); }, 100);
-      });
-    });
-    await sleep(100);
-    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'Request');
+    const gone = await RawClient.connect(proxy.port);
+    const slowBefore = arrived(target, '/slow');
+    await gone.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor('the request to reach the target', () => arrived(target, '/slow') > slowBefore);
+    gone.destroy();
+    const requestLog = (): Array<Record<string, unknown>> => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'Request');
+    await waitFor('the 499 log line', () => requestLog().some((l) => l.path === '/slow' && l.status === 499));
+    const logged = requestLog();
     assert.ok(logged.some((l) => l.path === '/slow' && l.status === 499), JSON.stringify(logged.map((l) => [l.path, l.status])));
     const ok = logged.find((l) => l.path === '/ok')!;
     assert.equal(ok.status, 200);

@@ -126,11 +126,13 @@ export function parseResponseHead(buf: Buffer, requestMethod: string, start = 0)
   const te = h['transfer-encoding'];
   const bodiless = requestMethod === 'HEAD' || status === 204 || status === 304 || status < 200;
   if (split.repeated?.has('content-length')) throw new UpstreamProtocolError('duplicate content-length');
+  // RFC 9112 §6.3: both framings at once is a smuggling attempt or a broken target; node's client refuses it too.
+  if (te !== undefined && h['content-length'] !== undefined) throw new UpstreamProtocolError('content-length with transfer-encoding');
+  if (te !== undefined && !endsChunked(te)) throw new UpstreamProtocolError(`unsupported transfer-encoding ${te}`);
   if (bodiless) {
     framing = 'length';
   } else if (te !== undefined) {
-    if (/(^|,)\s*chunked\s*$/i.test(te)) framing = 'chunked';
-    else { framing = 'close'; keepAlive = false; }
+    framing = 'chunked';
   } else if (h['content-length'] !== undefined) {
     if (!DIGITS.test(h['content-length'])) throw new UpstreamProtocolError('invalid content-length');
     contentLength = Number(h['content-length']);
@@ -139,6 +141,15 @@ export function parseResponseHead(buf: Buffer, requestMethod: string, start = 0)
     keepAlive = false;
   }
   return { status, statusMessage: m[3] ?? '', headers: h, framing, contentLength, keepAlive, headLength: split.headLength };
+}
+
+/**
+ * Whether chunked is the final transfer-coding. Any other final coding could only be read until
+ * close and would reach the client still encoded, so such responses are refused (502), as Go's
+ * transport refuses them for kamal-proxy.
+ */
+export function endsChunked(transferEncoding: string): boolean {
+  return /(^|,)\s*chunked\s*$/i.test(transferEncoding);
 }
 
 /**

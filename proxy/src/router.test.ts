@@ -3,8 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProxy, startTarget, request, type TestProxy, type TestTarget } from './test_support.js';
+import { startProxy, startTarget, request, waitFor, type TestProxy, type TestTarget } from './test_support.js';
 import { TEST_CERT, TEST_KEY } from './test_fixtures.js';
+
+/** Requests the proxy holds for `service` right now (its in-flight gauge): a paused request waiting counts. */
+function inFlight(p: TestProxy, service: string): number {
+  return p.server.metrics.snapshot().inflight.find(([name]) => name === service)?.[1] ?? 0;
+}
 
 async function withProxy(fn: (p: TestProxy, t: (name: string) => Promise<TestTarget>) => Promise<void>): Promise<void> {
   const proxy = await startProxy();
@@ -136,7 +141,7 @@ test('--force installs at once; requests get 503 until a health check passes', (
     await p.deploy('svc', [slow.address], { deployment: { force: true } });
     assert.equal((await request(p.port, '/')).status, 503);
     healthy = true;
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('a health check to pass', async () => (await request(p.port, '/')).status !== 503);
     assert.equal((await request(p.port, '/')).body, 'slow');
   } finally {
     await slow.close();
@@ -217,7 +222,8 @@ test('pause: requests wait then 504; redeploy keeps it paused; resume serves; he
   assert.equal((await request(p.port, '/api/other')).status, 504);
   await p.server.router.pause('svc', 1000, 5000);
   const waiting = request(p.port, '/api/other');
-  setTimeout(() => p.server.router.resume('svc'), 100);
+  await waitFor('the request to queue', () => inFlight(p, 'svc') === 1);
+  p.server.router.resume('svc');
   const released = await waiting;
   assert.equal(released.status, 200);
   assert.equal(released.body, 'a');
@@ -227,10 +233,10 @@ test('stop: 503 page with the message, queued paused requests fail with it; resu
   const a = await t('a');
   await p.deploy('svc', [a.address]);
   await p.server.router.pause('svc', 1000, 5000);
-  const queued = request(p.port, '/other');
-  await new Promise((r) => setTimeout(r, 50));
+  const waiting = request(p.port, '/other');
+  await waitFor('the request to queue', () => inFlight(p, 'svc') === 1);
   await p.server.router.stop('svc', 1000, 'Back in 15 mins!');
-  const q = await queued;
+  const q = await waiting;
   assert.equal(q.status, 503);
   assert.match(q.body, /Back in 15 mins!/);
   const r = await request(p.port, '/other');

@@ -12,8 +12,10 @@ import { Metrics } from './metrics.js';
 import type { Exchange } from './exchange.js';
 import type { ProxyRequest, ProxyResponse } from './proxy_context.js';
 import { FastConnection, type FastHandler } from './fast_connection.js';
-
-const KEEP_ALIVE_TIMEOUT_MS = 75_000;
+import {
+  DEFAULT_CLIENT_TIMEOUTS, headersCheckIntervalMs, answerClientError, trackResponse, limitBodySilence, type ClientTimeouts,
+} from './client_limits.js';
+import { checkRequestTarget } from './request_target.js';
 
 export interface ServerConfig {
   bind: string;
@@ -34,6 +36,8 @@ export interface ServerConfig {
    * with node:http. Default: on, unless KAMAL_PROXY_FAST_PATH=0.
    */
   fastPath?: boolean;
+  /** Client header/idle/body timeouts (client_limits.ts); tests shorten them. */
+  timeouts?: Partial<ClientTimeouts>;
 }
 
 export class ProxyServer {
@@ -90,8 +94,19 @@ export class ProxyServer {
       });
       await listen(this.metricsServer, this.config.bind, this.config.metricsPort);
     }
-    const options: http.ServerOptions = { requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS };
-    this.httpServer = http.createServer(options, (req, res) => this.handle(req, res, null, null, 'http', peerOf(req)));
+    const timeouts: ClientTimeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...this.config.timeouts };
+    // No limit on a whole request (a large upload may take long); its head and its body's silences are limited.
+    const options: http.ServerOptions = {
+      requestTimeout: 0, headersTimeout: timeouts.headersMs, keepAliveTimeout: timeouts.idleMs,
+      connectionsCheckingInterval: headersCheckIntervalMs(timeouts),
+    };
+    const serveNode = (req: http.IncomingMessage, res: http.ServerResponse, scheme: 'http' | 'https'): void => {
+      trackResponse(req, res);
+      if (!checkRequestTarget(req, res)) return;
+      if (hasBody(req)) limitBodySilence(req, res, timeouts.bodyMs);
+      this.handle(req, res, null, null, scheme, peerOf(req));
+    };
+    this.httpServer = http.createServer(options, (req, res) => serveNode(req, res, 'http'));
     this.httpsServer = https.createServer(
       {
         ...options,
@@ -102,21 +117,22 @@ export class ProxyServer {
           else cb(new Error(`no certificate for ${name}`));
         },
       },
-      (req, res) => this.handle(req, res, null, null, 'https', peerOf(req)),
+      (req, res) => serveNode(req, res, 'https'),
     );
     for (const [server, scheme] of [[this.httpServer, 'http'], [this.httpsServer, 'https']] as const) {
-      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handle(req, null, socket, head, scheme, peerOf(req)));
-      server.on('clientError', (_err, socket: Duplex) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        else socket.destroy();
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (checkRequestTarget(req, socket)) this.handle(req, null, socket, head, scheme, peerOf(req));
       });
+      server.on('clientError', answerClientError);
     }
     if (this.config.fastPath ?? process.env.KAMAL_PROXY_FAST_PATH !== '0') {
       const httpServer = this.httpServer;
+      // node:http starts its headersTimeout checker on 'listening', which never comes when it only gets handed-over sockets.
+      httpServer.emit('listening');
       const handOver = (socket: net.Socket): void => void httpServer.emit('connection', socket);
       const gone = (c: FastConnection): void => void this.fastConnections.delete(c);
       this.fastListener = net.createServer({ noDelay: true }, (socket) => {
-        this.fastConnections.add(new FastConnection(socket, this.fastHandler, handOver, KEEP_ALIVE_TIMEOUT_MS, gone));
+        this.fastConnections.add(new FastConnection(socket, this.fastHandler, handOver, timeouts, gone));
       });
       await listen(this.fastListener, this.config.bind, this.config.httpPort);
     } else {
@@ -199,6 +215,11 @@ export class ProxyServer {
     for (const h of ex.log.responseHeaders) fields[`resp_${h.toLowerCase().replace(/-/g, '_')}`] = String(ex.log.sent?.[h.toLowerCase()] ?? '');
     this.logger.info('Request', fields);
   }
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** The socket is detached from the request once it closes, so the peer is taken on arrival. */

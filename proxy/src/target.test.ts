@@ -6,7 +6,7 @@ import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
-import { startProxy, startTarget, request, sleep, tempDir, type TestProxy, type TestTarget } from './test_support.js';
+import { startProxy, startTarget, request, waitFor, arrived, tempDir, type TestProxy, type TestTarget } from './test_support.js';
 
 async function withTarget(handler: http.RequestListener, fn: (p: TestProxy, t: TestTarget) => Promise<void>): Promise<void> {
   const proxy = await startProxy();
@@ -66,7 +66,7 @@ test('drain: in-flight requests that finish within the drain timeout complete', 
   try {
     await p.deploy('svc', [t.address]);
     const inflight = [1, 2, 3].map(() => request(p.port, '/slow'));
-    await sleep(50);
+    await waitFor('3 requests in flight on the old target', () => arrived(t, '/slow') === 3);
     await p.deploy('svc', [next.address], { deployment: { drainTimeoutMs: 5000 } });
     for (const r of await Promise.all(inflight)) assert.equal(r.body, 'slow');
     assert.equal((await request(p.port, '/')).body, 'next');
@@ -80,7 +80,7 @@ test('drain: requests still running at the drain deadline are cancelled with 504
   try {
     await p.deploy('svc', [t.address]);
     const inflight = Array.from({ length: 20 }, () => request(p.port, '/hang'));
-    await sleep(100);
+    await waitFor('20 requests in flight on the old target', () => arrived(t, '/hang') === 20);
     const started = Date.now();
     await p.deploy('svc', [next.address], { deployment: { drainTimeoutMs: 10 } });
     assert.ok(Date.now() - started < 1500);
@@ -138,10 +138,10 @@ test('buffering limits: no limits unbuffered; 413 oversized request, 500 oversiz
     assert.equal((await request(p.port, '/?size=4000', { method: 'POST', body: 'q' })).status, 500);
   }));
 
-test('server-sent events stream through even with response buffering', () => withTarget((_req, res) => {
+test('server-sent events stream through even with response buffering', { timeout: 10_000 }, () => withTarget((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
+  // The stream stays open: with buffering, nothing would ever arrive.
   res.write('data: first\n\n');
-  setTimeout(() => res.end('data: last\n\n'), 1000);
 }, async (p, t) => {
   await p.deploy('svc', [t.address], { target: { bufferResponses: true } });
   const first = await new Promise<string>((resolve, reject) => {
@@ -169,7 +169,7 @@ test('malformed chunked request body -> 400', () => withTarget(echoHeaders, asyn
 
 test('target timeout -> 504; unreachable target -> 502; upstream errors pass through unchanged', () => withTarget((req, res) => {
   if (req.url === '/teapot') { res.statusCode = 418; return void res.end('short and stout'); }
-  setTimeout(() => res.end('late'), 500);
+  // Never answers: the proxy's --target-timeout decides.
 }, async (p, t) => {
   await p.deploy('svc', [t.address], { target: { responseTimeoutMs: 100 } });
   const slow = await request(p.port, '/slow');
@@ -225,10 +225,12 @@ test('client disconnect is logged as 499', async () => {
     await server.router.deploy({ service: 'svc', targets: [target.address], readers: [], deployment: { deployTimeoutMs: 2000, drainTimeoutMs: 100, force: false }, serviceOptions: defaultServiceOptions(), targetOptions: defaultTargetOptions() });
     const req = http.get({ host: '127.0.0.1', port: server.httpPort, path: '/hang', agent: false });
     req.on('error', () => undefined);
-    await sleep(100);
+    await waitFor('the request to reach the target', () => arrived(target, '/hang') === 1);
     req.destroy();
-    await sleep(100);
-    const log = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Request' && l.path === '/hang');
+    const logged = (): { status?: number; service?: string } | undefined =>
+      lines.map((l) => JSON.parse(l) as { msg: string; path: string; status?: number; service?: string }).find((l) => l.msg === 'Request' && l.path === '/hang');
+    await waitFor('the request log line', () => logged() !== undefined);
+    const log = logged();
     assert.equal(log?.status, 499);
     assert.equal(log?.service, 'svc');
   } finally {

@@ -8,6 +8,7 @@ import { withoutHopByHop, isStreamingResponse, type ProxyContext } from './proxy
 import { FastResponse, type FastRequest } from './fast_response.js';
 import { forwardFast, type ForwardTarget } from './fast_forward.js';
 import { UpstreamPool } from './upstream_client.js';
+import { endsChunked } from './http1_parser.js';
 
 export { isStreamingResponse };
 
@@ -132,6 +133,7 @@ export class Target implements ForwardTarget {
       try {
         requestBuffer = await bufferAll(req, o.maxRequestBodySize, o.maxMemoryBufferSize);
       } catch (err) {
+        if (res.destroyed) return;
         req.resume();
         return finishWith(err instanceof MaximumSizeExceededError ? 413 : 400);
       }
@@ -181,6 +183,12 @@ export class Target implements ForwardTarget {
     ctx: ProxyContext, res: http.ServerResponse, upstreamRes: http.IncomingMessage, finishWith: (status: number) => void,
   ): void {
     const status = upstreamRes.statusCode ?? 502;
+    const te = upstreamRes.headers['transfer-encoding'];
+    // node's client reads such a body until close, still encoded; refused as on the fast path (http1_parser.ts).
+    if (te !== undefined && !endsChunked(te)) {
+      upstreamRes.destroy();
+      return finishWith(502);
+    }
     ctx.adjustResponseHeaders(status, upstreamRes.headers);
     const headers = withoutHopByHop(upstreamRes.headers);
     const o = this.options;
@@ -211,6 +219,7 @@ export class Target implements ForwardTarget {
       // Over --max-response-body (even while the target is still sending) or the buffer failing: 500;
       // the target failing mid-body: the client connection is cut, as without buffering.
       (err: unknown) => {
+        upstreamRes.destroy();
         if (upstreamFailed && !(err instanceof MaximumSizeExceededError)) res.destroy();
         else finishWith(500);
       },

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ProxyServer } from './server.js';
 import { Logger } from './logger.js';
+import type { ClientTimeouts } from './client_limits.js';
 import { defaultServiceOptions, defaultTargetOptions, type ServiceOptions, type TargetOptions, type DeploymentOptions } from './options.js';
 
 export const CLI = fileURLToPath(new URL('./cli/main.js', import.meta.url));
@@ -62,7 +63,7 @@ export interface DeployOverrides {
 }
 
 export async function startProxy(
-  options: { statePath?: string | null; dir?: string; fastPath?: boolean; log?: (line: string) => void } = {},
+  options: { statePath?: string | null; dir?: string; fastPath?: boolean; log?: (line: string) => void; timeouts?: Partial<ClientTimeouts> } = {},
 ): Promise<TestProxy> {
   const dir = options.dir ?? tempDir().path;
   const server = new ProxyServer(
@@ -70,6 +71,7 @@ export async function startProxy(
       bind: '127.0.0.1', httpPort: 0, httpsPort: 0, metricsPort: 0, socketPath: join(dir, 'proxy.sock'),
       statePath: options.statePath === undefined ? join(dir, 'kamal-proxy.state') : options.statePath,
       debug: false, shutdownTimeoutMs: 1000, fastPath: options.fastPath ?? true,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     },
     new Logger(false, options.log ?? (() => undefined)),
   );
@@ -172,4 +174,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Polls `condition` until it holds; fails naming `what` after `limitMs`. Tests wait for what they need, never a fixed time. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`waited ${limitMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Requests a target has received for `path` (health checks aside). */
+export function arrived(target: TestTarget, path: string): number {
+  return target.requests.filter((r) => r.url === path).length;
+}

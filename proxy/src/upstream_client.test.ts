@@ -5,7 +5,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { serializeRequestHead, UpstreamExchange, UpstreamPool } from './upstream_client.js';
 import type { ResponseHead } from './http1_parser.js';
-import { sleep } from './test_support.js';
+import { waitFor } from './test_support.js';
 
 /** A raw server: `answer` gets each request head (text) and the socket; records connections. */
 async function rawServer(answer: (head: string, socket: net.Socket) => void): Promise<{ port: number; connections: number; heads: string[]; close(): Promise<void> }> {
@@ -96,8 +96,7 @@ test('pooled connections are reused only after a clean keep-alive response', asy
     await run(pool, 'GET', req('/extra'));
     assert.equal(pool.idleCount, 0, 'stray bytes after the body: not pooled');
     await run(pool, 'GET', req('/end'));
-    await sleep(50);
-    assert.equal(pool.idleCount, 0, 'half-closed by the target: dropped');
+    await waitFor('the half-closed connection to leave the pool', () => pool.idleCount === 0);
     assert.equal((await run(pool, 'GET', req('/bad'))).error, 'HPE_INVALID');
     const hangup = await run(pool, 'GET', req('/hangup'));
     assert.equal(hangup.error, 'ECONNRESET');

@@ -6,5 +6,7 @@ export * from './protocol/decode.js';
 export * from './protocol/rpc-error.js';
 export * from './protocol/stream.js';
 export * from './protocol/session.js';
+export * from './protocol/blob.js';
 export * from './protocol/pin.js';
+export * from './protocol/plain-http.js';
 export * from './protocol/enrollment.js';

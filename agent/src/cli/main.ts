@@ -53,12 +53,14 @@ async function main(argv: string[]): Promise<number> {
   if (name === 'run') {
     const { values } = parse(rest, { 'data-dir': { type: 'string' }, 'run-dir': { type: 'string' } });
     const { runAgent } = await import('../connection/run-agent.js');
+    const { testHandlersEnabled } = await import('../rpc/handlers.js');
     const stop = new AbortController();
     process.once('SIGTERM', () => stop.abort());
     process.once('SIGINT', () => stop.abort());
     await runAgent({
       dataDir: (values['data-dir'] as string | undefined) ?? defaultAgentDataDir(),
       runDirectory: values['run-dir'] as string | undefined,
+      testHandlers: testHandlersEnabled(),
       log: createLogger(),
       signal: stop.signal,
       // Tests shorten the reconnect backoff; production uses 0.5 s doubling up to 30 s.

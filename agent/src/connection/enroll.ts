@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { request } from 'undici';
 import { DROVER_VERSION, UserError } from '@drover/shared';
-import { AGENT_ENROLL_PATH, EnrollResponse, PinMismatchError, readJoinToken, type EnrollRequest } from '@drover/shared/protocol';
+import { AGENT_ENROLL_PATH, EnrollResponse, PinMismatchError, plainHttpRefusal, readJoinToken, type EnrollRequest } from '@drover/shared/protocol';
 import { isEnrolled, saveIdentity, type AgentIdentity } from '../state/agent-state.js';
 import { pinnedDispatcher } from './pinned-http.js';
 
@@ -36,6 +36,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   } catch {
     throw new UserError(`--controller: not a URL: "${base}"`);
   }
+  const refusal = plainHttpRefusal(url);
+  if (refusal) throw new UserError(`enroll: ${refusal}`);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const body: EnrollRequest = {
     token: opts.token, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),

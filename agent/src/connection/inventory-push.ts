@@ -9,8 +9,8 @@ import type { AgentLogger } from '../log.js';
  * containers Kamal deployed before the agent came are reported the same way. A failing Docker daemon
  * leaves `managed` null rather than failing the whole report.
  */
-export async function hostInventory(docker: Docker | null, hostName: string, log: AgentLogger): Promise<InventoryInput> {
-  const base = await collectHost(docker);
+export async function hostInventory(docker: Docker | null, hostName: string, log: AgentLogger, facts: Promise<InventoryInput> = collectHost(docker)): Promise<InventoryInput> {
+  const base = await facts;
   if (!docker) return { ...base, managed: null };
   try {
     const m = await collectManaged(docker, hostName);
@@ -20,6 +20,25 @@ export async function hostInventory(docker: Docker | null, hostName: string, log
     log.warn('could not list managed containers for the inventory', { reason: (err as Error).message });
     return { ...base, managed: null };
   }
+}
+
+/** How long the pushes that follow container changes reuse the host facts (`docker info`). */
+const HOST_FACTS_MAX_AGE_MS = 60_000;
+
+/**
+ * The host facts, collected anew on every connection (`fresh`) but reused for a minute by the reports that
+ * follow container changes (`recent`): `docker info` costs the daemon far more than listing containers, a
+ * deploy changes containers several times, and on a busy host that work competes with the deploy itself.
+ */
+export function hostFacts(docker: Docker | null, now: () => number = Date.now, collect: () => Promise<InventoryInput> = () => collectHost(docker)): { fresh(): Promise<InventoryInput>; recent(): Promise<InventoryInput> } {
+  let last: { at: number; facts: Promise<InventoryInput> } | null = null;
+  const fresh = () => {
+    const facts = collect();
+    last = { at: now(), facts };
+    facts.catch(() => { last = null; });
+    return facts;
+  };
+  return { fresh, recent: () => (last && now() - last.at < HOST_FACTS_MAX_AGE_MS ? last.facts : fresh()) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '@drover/shared';
-import { FATAL_CLOSE_CODES, describeCloseCode } from '@drover/shared/protocol';
+import { FATAL_CLOSE_CODES, describeCloseCode, plainHttpRefusal } from '@drover/shared/protocol';
 import { loadIdentity, type AgentIdentity } from '../state/agent-state.js';
 import type { HandlerRegistry } from '../rpc/registry.js';
 import type { InventoryInput } from '@drover/shared/protocol';
@@ -10,7 +10,7 @@ import { dockerClient, dockerSocketPath } from '../host/docker-info.js';
 import type { AgentLogger } from '../log.js';
 import { backoffDelay } from './backoff.js';
 import { connectOnce } from './agent-connection.js';
-import { hostInventory, InventoryPusher } from './inventory-push.js';
+import { hostFacts, hostInventory, InventoryPusher } from './inventory-push.js';
 import { watchDockerEvents } from './docker-events.js';
 
 export interface RunOptions {
@@ -20,6 +20,8 @@ export interface RunOptions {
   backoff?: { baseMs: number; capMs: number };
   /** Kamal's run directory on this host; default `$DROVER_AGENT_RUN_DIR`, else `~/.kamal`. */
   runDirectory?: string;
+  /** Serve the `test.*` methods (transport tests only; `$DROVER_AGENT_TEST_HANDLERS=1`). */
+  testHandlers?: boolean;
 }
 
 /**
@@ -29,11 +31,14 @@ export interface RunOptions {
  */
 export async function runAgent(opts: RunOptions): Promise<void> {
   const { identity, privateKey } = loadIdentity(opts.dataDir);
+  const refusal = plainHttpRefusal(new URL(identity.controllerUrl));
+  if (refusal) throw new UserError(`${refusal}; enroll again with an https:// controller URL`, { exitCode: 3 });
   const docker = dockerClient();
-  const inventory = () => hostInventory(docker, identity.name, opts.log);
-  const pusher = new InventoryPusher(inventory, opts.log);
+  const facts = hostFacts(docker);
+  const inventory = () => hostInventory(docker, identity.name, opts.log, facts.fresh());
+  const pusher = new InventoryPusher(() => hostInventory(docker, identity.name, opts.log, facts.recent()), opts.log);
   const runDirectory = opts.runDirectory ?? defaultRunDirectory();
-  const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() });
+  const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() }, { testHandlers: opts.testHandlers });
   // Ends with this function, however it ends, so the event stream never keeps the process alive.
   const lifetime = new AbortController();
   const endLifetime = () => lifetime.abort();

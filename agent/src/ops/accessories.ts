@@ -2,20 +2,22 @@ import { chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError } from '@drover/shared';
 import type { z } from 'zod';
-import type { accessoryBootParams, accessoryRemoveParams, accessorySimpleParams } from '@drover/shared/operations';
-import { placeTls } from './app-boot.js';
+import type Dockerode from 'dockerode';
+import type { accessoryBootParams, accessoryExecParams, accessoryRemoveParams, accessorySimpleParams } from '@drover/shared/operations';
+import { placeTls } from './proxy-tls.js';
 import { recordAudit } from './audit.js';
-import { accessoryContainerOptions } from './container-spec.js';
+import { accessoryContainerOptions, accessoryExecContainerOptions } from './container-spec.js';
 import { ensureNetwork, removeContainer, startContainer, stopContainer } from './containers.js';
 import { daemonMessage, dockerFailure, isNotFound } from './docker-errors.js';
 import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
 import { kamalProxy } from './exec-capture.js';
-import { applyOwner, homePath, makeDirectory, removePath, writeHostFile } from './host-files.js';
-import { hostPaths, serviceAndDestination } from './names.js';
+import { applyOwner, homePath, makeDirectory, removeAccessoryPaths, removePath, writeHostFile } from './host-files.js';
+import { execContainerName, hostPaths, serviceAndDestination } from './names.js';
 import { ensureImage } from './pull.js';
 import type { Chunk, OperationsDeps } from './types.js';
 
 type BootParams = z.output<typeof accessoryBootParams>;
+type ExecParams = z.output<typeof accessoryExecParams>;
 type Scope = { service: string; destination: string | null; performer: string; name: string; accessoryService: string };
 
 function mountOf(hostPath: string, remote: string, options: string | null): string {
@@ -26,24 +28,44 @@ async function exists(deps: OperationsDeps, name: string) {
   return deps.docker.getContainer(name).inspect().catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
 }
 
+/** The volume entries of the accessory's files and directories, files first (Kamal's order). */
+function mountsOf(home: string, entries: { hostPath: string; remote: string; options: string | null }[]): string[] {
+  return entries.map((e) => mountOf(homePath(home, e.hostPath), e.remote, e.options));
+}
+
 /** Files (content from the controller, mode, owner) and directories (mode, owner), then their volume entries. */
 async function placeFilesAndDirectories(deps: OperationsDeps, p: BootParams): Promise<string[]> {
   const home = dirname(deps.runDirectory);
-  const volumes: string[] = [];
   for (const f of p.files) {
     const path = homePath(home, f.hostPath);
     await writeHostFile(path, f.content, parseInt(f.mode, 8), `accessory ${p.name} file`);
     await applyOwner(path, f.owner);
-    volumes.push(mountOf(path, f.remote, f.options));
   }
   for (const d of p.directories) {
     const path = homePath(home, d.hostPath);
     await makeDirectory(path, `accessory ${p.name} directory`);
     if (d.mode) await chmod(path, parseInt(d.mode, 8));
     await applyOwner(path, d.owner);
-    volumes.push(mountOf(path, d.remote, d.options));
   }
-  return volumes;
+  return mountsOf(home, [...p.files, ...p.directories]);
+}
+
+/**
+ * `kamal accessory exec` without `--reuse`: a new container of the accessory's image with its network, env
+ * and volumes (the files and directories its boot placed), removed when the command ends.
+ */
+export async function accessoryExecCreate(deps: OperationsDeps, p: ExecParams): Promise<Dockerode.ContainerCreateOptions> {
+  const c = p.container;
+  if (!c) throw new UserError(`accessory ${p.name}: a new exec container needs the accessory's image and env (or use --reuse)`);
+  const home = dirname(deps.runDirectory);
+  const hostEnv = deps.hostEnv ?? process.env;
+  const create = accessoryExecContainerOptions({
+    name: execContainerName(p.accessoryService, 'accessory'), image: c.image, host: c.host ?? deps.host, env: c.env,
+    envFileEntries: parseDockerEnvFile(renderEnvFile(c.env.secrets), hostEnv, `accessory ${p.name} env`), network: c.network,
+    volumes: [...c.volumes, ...mountsOf(home, c.mounts)], cmd: p.command, home, hostEnv,
+  });
+  await ensureImage(deps.docker, c.image, c.registry, deps.host, () => undefined);
+  return create;
 }
 
 /**
@@ -82,7 +104,7 @@ export async function bootAccessory(deps: OperationsDeps, p: BootParams, emit: (
   }
   const messages: string[] = [];
   if (p.proxy) {
-    if (p.proxy.tls) await placeTls(deps.runDirectory, svcDest, null, p.proxy.tls);
+    if (p.proxy.tls) await placeTls(deps, svcDest, null, p.proxy.tls);
     await emit(`Deploying ${name} to kamal-proxy (target ${id.slice(0, 12)}:${p.proxy.appPort})...\n`);
     messages.push(await deployToProxy(deps, name, id, p.proxy));
   }
@@ -131,7 +153,7 @@ export async function removeAccessory(deps: OperationsDeps, p: z.output<typeof a
   await removeContainer(deps.docker, p.accessoryService);
   if (p.removeImage) await deps.docker.getImage(p.removeImage).remove().catch(() => undefined);
   const home = dirname(deps.runDirectory);
-  for (const path of p.removePaths) await removePath(homePath(home, path));
+  await removeAccessoryPaths(home, p.accessoryService, p.removePaths);
   const svcDest = serviceAndDestination(p.service, p.destination);
   await removePath(hostPaths.accessoryEnvFile(deps.runDirectory, svcDest, p.name));
   deps.onChange?.();

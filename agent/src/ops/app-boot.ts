@@ -11,7 +11,8 @@ import { daemonMessage, isConflict, isNotFound } from './docker-errors.js';
 import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
 import { kamalProxy } from './exec-capture.js';
 import { removePath, writeHostFile } from './host-files.js';
-import { appContainerName, appLabels, containerHostname, containerPrefix, exactName, hostPaths, proxyTlsPaths, replacedContainerName, roleFilters, serviceAndDestination } from './names.js';
+import { appContainerName, appLabels, containerHostname, containerPrefix, exactName, hostPaths, replacedContainerName, roleFilters, serviceAndDestination } from './names.js';
+import { placeTls } from './proxy-tls.js';
 import { waitForReadiness } from './readiness.js';
 import { bootFacts, describeBootFailure, healthPathOf } from './boot-diagnosis.js';
 import type { OperationContext, OperationsDeps } from './types.js';
@@ -22,14 +23,6 @@ type Params = z.output<typeof appBootParams>;
 export function narrator(ctx: OperationContext): { say(line: string): void; lines: string[] } {
   const lines: string[] = [];
   return { lines, say: (line) => { lines.push(line); void ctx.emit(`${line}\n`); } };
-}
-
-/** Puts the custom TLS certificate where kamal-proxy's `--tls-certificate-path` points (mode 0644, as Kamal uploads it). */
-export async function placeTls(runDir: string, svcDest: string, role: string | null, tls: { certificatePem: string; privateKeyPem: string }): Promise<{ cert: string; key: string }> {
-  const dir = hostPaths.tlsDir(runDir, svcDest, role);
-  await writeHostFile(`${dir}/cert.pem`, tls.certificatePem, 0o644, 'TLS certificate');
-  await writeHostFile(`${dir}/key.pem`, tls.privateKeyPem, 0o644, 'TLS private key');
-  return proxyTlsPaths(svcDest, role);
 }
 
 /**
@@ -50,7 +43,7 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
     const dir = hostPaths.errorPages(runDir, svcDest, p.version);
     for (const [file, content] of Object.entries(p.errorPages)) await writeHostFile(`${dir}/${file}`, content, 0o700, 'error page');
   }
-  if (p.proxy?.tls) await placeTls(runDir, svcDest, p.role, p.proxy.tls);
+  if (p.proxy?.tls) await placeTls(deps, svcDest, p.role, p.proxy.tls);
 
   let renamed: string | null = null;
   const existingId = await containerIdByName(docker, name);

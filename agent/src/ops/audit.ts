@@ -13,10 +13,24 @@ export function recordedAt(now = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `[recorded_at] [performer] [dest] [role] message`, absent tags left out (Kamal::Tags compacts nils). */
+/**
+ * Control characters as visible escapes (`\n`, `\x1b`): a line holds one record, so a value with a
+ * newline cannot forge another, and no terminal escape reaches whoever reads the log.
+ */
+export function escapeAuditText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** `[recorded_at] [performer] [dest] [role] message`, absent tags left out (Kamal::Tags compacts nils); always one line. */
 export function auditLine(tags: AuditTags, message: string, now = new Date()): string {
   const parts = [recordedAt(now), tags.performer, tags.destination, tags.role ?? null].filter((t): t is string => t !== null && t !== '');
-  return `${parts.map((t) => `[${t}]`).join(' ')} ${message}`;
+  return escapeAuditText(`${parts.map((t) => `[${t}]`).join(' ')} ${message}`);
 }
 
 /** Appends one line to `<run dir>/<svc>[-dest]-audit.log` (Kamal: `mkdir -p .kamal && echo … >> …`). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessoryContainerOptions, appContainerOptions, restartPolicy } from './container-spec.js';
+import { accessoryContainerOptions, accessoryExecContainerOptions, appContainerOptions, restartPolicy } from './container-spec.js';
 import { checkProxyVersion, imageTagVersion, legacyProxyContainerOptions, olderVersion, proxyContainerOptions } from './proxy-spec.js';
 import { parseDockerFlags } from './docker-options.js';
 
@@ -31,6 +31,18 @@ test('accessory container: service label, KAMAL_HOST only, publish', () => {
   assert.deepEqual(c.Labels, { service: 'app-mysql' });
   assert.deepEqual(c.Env, ['SECRET=x', 'KAMAL_HOST=1.1.1.1', 'MYSQL_ROOT_HOST=%']);
   assert.deepEqual(c.HostConfig?.PortBindings, { '3306/tcp': [{ HostIp: '', HostPort: '' }] });
+});
+
+test('accessory exec in a new container: image, network, env and volumes; no labels, ports, restart or logging', () => {
+  const c = accessoryExecContainerOptions({
+    name: 'app-mysql-exec-accessory-a1b2c3', image: 'mysql:8', host: 'db1', env: { clear: { MYSQL_ROOT_HOST: '%' }, secrets: {} },
+    envFileEntries: ['MYSQL_ROOT_PASSWORD=x'], network: 'kamal', volumes: ['/root/app-mysql/etc/my.cnf:/etc/mysql/my.cnf:ro'], cmd: ['mysql', '-e', 'select 1'],
+    home: '/root', hostEnv: {},
+  });
+  assert.deepEqual(c, {
+    name: 'app-mysql-exec-accessory-a1b2c3', Image: 'mysql:8', Env: ['MYSQL_ROOT_PASSWORD=x', 'KAMAL_HOST=db1', 'MYSQL_ROOT_HOST=%'],
+    HostConfig: { NetworkMode: 'kamal', Binds: ['/root/app-mysql/etc/my.cnf:/etc/mysql/my.cnf:ro'] }, Cmd: ['mysql', '-e', 'select 1'],
+  });
 });
 
 test('proxy container with proxy.run: ports per bind IP, log size, metrics, debug', () => {

@@ -97,6 +97,36 @@ export interface AccessoryContainerInput {
   hostEnv: NodeJS.ProcessEnv;
 }
 
+export interface AccessoryExecInput {
+  name: string;
+  image: string;
+  host: string;
+  env: EnvSpec;
+  envFileEntries: string[];
+  network: string;
+  volumes: string[];
+  cmd: string[];
+  home: string;
+  hostEnv: NodeJS.ProcessEnv;
+}
+
+/**
+ * Kamal's `accessory exec` in a new container: `docker run --rm --network N --env KAMAL_HOST … --env-file F
+ * --volume … IMAGE CMD`: the accessory's image, network, env and volumes, none of its labels, ports or options,
+ * so the one-off is nobody's accessory.
+ */
+export function accessoryExecContainerOptions(input: AccessoryExecInput): Create {
+  const create: Create = {
+    name: input.name,
+    Image: input.image,
+    Env: [...input.envFileEntries, `KAMAL_HOST=${input.host}`, ...clearEnvEntries(input.env.clear, input.hostEnv)],
+    HostConfig: { NetworkMode: input.network },
+    Cmd: input.cmd,
+  };
+  for (const v of input.volumes) addVolume(create, v, input.home);
+  return create;
+}
+
 /** Kamal's accessory `docker run --name N --detach --restart R --network kamal --log-opt … --publish P --env KAMAL_HOST … --env-file F --volume … --label service=… [opts] IMAGE [cmd]`. */
 export function accessoryContainerOptions(input: AccessoryContainerInput): Create {
   const { restart, rest } = splitRestart(input.options, input.restartPolicy);

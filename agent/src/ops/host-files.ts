@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { UserError } from '@drover/shared';
 
@@ -39,4 +39,35 @@ export function homePath(home: string, path: string): string {
   const full = resolve(home, expanded);
   if (!full.startsWith(`${resolve(home)}/`)) throw new UserError(`path ${path} leaves the deploy directory ${home}`);
   return full;
+}
+
+const isWithin = (root: string, path: string): boolean => path === root || path.startsWith(`${root}/`);
+
+/**
+ * What `accessory.remove` may delete for `removePaths`: the accessory's own directory under the home
+ * (Kamal's `rm -rf <accessory service>`, where its files and directories live) or something inside it.
+ * Anything else, absolute or climbing out with `..`, is refused before anything is removed.
+ */
+export function accessoryOwnPath(home: string, accessoryService: string, path: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(accessoryService)) throw new UserError(`accessory.remove: ${JSON.stringify(accessoryService)} is not an accessory service name`);
+  const root = resolve(home, accessoryService);
+  const full = resolve(home, path.replace(/^\$\{?PWD\}?(?=\/|$)/, home));
+  if (!isWithin(root, full)) throw new UserError(`accessory.remove: refusing to remove ${path}: only the accessory's own directory ${root} and what is under it may be removed`);
+  return full;
+}
+
+/**
+ * Removes `removePaths` of an accessory, each checked by accessoryOwnPath first. A symlink inside the
+ * accessory's directory that leads out of it is refused rather than followed.
+ */
+export async function removeAccessoryPaths(home: string, accessoryService: string, paths: readonly string[]): Promise<void> {
+  const targets = paths.map((path) => accessoryOwnPath(home, accessoryService, path));
+  const root = resolve(home, accessoryService);
+  // Where the directory really is when no link is involved; the home itself may be a link (e.g. /root → /data/root).
+  const realRoot = resolve(await realpath(home).catch(() => home), accessoryService);
+  for (const target of targets) {
+    const realParent = target === root ? null : await realpath(dirname(target)).catch(() => null);
+    if (realParent !== null && !isWithin(realRoot, realParent)) throw new UserError(`accessory.remove: refusing to remove ${target}: it is reached through a link out of ${root}`);
+  }
+  for (const target of targets) await removePath(target);
 }

@@ -1,84 +1,202 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
+import { OPERATION_INTERRUPTED } from '@drover/shared/operations/failure';
+import { RpcError } from '@drover/shared/protocol';
+import type { AgentLogger } from '../log.js';
+import { syncDirectory, writePrivateFile } from '../state/secure-file.js';
 
 const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const RETAIN_MS = 7 * 24 * 3600 * 1000;
 
+const outcomeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.object({ message: z.string(), details: z.array(z.string()), exitCode: z.number() }) }),
+]);
+type Outcome = z.infer<typeof outcomeSchema>;
+
 const recordSchema = z.object({
   method: z.string(),
-  finishedAt: z.string(),
-  outcome: z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), result: z.unknown() }),
-    z.object({ ok: z.literal(false), error: z.object({ message: z.string(), details: z.array(z.string()), exitCode: z.number() }) }),
-  ]),
+  /** Records written before the journal have no state, digest or start: they are finished ones. */
+  state: z.enum(['started', 'finished', 'interrupted']).default('finished'),
+  paramsDigest: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  recoveredAt: z.string().optional(),
+  outcome: outcomeSchema.optional(),
 });
 type OperationRecord = z.infer<typeof recordSchema>;
 
+export interface JournalOptions {
+  log: AgentLogger;
+  /**
+   * Whether an operation found interrupted (journaled as started, never finished: the agent stopped
+   * mid-way) runs again when retried with its id, or is answered `operation_interrupted`.
+   */
+  rerunAfterInterruption(method: string): boolean;
+  /** Durable atomic write (temp, fsync, rename, fsync of the directory); tests inject failures. */
+  write?(path: string, data: string): void;
+}
+
+/** A stable digest of an operation's params: a retry must send the same ones. */
+export function paramsDigest(params: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(params ?? null)).digest('hex')}`;
+}
+
 /**
- * Results of mutating operations by operation id, in memory and under `<dir>/<id>.json`, so a retry after a
- * reconnect (or an agent restart) gets the recorded outcome instead of running the change twice. A retry
- * while the first run is still going waits for that run. Records older than a week are dropped.
+ * The journal of mutating operations, by operation id, under `<dir>/<id>.json`: an intent record
+ * (method, params digest, start) is written durably before the operation runs and the outcome after,
+ * so a retry after a reconnect or an agent restart gets the recorded outcome instead of running the
+ * change twice, and one the agent never finished is known as such. A retry while the first run is
+ * still going waits for that run. Records older than a week are dropped.
  */
 export class IdempotencyStore {
-  private readonly running = new Map<string, { method: string; promise: Promise<unknown> }>();
+  private readonly running = new Map<string, { method: string; digest: string; promise: Promise<unknown> }>();
+  /** Outcomes whose record could not be written: retries in this process still get them. */
+  private readonly unrecorded = new Map<string, { method: string; digest: string; outcome: Outcome }>();
+  private readonly write: (path: string, data: string) => void;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string, private readonly opts: JournalOptions) {
+    this.write = opts.write ?? writePrivateFile;
+  }
 
-  async run<R>(operationId: string, method: string, fn: () => Promise<R>): Promise<R> {
+  async run<R>(operationId: string, method: string, params: unknown, fn: () => Promise<R>): Promise<R> {
     if (!OPERATION_ID.test(operationId)) throw new UserError(`${method}: operation id ${JSON.stringify(operationId)} is not valid (letters, digits, ".", "_", ":", "-"; at most 128)`);
+    const digest = paramsDigest(params);
     const inFlight = this.running.get(operationId);
     if (inFlight) {
-      this.checkMethod(operationId, inFlight.method, method);
+      this.checkSame(operationId, inFlight, method, digest);
       return inFlight.promise as Promise<R>;
     }
-    const recorded = this.read(operationId);
-    if (recorded) {
-      this.checkMethod(operationId, recorded.method, method);
-      if (recorded.outcome.ok) return recorded.outcome.result as R;
-      const e = recorded.outcome.error;
-      throw new UserError(e.message, { details: e.details, exitCode: e.exitCode });
+    const kept = this.unrecorded.get(operationId);
+    if (kept) {
+      this.checkSame(operationId, kept, method, digest);
+      return replay(kept.outcome) as R;
     }
-    const promise = fn().then(
-      (result) => { this.write(operationId, { method, finishedAt: new Date().toISOString(), outcome: { ok: true, result } }); return result; },
-      (err: unknown) => {
-        if (err instanceof UserError) {
-          this.write(operationId, { method, finishedAt: new Date().toISOString(), outcome: { ok: false, error: { message: err.message, details: err.details, exitCode: err.exitCode } } });
-        }
-        throw err;
-      },
-    ).finally(() => this.running.delete(operationId));
-    this.running.set(operationId, { method, promise });
+    const recorded = this.read(operationId, method);
+    if (recorded) {
+      this.checkSame(operationId, { method: recorded.method, digest: recorded.paramsDigest }, method, digest);
+      if (recorded.state === 'finished' && recorded.outcome) return replay(recorded.outcome) as R;
+      if (!this.opts.rerunAfterInterruption(method)) throw interrupted(operationId, method, recorded.startedAt);
+      this.opts.log.warn('running an interrupted operation again', { operationId, method, startedAt: recorded.startedAt ?? 'unknown' });
+    }
+    const promise = this.execute(operationId, method, digest, fn).finally(() => this.running.delete(operationId));
+    this.running.set(operationId, { method, digest, promise });
     return promise;
   }
 
-  private checkMethod(id: string, recorded: string, asked: string): void {
-    if (recorded !== asked) throw new UserError(`operation ${id} was already used for ${recorded}, not ${asked}`);
-  }
-
-  private read(id: string): OperationRecord | null {
-    try {
-      return recordSchema.parse(JSON.parse(readFileSync(join(this.dir, `${id}.json`), 'utf8')));
-    } catch {
-      return null;
+  /**
+   * At agent start: every operation journaled as started was cut off by the previous process's end.
+   * They are marked interrupted (and logged); leftover temp files of torn writes are removed.
+   */
+  recover(now = new Date()): void {
+    for (const name of this.names()) {
+      if (name.endsWith('.tmp')) {
+        this.unlink(join(this.dir, name));
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -'.json'.length);
+      const record = this.read(id, '');
+      if (record?.state !== 'started') continue;
+      const rerun = this.opts.rerunAfterInterruption(record.method);
+      this.opts.log.warn('operation interrupted by the agent stopping', { operationId: id, method: record.method, startedAt: record.startedAt ?? 'unknown', onRetry: rerun ? 'runs again' : 'answered operation_interrupted' });
+      this.tryWrite(id, { ...record, state: 'interrupted', recoveredAt: now.toISOString() });
     }
-  }
-
-  private write(id: string, record: OperationRecord): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const path = join(this.dir, `${id}.json`);
-    writeFileSync(`${path}.tmp`, JSON.stringify(record), { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
   }
 
   /** Drops records older than a week. */
   sweep(now = Date.now()): void {
-    let names: string[];
-    try { names = readdirSync(this.dir); } catch { return; }
-    for (const name of names) {
+    for (const name of this.names()) {
       const path = join(this.dir, name);
       try { if (now - statSync(path).mtimeMs > RETAIN_MS) unlinkSync(path); } catch { /* raced with another sweep */ }
     }
   }
+
+  private async execute<R>(id: string, method: string, digest: string, fn: () => Promise<R>): Promise<R> {
+    const base = { method, paramsDigest: digest, startedAt: new Date().toISOString() };
+    try {
+      this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }));
+    } catch (err) {
+      throw new UserError(`${method}: cannot journal operation ${id} before running it, so nothing was changed: ${(err as Error).message}`);
+    }
+    let result: R;
+    try {
+      result = await fn();
+    } catch (err) {
+      if (err instanceof UserError) this.finish(id, base, { ok: false, error: { message: err.message, details: err.details, exitCode: err.exitCode } });
+      else this.forget(id); // unexpected (cancel, Docker unreachable): it ended here, and a retry runs it again
+      throw err;
+    }
+    this.finish(id, base, { ok: true, result });
+    return result;
+  }
+
+  /** Records the outcome; a failure to do so never changes the outcome (the change is made), it is logged. */
+  private finish(id: string, base: { method: string; paramsDigest: string; startedAt: string }, outcome: Outcome): void {
+    const record: OperationRecord = { ...base, state: 'finished', finishedAt: new Date().toISOString(), outcome };
+    if (!this.tryWrite(id, record)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
+  }
+
+  private tryWrite(id: string, record: OperationRecord): boolean {
+    try {
+      this.write(this.pathOf(id), JSON.stringify(record));
+      return true;
+    } catch (err) {
+      this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });
+      return false;
+    }
+  }
+
+  private forget(id: string): void {
+    this.unlink(this.pathOf(id));
+  }
+
+  private unlink(path: string): void {
+    try {
+      unlinkSync(path);
+      syncDirectory(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.log.warn('could not remove a journal file', { path, reason: (err as Error).message });
+    }
+  }
+
+  private checkSame(id: string, recorded: { method: string; digest?: string | undefined }, method: string, digest: string): void {
+    if (recorded.method !== method) throw new UserError(`operation ${id} was already used for ${recorded.method}, not ${method}`);
+    if (recorded.digest !== undefined && recorded.digest !== digest) throw new UserError(`operation ${id} was already used for ${method} with other params; a retry must send the same ones`);
+  }
+
+  /** The record of `id`; one that cannot be read (unknown state) counts as interrupted. */
+  private read(id: string, method: string): OperationRecord | null {
+    let text: string;
+    try {
+      text = readFileSync(this.pathOf(id), 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      return recordSchema.parse(JSON.parse(text));
+    } catch {
+      return { method, state: 'interrupted' };
+    }
+  }
+
+  private names(): string[] {
+    try { return readdirSync(this.dir); } catch { return []; }
+  }
+
+  private pathOf(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+}
+
+function replay(outcome: Outcome): unknown {
+  if (outcome.ok) return outcome.result;
+  throw new UserError(outcome.error.message, { details: outcome.error.details, exitCode: outcome.error.exitCode });
+}
+
+function interrupted(id: string, method: string, startedAt: string | undefined): RpcError {
+  return new RpcError(OPERATION_INTERRUPTED, `${method} was interrupted: the agent stopped while it ran (operation ${id}, started ${startedAt ?? 'at an unknown time'}), so what it changed on this host is unknown; check the host and run the command again`);
 }

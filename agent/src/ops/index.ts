@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import * as accessories from './accessories.js';
 import * as app from './app-lifecycle.js';
 import { bootApp } from './app-boot.js';
-import { readAudit } from './audit.js';
+import { readAudit, recordAudit } from './audit.js';
+import { ensureImage, pullImage } from './pull.js';
 import { appContainerOptions } from './container-spec.js';
 import { bareName, listContainers } from './containers.js';
 import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
@@ -31,12 +32,27 @@ type Runs = { [N in S.OperationName]: Run<N> };
 type Ops = { [N in S.OperationName]: CatalogOperation<N> };
 
 /**
+ * Mutating operations that are not run again after an interruption (the agent stopped while they ran): each
+ * builds a new container and gates on its health, renaming or replacing what ran before, so a half-done one
+ * needs a person to look. A retry with the same operation id is answered `operation_interrupted`. Every
+ * other mutating operation converges on a state (started, stopped, removed, pulled, pruned): it reads Docker
+ * first and changes only what differs, so running it again is the check against Docker.
+ */
+export const NOT_RERUN_AFTER_INTERRUPTION: ReadonlySet<S.OperationName> = new Set(['app.boot', 'proxy.boot', 'proxy.reboot', 'accessory.boot', 'accessory.reboot']);
+
+export function rerunAfterInterruption(method: string): boolean {
+  return !NOT_RERUN_AFTER_INTERRUPTION.has(method as S.OperationName);
+}
+
+/**
  * The agent's container and kamal-proxy operations, by RPC method name: params schema, mutates and stream
- * mode come from `OPERATION_CATALOG`. Mutating operations are recorded by operation id (a retry returns the
- * recorded outcome) under `<run dir>/drover-agent/operations`.
+ * mode come from `OPERATION_CATALOG`. Mutating operations are journaled by operation id before and after
+ * they run (a retry returns the recorded outcome; one cut off by the agent stopping is recovered at start)
+ * under `<run dir>/drover-agent/operations`.
  */
 export function createOperations(deps: OperationsDeps): Record<string, Operation> {
-  const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'));
+  const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'), { log: deps.log, rerunAfterInterruption });
+  store.recover();
   store.sweep();
 
   const runs: Runs = {
@@ -68,6 +84,8 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
 
     'accessory.boot': (p, ctx) => accessories.bootAccessory(deps, p, ctx.emit),
     'accessory.reboot': async (p, ctx) => {
+      // Kamal pulls before it stops anything: a newer image under the same tag, and a failed pull leaves the accessory up.
+      await pullImage(deps.docker, p.image, p.registry, deps.host, ctx.emit, ctx.signal);
       await accessories.removeAccessory(deps, { ...p, proxied: p.proxy !== null, removeImage: null, removePaths: [] });
       return accessories.bootAccessory(deps, p, ctx.emit);
     },
@@ -81,10 +99,12 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
     'accessory.remove': (p) => accessories.removeAccessory(deps, p),
     'accessory.details': (p) => accessories.accessoryDetails(deps, p),
     'accessory.logs': async (p, ctx) => ({ container: p.accessoryService, lines: await streamLogs(deps.docker, p.accessoryService, p, deps.host, ctx.emit, ctx.signal) }),
-    'accessory.exec': async (p, ctx) => ({
-      container: p.accessoryService,
-      exitCode: await execInContainer(deps.docker, p.accessoryService, p.command, [], p, deps.host, ctx),
-    }),
+    'accessory.exec': async (p, ctx) => {
+      if (p.audit) await recordAudit(deps.runDirectory, p, p.audit);
+      if (p.reuse) return { container: p.accessoryService, exitCode: await execInContainer(deps.docker, p.accessoryService, p.command, [], p, deps.host, ctx) };
+      const create = await accessories.accessoryExecCreate(deps, p);
+      return { container: create.name!, exitCode: await runOneOff(deps.docker, create, { ...p, detach: false }, deps.host, ctx) };
+    },
 
     'containers.logs': async (p, ctx) => {
       const container = p.container ?? (await roleContainer(deps.docker, p));
@@ -115,7 +135,7 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
       stream: spec.stream,
       run: (p, ctx) => {
         const guarded = () => withSecretsRedacted(p, () => run(p, ctx));
-        return spec.mutates ? store.run(ctx.operationId, method, guarded) : guarded();
+        return spec.mutates ? store.run(ctx.operationId, method, p, guarded) : guarded();
       },
     };
   }
@@ -150,6 +170,7 @@ async function roleContainer(docker: Dockerode, p: { service: string | null; rol
 async function appExec(deps: OperationsDeps, p: z.output<typeof S.appExecParams>, ctx: OperationContext) {
   const prefix = containerPrefix(p.service, p.role, p.destination);
   const extraEnv = Object.entries(p.env).map(([k, v]) => `${k}=${v}`);
+  if (p.audit) await recordAudit(deps.runDirectory, p, p.audit);
   if (p.reuse) {
     const container = await roleContainer(deps.docker, p);
     return { container, exitCode: await execInContainer(deps.docker, container, p.command, extraEnv, p, deps.host, ctx) };
@@ -165,5 +186,7 @@ async function appExec(deps: OperationsDeps, p: z.output<typeof S.appExecParams>
   });
   create.Env = [...(create.Env ?? []).filter((e) => !e.startsWith('KAMAL_')), ...extraEnv];
   delete create.Hostname;
+  // Quietly: the exec's output is the command's own (`--raw` promises its bytes alone).
+  await ensureImage(deps.docker, p.image, p.registry, deps.host, () => undefined);
   return { container: name, exitCode: await runOneOff(deps.docker, create, p, deps.host, ctx) };
 }

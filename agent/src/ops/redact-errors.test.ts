@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@drover/shared';
+import { createLogger } from '../log.js';
 import { IdempotencyStore } from './idempotency.js';
 import { withSecretsRedacted } from './redact-errors.js';
 
@@ -26,8 +27,8 @@ test('a UserError leaves without secrets in its message or details, with its exi
 test('the failure recorded for retries (on disk) is the redacted one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'drover-redact-'));
   try {
-    const store = new IdempotencyStore(dir);
-    const run = () => store.run('op-1', 'app.boot', () => withSecretsRedacted(params, () => Promise.reject(new UserError('x s3cret-value', { details: ['pw-secret'] }))));
+    const store = new IdempotencyStore(dir, { log: createLogger(() => undefined), rerunAfterInterruption: () => false });
+    const run = () => store.run('op-1', 'app.boot', params, () => withSecretsRedacted(params, () => Promise.reject(new UserError('x s3cret-value', { details: ['pw-secret'] }))));
     await assert.rejects(run(), { message: 'x [REDACTED]' });
     const [file] = readdirSync(dir);
     const text = readFileSync(join(dir, file!), 'utf8');

@@ -7,7 +7,7 @@ import { defineHandler, type AnyHandlerSpec } from './registry.js';
 
 const none = z.object({}).strict();
 
-/** Handlers every agent has: liveness, host facts, and stream test helpers. */
+/** Handlers every agent has: liveness and host facts. */
 export const builtinHandlers: Record<string, AnyHandlerSpec> = {
   'agent.ping': defineHandler({
     params: none,
@@ -21,7 +21,13 @@ export const builtinHandlers: Record<string, AnyHandlerSpec> = {
       return { hostname: inv.hostname, agentVersion: inv.agentVersion, os: inv.os, arch: inv.arch, docker: inv.docker };
     },
   }),
+};
 
+/**
+ * Stream and cancellation helpers for the transport tests (`test.generate` writes up to 1 GiB). Served only
+ * by an agent started with DROVER_AGENT_TEST_HANDLERS=1 (the test harnesses set it), never in production.
+ */
+export const testHandlers: Record<string, AnyHandlerSpec> = {
   // Exec-like: echoes stdin back until eof; TTY resizes and signals are reported in-band.
   'test.echo': defineHandler({
     params: none,
@@ -58,6 +64,12 @@ export const builtinHandlers: Record<string, AnyHandlerSpec> = {
       }
       return { bytes: sent };
     },
+  }),
+
+  // Large params and results (payloads over one frame travel as blob streams): reports what arrived, answers `resultBytes`.
+  'test.payload': defineHandler({
+    params: z.object({ data: z.string().default(''), resultBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(0) }).strict(),
+    run: async (p) => ({ received: p.data.length, data: 'r'.repeat(p.resultBytes) }),
   }),
 
   // Waits, honouring cancellation and the deadline (tests cancel propagation).

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { createOperations } from '../ops/index.js';
-import { builtinHandlers } from './builtin-handlers.js';
+import { builtinHandlers, testHandlers } from './builtin-handlers.js';
 import { operationHandlers } from './ops-handlers.js';
 import { HandlerRegistry, type RegistryDeps } from './registry.js';
 
@@ -26,13 +26,22 @@ export function defaultRunDirectory(env: NodeJS.ProcessEnv = process.env): strin
   return env.DROVER_AGENT_RUN_DIR || join(homedir(), '.kamal');
 }
 
+/** The environment switch that adds the `test.*` methods (read once, at agent start). */
+export const TEST_HANDLERS_ENV = 'DROVER_AGENT_TEST_HANDLERS';
+
+export function testHandlersEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[TEST_HANDLERS_ENV] === '1';
+}
+
 /**
- * Assembles every RPC method this agent serves: the built-ins and, when the host has a Docker
- * socket, every container/kamal-proxy operation (agent/src/ops) under its own method name.
+ * Assembles every RPC method this agent serves: the built-ins, the `test.*` helpers when a test enabled
+ * them, and, when the host has a Docker socket, every container/kamal-proxy operation (agent/src/ops)
+ * under its own method name.
  */
-export function buildHandlers(deps: RegistryDeps, ops?: OperationsConfig): HandlerRegistry {
+export function buildHandlers(deps: RegistryDeps, ops?: OperationsConfig, opts: { testHandlers?: boolean } = {}): HandlerRegistry {
   const registry = new HandlerRegistry(deps);
   registry.registerAll(builtinHandlers);
+  if (opts.testHandlers) registry.registerAll(testHandlers);
   if (ops && deps.docker) {
     const docker = new Docker({ socketPath: ops.socketPath });
     const operations = createOperations({ docker, runDirectory: ops.runDirectory, host: ops.host, log: deps.log, onChange: ops.onChange });

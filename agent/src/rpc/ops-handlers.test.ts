@@ -30,7 +30,7 @@ function connect(registry: HandlerRegistry) {
 /** Small operations with the executor's shape: a recorded mutating one, a failing one and an exec-like stream. */
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'drover-ops-rpc-'));
-  const store = new IdempotencyStore(dir);
+  const store = new IdempotencyStore(dir, { log: quiet, rerunAfterInterruption: () => false });
   let runs = 0;
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
@@ -38,7 +38,7 @@ function fixture() {
   const ops: Record<string, Operation> = {
     'thing.make': {
       params: z.object({ name: z.string().min(1), slow: z.boolean().default(false) }).strict(), stream: 'optional', mutates: true,
-      run: (p, ctx) => store.run(ctx.operationId, 'thing.make', async () => {
+      run: (p, ctx) => store.run(ctx.operationId, 'thing.make', p, async () => {
         runs++;
         await ctx.emit(`making ${p.name}\n`);
         if (p.slow) await gate;
@@ -48,7 +48,7 @@ function fixture() {
     },
     'thing.fail': {
       params: z.object({}).strict(), stream: 'none', mutates: true,
-      run: (_p, ctx) => store.run(ctx.operationId, 'thing.fail', async () => { throw new UserError('thing did not work', { details: ['last log line'], exitCode: 2 }); }),
+      run: (_p, ctx) => store.run(ctx.operationId, 'thing.fail', {}, async () => { throw new UserError('thing did not work', { details: ['last log line'], exitCode: 2 }); }),
     },
     'thing.exec': {
       params: z.object({}).strict(), stream: 'required', mutates: false,

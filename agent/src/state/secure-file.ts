@@ -1,9 +1,14 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Writes a file atomically (temp, fsync, rename) with mode 0600. */
+/**
+ * Writes a file atomically and durably with mode 0600: temp file, fsync, rename, then fsync of the
+ * directory, so after a crash or power loss the file holds either the old or the new content and
+ * the rename itself is on disk.
+ */
 export function writePrivateFile(path: string, data: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
@@ -14,4 +19,15 @@ export function writePrivateFile(path: string, data: string): void {
   }
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
+  syncDirectory(dir);
+}
+
+/** Makes a rename or unlink in `dir` durable. */
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -13,7 +13,7 @@ import { request, Agent } from 'undici';
 import { connectPinned } from '@drover/shared/protocol';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CONTROLLER = resolve(here, '../../../controller/dist/cli/main.js');
+const CONTROLLER = resolve(here, '../../../controller/dist/drover/main.js');
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '30' }, 'cpu-prof-dir': { type: 'string' } } });
 const N = Number(values.agents);
 const IDLE_S = Number(values['idle-seconds']);

@@ -1,6 +1,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 import { JOIN_TOKEN_AUDIENCE, JoinTokenPayload, type JoinClaims } from '@drover/shared/protocol';
+import type { JoinTokenRecord, Store } from '../store/store.js';
 
 export interface MintJoinTokenInput {
   controllerId: string;
@@ -24,6 +25,30 @@ export async function mintJoinToken(input: MintJoinTokenInput): Promise<{ token:
     .setExpirationTime(exp)
     .sign(input.signingKey);
   return { token, jti, expiresAt: exp * 1000 };
+}
+
+/**
+ * Mints a join token and records it (id, name, labels, expiry, reusable), so that it can be listed and
+ * revoked and enrollment can count its uses; the token itself is not stored.
+ */
+export async function issueJoinToken(store: Store, input: MintJoinTokenInput): Promise<{ token: string; jti: string; expiresAt: number }> {
+  const now = input.now ?? Date.now();
+  const minted = await mintJoinToken({ ...input, now });
+  store.createJoinToken({
+    id: minted.jti, name: input.claims.name ?? null, labels: input.claims.labels, reusable: input.claims.reusable,
+    createdAt: now, expiresAt: minted.expiresAt,
+  });
+  return minted;
+}
+
+export type JoinTokenStatus = 'active' | 'used' | 'expired' | 'revoked';
+
+/** A single-use token is `used` after its enrollment; a reusable one stays active until it expires. */
+export function joinTokenStatus(token: Pick<JoinTokenRecord, 'revokedAt' | 'expiresAt' | 'reusable' | 'uses'>, now = Date.now()): JoinTokenStatus {
+  if (token.revokedAt !== null) return 'revoked';
+  if (!token.reusable && token.uses > 0) return 'used';
+  if (token.expiresAt <= now) return 'expired';
+  return 'active';
 }
 
 export type JoinTokenCheck = { ok: true; payload: JoinTokenPayload } | { ok: false; reason: string };

@@ -1,4 +1,5 @@
 import { UserError } from '@drover/shared';
+import { PinMismatchError } from '@drover/shared/protocol';
 import { ApiError, type ApiErrorBody } from '../server/operator-api.js';
 
 /** Refused credentials (401, 403, `forbidden`) exit 77 (EX_NOPERM), like the rest of the CLI. */
@@ -18,4 +19,10 @@ export function errorOf(status: number, json: unknown): UserError {
 export function errorOfBody(error: ApiErrorBody, refused = error.code === 'forbidden' || error.code === 'unauthorized'): UserError {
   const { message, details, exitCode } = error;
   return new UserError(`controller: ${message}`, { details: details ?? [], exitCode: refused ? EXIT_NOPERM : (exitCode || 1) });
+}
+
+/** A connection that failed: a key other than the pinned one says so; anything else is "cannot reach". */
+export function unreachable(controller: string, err: unknown): UserError {
+  if (err instanceof PinMismatchError) return new UserError(`controller ${controller}: ${err.message}`);
+  return new UserError(`cannot reach controller ${controller}: ${(err as Error).message ?? String(err)}`);
 }

@@ -1,9 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
-import { request, type Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
 import { UserError } from '@drover/shared';
 import { KEEPALIVE_HEADER, RpcFollowLine, STREAM_KEEPALIVE_MS, type RpcBody, type TtySize } from '../server/operator-api.js';
-import { errorOf, errorOfBody } from './api-errors.js';
+import { errorOf, errorOfBody, unreachable } from './api-errors.js';
 import type { OperatorCredentials } from './operator-config.js';
+import { textOf, type PinnedHttp } from './pinned-http.js';
 
 export interface RpcFollowOptions {
   /** Each piece of output as it arrives. A returned promise is awaited before more is read: nothing piles up. */
@@ -26,33 +27,33 @@ const MAX_LINE = 4 * 1024 * 1024;
  * (or throws a UserError with the agent's message, details and exit code). A controller that sends nothing
  * for three keepalive periods is taken for gone.
  */
-export async function rpcFollow(creds: OperatorCredentials, dispatcher: Dispatcher, name: string, method: string, params: unknown, opts: RpcFollowOptions): Promise<unknown> {
+export async function rpcFollow(creds: OperatorCredentials, http: PinnedHttp, name: string, method: string, params: unknown, opts: RpcFollowOptions): Promise<unknown> {
   const url = new URL(`/v1/agents/${encodeURIComponent(name)}/rpc`, creds.controller);
   const body: RpcBody = { method, params, timeoutMs: opts.timeoutMs, stream: { follow: true, input: opts.input?.toString('base64') ?? '', resize: opts.resize } };
-  let res: Dispatcher.ResponseData;
+  let res: IncomingMessage;
   try {
-    res = await request(url, {
-      method: 'POST', dispatcher, signal: opts.signal,
+    res = await http.request(url, {
+      method: 'POST', signal: opts.signal,
       headers: { authorization: `Bearer ${creds.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body), headersTimeout: 60_000, bodyTimeout: 0,
+      body: JSON.stringify(body), headersTimeoutMs: 60_000, bodyIdleMs: 0,
     });
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    throw new UserError(`cannot reach controller ${creds.controller}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`);
+    throw unreachable(creds.controller, err);
   }
-  if (res.statusCode >= 400) {
-    const text = await res.body.text();
+  if ((res.statusCode ?? 0) >= 400) {
+    const text = await textOf(res);
     let json: unknown = null;
     try { json = JSON.parse(text); } catch { /* reported by errorOf */ }
-    throw errorOf(res.statusCode, json);
+    throw errorOf(res.statusCode ?? 0, json);
   }
   const idleMs = idleLimit(Number(res.headers[KEEPALIVE_HEADER]) || STREAM_KEEPALIVE_MS);
-  const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const decoder = new StringDecoder('utf8');
   let buffered = '';
   try {
     for (;;) {
-      const r = await withIdleLimit(it.next(), idleMs, () => res.body.destroy());
+      const r = await withIdleLimit(it.next(), idleMs, () => res.destroy());
       if (r.done) break;
       buffered += decoder.write(r.value);
       if (buffered.length > MAX_LINE) throw new UserError(`controller ${creds.controller}: unexpected answer to a followed call`);
@@ -73,7 +74,7 @@ export async function rpcFollow(creds: OperatorCredentials, dispatcher: Dispatch
     if (err instanceof UserError) throw err;
     throw new UserError(`lost the connection to controller ${creds.controller}: ${(err as Error).message}`);
   } finally {
-    if (!res.body.readableEnded) res.body.destroy();
+    if (!res.readableEnded) res.destroy();
   }
   if (opts.signal?.aborted) throw opts.signal.reason;
   throw new UserError(`lost the connection to controller ${creds.controller} before ${method} ended`);

@@ -1,34 +1,23 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { UserError } from '@drover/shared';
-import { connectPinned, PinMismatchError } from '@drover/shared/protocol';
-import { errorOf } from './api-errors.js';
-import { attachExecWith, type AttachOptions } from './attach-exec.js';
+import { errorOf, unreachable } from './api-errors.js';
+import type { AttachOptions } from './attach-exec.js';
 import { rpcFollow, type RpcFollowOptions } from './follow-client.js';
 import { AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
 import type { OperatorCredentials } from './operator-config.js';
 import { DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
 import { IndexedEvent } from '../rollout/events.js';
-
-/** An undici dispatcher that only talks to a server holding the pinned TLS key. */
-export function pinnedDispatcher(fingerprint: string | null): Dispatcher {
-  if (!fingerprint) return new Agent();
-  return new Agent({
-    connect: (opts, cb) => {
-      connectPinned({ host: opts.hostname, port: Number(opts.port) || 443, servername: opts.servername ?? undefined, alpn: ['http/1.1'] }, fingerprint, (err, socket) => {
-        if (err) cb(err, null);
-        else cb(null, socket);
-      });
-    },
-  });
-}
+import { JoinTokenList, JoinTokenRevoked, OperatorTokenList, OperatorTokenRevoked, type JoinTokenView, type OperatorTokenView } from '../server/tokens-api.js';
+import { PinnedHttp, textOf } from './pinned-http.js';
 
 /** Client for the operator API, used by the `drover` CLI. */
 export class OperatorClient {
-  private readonly dispatcher: Dispatcher;
+  private readonly http: PinnedHttp;
 
   constructor(private readonly creds: OperatorCredentials) {
-    this.dispatcher = pinnedDispatcher(creds.fingerprint);
+    this.http = new PinnedHttp(creds.fingerprint, creds.controller);
   }
 
   whoami(): Promise<z.infer<typeof WhoAmI>> {
@@ -41,6 +30,25 @@ export class OperatorClient {
 
   mintJoinToken(body: MintJoinTokenBody): Promise<z.infer<typeof MintJoinTokenResult>> {
     return this.send('POST', '/v1/agents/tokens', body, MintJoinTokenResult);
+  }
+
+  /** Join tokens that still work (`all`: revoked, used and expired ones too), newest first. */
+  async listJoinTokens(opts: { all?: boolean } = {}): Promise<JoinTokenView[]> {
+    return (await this.send('GET', `/v1/agents/tokens?all=${opts.all ? 1 : 0}`, undefined, JoinTokenList)).tokens;
+  }
+
+  async revokeJoinToken(id: string): Promise<JoinTokenView> {
+    return (await this.send('POST', `/v1/agents/tokens/${encodeURIComponent(id)}/revoke`, {}, JoinTokenRevoked)).token;
+  }
+
+  /** Operator tokens that still work (`all`: revoked and expired ones too); never their values. */
+  async listOperatorTokens(opts: { all?: boolean } = {}): Promise<OperatorTokenView[]> {
+    return (await this.send('GET', `/v1/operator-tokens?all=${opts.all ? 1 : 0}`, undefined, OperatorTokenList)).tokens;
+  }
+
+  /** Revokes an operator token by id (or by name, when one unrevoked token has it). */
+  revokeOperatorToken(idOrName: string): Promise<OperatorTokenRevoked> {
+    return this.send('POST', `/v1/operator-tokens/${encodeURIComponent(idOrName)}/revoke`, {}, OperatorTokenRevoked);
   }
 
   /** The agent's last inventory: host facts, managed containers and kamal-proxy (a UserError when it is offline). */
@@ -74,14 +82,16 @@ export class OperatorClient {
    * the call on the agent and rejects with the signal's reason. Scope: the method's (read for logs).
    */
   rpcFollow(name: string, method: string, params: unknown, opts: RpcFollowOptions): Promise<unknown> {
-    return rpcFollow(this.creds, this.dispatcher, name, method, params, opts);
+    return rpcFollow(this.creds, this.http, name, method, params, opts);
   }
 
   /**
    * An interactive exec (`app.exec` / `accessory.exec` with `interactive`, `tty`): the operator's input and
    * terminal size go to the command, its output to `opts.output`; resolves to its exit code. Scope deploy.
    */
-  attachExec(name: string, method: string, params: unknown, opts: AttachOptions): Promise<number> {
+  async attachExec(name: string, method: string, params: unknown, opts: AttachOptions): Promise<number> {
+    // Loaded on demand: ws is only needed by interactive execs, and every command pays for what it loads.
+    const { attachExecWith } = await import('./attach-exec.js');
     return attachExecWith(this.creds, name, method, params, opts);
   }
 
@@ -107,21 +117,22 @@ export class OperatorClient {
    */
   async *followDeployment(id: string, from = 0): AsyncGenerator<IndexedEvent> {
     const url = new URL(`/v1/deployments/${encodeURIComponent(id)}/events?from=${from}`, this.creds.controller);
-    let res: Dispatcher.ResponseData;
+    let res: IncomingMessage;
     try {
-      res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headers: { authorization: `Bearer ${this.creds.token}` }, headersTimeout: 60_000, bodyTimeout: 0 });
+      res = await this.http.request(url, { method: 'GET', headers: { authorization: `Bearer ${this.creds.token}` }, headersTimeoutMs: 60_000, bodyIdleMs: 0 });
     } catch (err) {
-      throw new UserError(`cannot reach controller ${this.creds.controller}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`);
+      throw unreachable(this.creds.controller, err);
     }
-    if (res.statusCode >= 400) {
-      const text = await res.body.text();
+    const status = res.statusCode ?? 0;
+    if (status >= 400) {
+      const text = await textOf(res);
       let json: unknown = null;
       try { json = JSON.parse(text); } catch { /* reported below */ }
-      throw errorOf(res.statusCode, json);
+      throw errorOf(status, json);
     }
     let buffered = '';
     try {
-      for await (const chunk of res.body) {
+      for await (const chunk of res) {
         buffered += chunk.toString();
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -142,20 +153,21 @@ export class OperatorClient {
   /** Uploads a local registry's image (a `docker save` archive, streamed) for the agents to load. */
   async uploadImage(service: string, version: string, archive: NodeJS.ReadableStream): Promise<{ bytes: number }> {
     const url = new URL(`/v1/images/${encodeURIComponent(service)}/${encodeURIComponent(version)}`, this.creds.controller);
-    let res: Dispatcher.ResponseData;
+    let res: IncomingMessage;
+    let text: string;
     try {
-      res = await request(url, {
-        method: 'PUT', dispatcher: this.dispatcher, body: archive as never,
+      res = await this.http.request(url, {
+        method: 'PUT', body: archive as Readable,
         headers: { authorization: `Bearer ${this.creds.token}`, 'content-type': 'application/x-tar' },
-        headersTimeout: 30 * 60_000, bodyTimeout: 60_000,
+        headersTimeoutMs: 30 * 60_000, bodyIdleMs: 60_000,
       });
+      text = await textOf(res);
     } catch (err) {
-      throw new UserError(`uploading the image to controller ${this.creds.controller} failed: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`);
+      throw new UserError(`uploading the image to controller ${this.creds.controller} failed: ${(err as Error).message}`);
     }
-    const text = await res.body.text();
     let json: unknown = null;
     try { json = JSON.parse(text); } catch { /* reported below */ }
-    if (res.statusCode >= 400) throw errorOf(res.statusCode, json);
+    if ((res.statusCode ?? 0) >= 400) throw errorOf(res.statusCode ?? 0, json);
     return { bytes: Number((json as { bytes?: number } | null)?.bytes ?? 0) };
   }
 
@@ -176,35 +188,36 @@ export class OperatorClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    this.http.close();
   }
 
   private async send<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, schema: z.ZodType<T, z.ZodTypeDef, unknown> | null): Promise<T> {
     const url = new URL(path, this.creds.controller);
-    let res: Dispatcher.ResponseData;
+    let res: IncomingMessage;
+    let text: string;
     try {
-      res = await request(url, {
-        method, dispatcher: this.dispatcher,
+      res = await this.http.request(url, {
+        method,
         headers: { authorization: `Bearer ${this.creds.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: 60_000, bodyTimeout: 60_000,
+        headersTimeoutMs: 60_000, bodyIdleMs: 60_000,
       });
+      text = await textOf(res);
     } catch (err) {
-      const cause = (err as { cause?: unknown }).cause ?? err;
-      if (cause instanceof PinMismatchError || err instanceof PinMismatchError) throw new UserError(`controller ${this.creds.controller}: ${(cause as Error).message}`);
-      throw new UserError(`cannot reach controller ${this.creds.controller}: ${(cause as Error).message ?? String(cause)}`);
+      throw unreachable(this.creds.controller, err);
     }
-    const text = await res.body.text();
+    const status = res.statusCode ?? 0;
     let json: unknown = null;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      throw new UserError(`controller ${this.creds.controller}: ${method} ${path} answered ${res.statusCode} with non-JSON`);
+      throw new UserError(`controller ${this.creds.controller}: ${method} ${path} answered ${status} with non-JSON`);
     }
-    if (res.statusCode >= 400) throw errorOf(res.statusCode, json);
+    if (status >= 400) throw errorOf(status, json);
     if (!schema) return json as T;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new UserError(`controller ${this.creds.controller}: unexpected answer to ${method} ${path}`);
     return parsed.data;
   }
 }
+

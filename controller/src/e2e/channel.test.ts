@@ -120,15 +120,15 @@ describe('controller ⇄ agent channel with real processes', () => {
     assert.equal(envOnly.code, 0, envOnly.err);
   });
 
-  test('/healthz and /metrics answer', async () => {
+  test('/healthz answers status only; /metrics answers an operator token', async () => {
     const { request } = await import('undici');
-    const { pinnedDispatcher } = await import('../client/operator-client.js');
+    const { pinnedDispatcher } = await import('./undici-pinned.js');
     const d = pinnedDispatcher(ctl.fingerprint);
     try {
       const h = await request(`${ctl.url}/healthz`, { dispatcher: d });
       assert.equal(h.statusCode, 200);
-      await h.body.dump();
-      const m = await request(`${ctl.url}/metrics`, { dispatcher: d });
+      assert.deepEqual(await h.body.json(), { ok: true });
+      const m = await request(`${ctl.url}/metrics`, { dispatcher: d, headers: { authorization: `Bearer ${token}` } });
       const text = await m.body.text();
       assert.match(text, /drover_agents_online \d+/);
       assert.match(text, /drover_rpcs_total\{outcome="ok"\} \d+/);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { OperatorClient } from '../client/operator-client.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-export const CONTROLLER_MAIN = resolve(here, '../cli/main.js');
+export const CONTROLLER_MAIN = resolve(here, '../drover/main.js');
 export const AGENT_MAIN = resolve(here, '../../../agent/dist/cli/main.js');
 
 /** A child process whose output we can wait on. */
@@ -75,8 +75,8 @@ export interface ControllerProc {
 }
 
 /** `drover controller serve` as a real process on loopback; port 0 picks a free one. */
-export async function startController(dataDir: string, opts: { port?: number; heartbeatMs?: number } = {}): Promise<ControllerProc> {
-  const args = ['controller', 'serve', '--listen', `127.0.0.1:${opts.port ?? 0}`, '--data-dir', dataDir, '--heartbeat-ms', String(opts.heartbeatMs ?? 1000)];
+export async function startController(dataDir: string, opts: { port?: number; heartbeatMs?: number; serveArgs?: string[] } = {}): Promise<ControllerProc> {
+  const args = ['controller', 'serve', '--listen', `127.0.0.1:${opts.port ?? 0}`, '--data-dir', dataDir, '--heartbeat-ms', String(opts.heartbeatMs ?? 1000), ...(opts.serveArgs ?? [])];
   const proc = new Proc(spawn(process.execPath, [CONTROLLER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const [, url, port] = await proc.waitFor(/listening on (https:\/\/127\.0\.0\.1:(\d+))/);
   const [, fingerprint] = await proc.waitFor(/fingerprint: (sha256:[0-9a-f]{64})/);
@@ -94,6 +94,8 @@ export async function adminClient(ctl: ControllerProc, scope: 'admin' | 'deploy'
 export const agentEnv = (dataDir: string): NodeJS.ProcessEnv => ({
   DROVER_AGENT_DATA_DIR: dataDir, DROVER_AGENT_BACKOFF_BASE_MS: '100', DROVER_AGENT_BACKOFF_CAP_MS: '1000',
   DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  // The transport tests call test.echo / test.generate / test.sleep, which production agents do not serve.
+  DROVER_AGENT_TEST_HANDLERS: '1',
 });
 
 export function enrollAgent(dataDir: string, token: string, extra: string[] = []) {

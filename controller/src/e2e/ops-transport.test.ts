@@ -6,7 +6,8 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { connectPinned } from '@drover/shared/protocol';
 import { UserError } from '@drover/shared';
-import { pinnedDispatcher, type OperatorClient } from '../client/operator-client.js';
+import type { OperatorClient } from '../client/operator-client.js';
+import { pinnedDispatcher } from './undici-pinned.js';
 import { adminClient, enrollAgent, eventually, removeDir, startAgent, startController, tempDir, type ControllerProc, type Proc } from './harness.js';
 import { enrollRaw, type RawIdentity } from './raw-agent.js';
 import { FakeOpsAgent, type FakeCall } from './fake-ops-agent.js';
@@ -71,7 +72,11 @@ describe('operator transport: scopes, followed calls, attached exec', () => {
     await assert.rejects(reader.rpc('web-1', 'agent.ping'), rejectsWith(77, /this token has scope read; admin is required/));
     await assert.rejects(reader.rpcStream('web-1', 'app.exec', { command: ['true'] }, Buffer.alloc(0)), rejectsWith(77, /deploy is required/));
     await assert.rejects(deployer.rpc('web-1', 'agent.ping'), rejectsWith(77, /this token has scope deploy; admin is required/));
+    const stale = { service: 'shop', destination: null, performer: 'ci', role: 'web', latestImage: 'shop:latest' };
+    await assert.rejects(reader.rpc('web-1', 'app.stale_containers', { ...stale, stop: true }), rejectsWith(77, /scope read; deploy is required/));
     assert.equal(agent.calls.length, before, 'refused calls never reach the agent');
+    // `app stale_containers` without --stop only looks: a read token may.
+    assert.deepEqual(await reader.rpc('web-1', 'app.stale_containers', { ...stale, stop: false }), { containers: [] });
     // The same 403 shape as the route-level scope hook.
     const d = pinnedDispatcher(ctl.fingerprint);
     try {

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH, PROTOCOL_VERSION, connectPinned } from '@drover/shared/protocol';
-import { pinnedDispatcher } from '../client/operator-client.js';
+import { pinnedDispatcher } from './undici-pinned.js';
 
 // A hand-driven agent for tests: it can do everything a real agent does, and
 // everything a real agent never would (wrong keys, replays, garbage frames).

@@ -6,7 +6,8 @@ import { request } from 'undici';
 import { CloseCode } from '@drover/shared/protocol';
 import { adminClient, enrollAgent, removeDir, startController, tempDir, type ControllerProc } from './harness.js';
 import { RawConn, enrollRaw, handshake, type RawIdentity } from './raw-agent.js';
-import { pinnedDispatcher, type OperatorClient } from '../client/operator-client.js';
+import type { OperatorClient } from '../client/operator-client.js';
+import { pinnedDispatcher } from './undici-pinned.js';
 
 describe('every rejection has its own close code and a log line', () => {
   let dir: string;

@@ -5,18 +5,11 @@ import type { ResolvedConfig } from '@drover/shared/config';
 import { hooksFiredBy, toSentence } from './commands.js';
 import { planRollout } from './plan.js';
 import type { AgentPresence, CommandOptions, OpCall, Phase, PlanCommand, PlanInput, RolloutHook, Selection } from './types.js';
+import { PROJECT_HEAD } from './test-fixtures.js';
 
 // Kamal's mutating subcommands: deploy.yml + command + options in → the exact plan out (every op param).
 
-const YML = `service: app
-image: acme/app
-registry:
-  server: registry.test:5443
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-env:
+const YML = `${PROJECT_HEAD}env:
   secret:
     - DATABASE_URL
 servers:

@@ -182,6 +182,15 @@ export function accessoryBootParams(config: ResolvedConfig, acc: ResolvedAccesso
   };
 }
 
+/** What `accessory exec` in a new container takes from the accessory on `host`: image, registry, env, network, volumes. */
+export function accessoryExecContainer(config: ResolvedConfig, acc: ResolvedAccessory, host: string, secrets: Secrets): NonNullable<OperationParams<'accessory.exec'>['container']> {
+  const mounts = [...acc.files, ...acc.directories].map((e) => ({ hostPath: e.hostPath, remote: e.remote, options: e.options }));
+  return {
+    image: acc.image, registry: accessoryRegistry(config, acc, secrets), host, env: envSpec(acc.env, secrets),
+    volumes: acc.volumeArgs.slice(0, acc.volumeArgs.length - mounts.length), network: acc.network, mounts,
+  };
+}
+
 export function accessoryRemoveParams(config: ResolvedConfig, acc: ResolvedAccessory, performer: string): OperationParams<'accessory.remove'> {
   return {
     ...accessoryScope(config, acc, performer),

@@ -4,18 +4,11 @@ import { load } from '@drover/shared/config/test-support';
 import type { ResolvedConfig } from '@drover/shared/config';
 import { planRollout } from './plan.js';
 import type { AgentPresence, Phase, Plan, PlanInput } from './types.js';
+import { PROJECT_HEAD } from './test-fixtures.js';
 
 // deploy.yml in → the plan out, like Kamal's commands/ tests: no hosts, no clock.
 
-const BASE = `service: app
-image: acme/app
-registry:
-  server: registry.test:5443
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-env:
+const BASE = `${PROJECT_HEAD}env:
   clear:
     RAILS_ENV: production
   secret:

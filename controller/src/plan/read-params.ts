@@ -2,7 +2,7 @@
 // which the CLI calls host by host rather than as a recorded rollout.
 import type { ResolvedAccessory, ResolvedConfig, ResolvedRole } from '@drover/shared/config';
 import type { OperationParams } from '@drover/shared/operations';
-import { accessoryScope, appBootParams, type Secrets } from './op-params.js';
+import { accessoryExecContainer, accessoryScope, appBootParams, registryAuth, type Secrets } from './op-params.js';
 
 const NO_ASSETS = { errorPages: null, accessoryFiles: {} };
 
@@ -47,6 +47,8 @@ export function appExecParams(config: ResolvedConfig, role: ResolvedRole, host: 
     version: config.version, image: config.image.ref, command: o.command, reuse: o.reuse,
     interactive: o.interactive, tty: o.interactive, env: o.env, roleEnv: boot.env, host,
     logging: boot.logging, volumes: boot.volumes, options: boot.options, detach: o.detach,
+    registry: registryAuth(config.registry, secrets),
+    audit: `Executed cmd '${o.command.join(' ')}' on app version ${config.version}`,
   };
 }
 
@@ -54,6 +56,18 @@ export function accessoryLogsParams(config: ResolvedConfig, acc: ResolvedAccesso
   return { ...accessoryScope(config, acc, performer), ...logSelection(o) };
 }
 
-export function accessoryExecParams(config: ResolvedConfig, acc: ResolvedAccessory, performer: string, command: string[], interactive: boolean): OperationParams<'accessory.exec'> {
-  return { ...accessoryScope(config, acc, performer), command, interactive, tty: interactive };
+export interface AccessoryExecOptions {
+  command: string[];
+  interactive: boolean;
+  /** In the running accessory container; otherwise a new one built from the accessory's config on `host`. */
+  reuse: boolean;
+  host: string;
+}
+
+export function accessoryExecParams(config: ResolvedConfig, acc: ResolvedAccessory, secrets: Secrets, performer: string, o: AccessoryExecOptions): OperationParams<'accessory.exec'> {
+  return {
+    ...accessoryScope(config, acc, performer), command: o.command, interactive: o.interactive, tty: o.interactive, reuse: o.reuse,
+    container: o.reuse ? null : accessoryExecContainer(config, acc, o.host, secrets),
+    audit: `Executed cmd '${o.command.join(' ')}' on ${acc.name} accessory`,
+  };
 }

@@ -12,6 +12,7 @@ import {
 import type { AgentRecord, Store } from '../store/store.js';
 import { forgetAgentKey, verifyAgentAuth } from '../auth/agent-auth.js';
 import { AgentConnection } from './agent-connection.js';
+import { isAgentId } from './agent-lookup.js';
 import type { Metrics } from './metrics.js';
 import { PresenceWriter } from './presence-writer.js';
 
@@ -63,10 +64,10 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     const conn = this.connectionFor(agent);
     try {
       const result = await conn.session!.call(method, params, options);
-      this.opts.metrics.inc(this.opts.metrics.rpcs, 'ok');
+      this.opts.metrics.rpcSucceeded();
       return result;
     } catch (err) {
-      this.opts.metrics.inc(this.opts.metrics.rpcs, err instanceof RpcError ? err.code : 'error');
+      this.opts.metrics.rpcFailed(err);
       throw err;
     }
   }
@@ -75,7 +76,7 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
   open(agent: string, method: string, params?: unknown, options?: CallOptions): { stream: Stream; result: Promise<unknown> } {
     const conn = this.connectionFor(agent);
     const r = conn.session!.open(method, params, options);
-    r.result.then(() => this.opts.metrics.inc(this.opts.metrics.rpcs, 'ok'), (err: unknown) => this.opts.metrics.inc(this.opts.metrics.rpcs, err instanceof RpcError ? err.code : 'error'));
+    r.result.then(() => this.opts.metrics.rpcSucceeded(), (err: unknown) => this.opts.metrics.rpcFailed(err));
     return r;
   }
 
@@ -136,10 +137,30 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     m.connectionsTotal++;
     this.pending.add(conn);
     conn.authTimer = setTimeout(() => this.reject(conn, CloseCode.AuthTimeout, `no authentication within ${AUTH_TIMEOUT_MS} ms`), AUTH_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on('message', (data, isBinary) => this.contained(conn, () => this.onMessage(conn, data, isBinary)));
     ws.on('pong', () => { conn.alive = true; });
     ws.on('error', (err) => this.opts.log.debug({ err: err.message, address }, 'agent socket error'));
-    ws.on('close', (code) => this.onClose(conn, code));
+    ws.on('close', (code) => this.contained(conn, () => this.onClose(conn, code)));
+  }
+
+  /**
+   * Runs one socket event handler so that what it throws (a store read of a damaged row, a
+   * listener's bug) ends at most this connection, never the controller: logged, then answered
+   * with an error frame on an established session, or close 1011 during the handshake.
+   */
+  private contained(conn: AgentConnection, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.opts.log.error({ err, agent: conn.name || conn.agentId || undefined, address: conn.address }, 'agent connection event failed');
+      try {
+        if (conn.state === 'ready' && conn.session) conn.session.protocolError(RpcErrorCode.Internal, 'the controller failed to handle this frame; see its log');
+        else if (conn.state !== 'closed') this.closeConn(conn, CloseCode.InternalError, 'controller error; try again later');
+      } catch (answerErr) {
+        this.opts.log.error({ err: answerErr, address: conn.address }, 'could not answer a failed agent connection event');
+        conn.ws.terminate();
+      }
+    }
   }
 
   private onMessage(conn: AgentConnection, data: RawData, isBinary: boolean): void {
@@ -273,7 +294,7 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
   }
 
   private connectionFor(agent: string): AgentConnection {
-    const conn = this.live.get(agent) ?? this.liveByName(agent);
+    const conn = isAgentId(agent) ? this.live.get(agent) : this.liveByName(agent);
     if (!conn || !conn.session) throw new RpcError(RpcErrorCode.Disconnected, `agent ${agent} is not connected`);
     return conn;
   }

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AGENT_CONNECT_PATH } from '@drover/shared/protocol';
 import { loadControllerIdentity, type ControllerIdentity } from '../auth/controller-identity.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { lockDataDir } from '../store/data-dir-lock.js';
 import type { Store } from '../store/store.js';
 import { AgentHub } from './agent-hub.js';
 import { Metrics } from './metrics.js';
@@ -9,6 +10,7 @@ import { registerEnrollRoute } from './routes-enroll.js';
 import { operatorRoutes } from './routes-operator.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { opsRoutes } from './routes-ops.js';
+import { tokenRoutes } from './routes-tokens.js';
 import { ExecGateway } from './exec-gateway.js';
 import { sendError } from './http-errors.js';
 import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
@@ -27,6 +29,8 @@ export interface ControllerServerOptions {
   insecureHttp?: boolean;
   publicUrl?: string | null;
   heartbeatMs?: number;
+  /** Serve /metrics without a token (a scraper on a trusted network); by default it needs scope metrics. */
+  openMetrics?: boolean;
   logLevel?: string;
   /** Where pino writes; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
@@ -44,8 +48,20 @@ export interface RunningController {
   close(): Promise<void>;
 }
 
-/** Starts the controller: store, identity, HTTPS app, and the agent websocket hub. */
+/** Starts the controller: data-dir lock, store, identity, HTTPS app, and the agent websocket hub. */
 export async function startController(opts: ControllerServerOptions): Promise<RunningController> {
+  // Before anything reads the data dir: two controllers on it would race key generation and split the fleet.
+  const lock = lockDataDir(opts.dataDir);
+  try {
+    const running = await startLocked(opts);
+    return { ...running, async close() { await running.close(); lock.release(); } };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: ControllerServerOptions): Promise<RunningController> {
   const identity = loadControllerIdentity(opts.dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
   const store = new SqliteStore(opts.dataDir);
   const metrics = new Metrics();
@@ -74,10 +90,12 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   });
   deployments.recoverInterrupted();
 
-  app.get('/healthz', async () => ({ ok: true, controllerId: identity.controllerId }));
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
+  // Unauthenticated, so it says nothing but "up" (no id, no counts).
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/metrics', { config: opts.openMetrics ? {} : { scope: 'metrics' } }, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
   registerEnrollRoute(app, { store, identity, metrics });
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
+  await app.register(tokenRoutes, { store });
   await app.register(deploymentRoutes, { store, deployments, images });
   await app.register(opsRoutes, { store, hub });
   const execGateway = new ExecGateway({ store, hub, log: app.log });
@@ -85,9 +103,15 @@ export async function startController(opts: ControllerServerOptions): Promise<Ru
   // Websockets: agents dial in here; operators attach their terminal to an exec here.
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    if (path === AGENT_CONNECT_PATH) return hub.handleUpgrade(req, socket, head);
-    if (execGateway.handles(path)) return execGateway.handleUpgrade(req, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    try {
+      if (path === AGENT_CONNECT_PATH) return hub.handleUpgrade(req, socket, head);
+      if (execGateway.handles(path)) return execGateway.handleUpgrade(req, socket, head);
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    } catch (err) {
+      // A failed upgrade ends this socket, never the controller.
+      app.log.error({ err, path }, 'websocket upgrade failed');
+      socket.destroy();
+    }
   });
 
   await app.listen({ host: opts.host, port: opts.port });

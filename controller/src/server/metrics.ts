@@ -1,3 +1,18 @@
+import { OPERATION_FAILED } from '@drover/shared/operations/failure';
+import { RpcError, RpcErrorCode } from '@drover/shared/protocol';
+
+/**
+ * The `outcome` label values of drover_rpcs_total. The error code of a failed RPC comes from the agent,
+ * so a code outside this set counts as `other`: a hostile agent cannot grow the label set.
+ */
+export const RPC_OUTCOMES: ReadonlySet<string> = new Set(['ok', 'error', 'other', OPERATION_FAILED, ...Object.values(RpcErrorCode)]);
+
+/** A failed RPC's outcome label: its code when it is a known one, `other` when not, `error` for a non-RPC error. */
+export function rpcFailureOutcome(err: unknown): string {
+  if (!(err instanceof RpcError)) return 'error';
+  return RPC_OUTCOMES.has(err.code) && err.code !== 'ok' ? err.code : 'other';
+}
+
 /** Counters and gauges for `/metrics`, in Prometheus text format; no client library needed. */
 export class Metrics {
   agentsOnline = 0;
@@ -13,6 +28,14 @@ export class Metrics {
 
   inc(map: Map<string, number>, key: string): void {
     map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  rpcSucceeded(): void {
+    this.inc(this.rpcs, 'ok');
+  }
+
+  rpcFailed(err: unknown): void {
+    this.inc(this.rpcs, rpcFailureOutcome(err));
   }
 
   render(extra: { agentsEnrolled: number }): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentName, Inventory, Labels } from '@drover/shared/protocol';
+import { OPERATOR_SCOPES } from '../store/store.js';
 
 // Operator HTTP API bodies, shared by the routes and the CLI's client.
 
@@ -27,6 +28,8 @@ export const MintJoinTokenBody = z.object({
 export type MintJoinTokenBody = z.input<typeof MintJoinTokenBody>;
 
 export const MintJoinTokenResult = z.object({
+  /** The token's id, for `drover agents token list|revoke`. */
+  id: z.string(),
   token: z.string(),
   expiresAt: z.number(),
   url: z.string(),
@@ -130,7 +133,7 @@ export const RpcResult = z.object({ result: z.unknown(), output: z.string().opti
 
 export const WhoAmI = z.object({
   tokenName: z.string(),
-  scope: z.enum(['admin', 'deploy', 'read']),
+  scope: z.enum(OPERATOR_SCOPES),
   controllerId: z.string(),
   fingerprint: z.string(),
 });

@@ -5,7 +5,8 @@ import { request } from 'undici';
 import { UserError } from '@drover/shared';
 import { adminClient, removeDir, startController, tempDir, type ControllerProc } from '../e2e/harness.js';
 import { RawConn, enrollRaw, handshake } from '../e2e/raw-agent.js';
-import { pinnedDispatcher, type OperatorClient } from '../client/operator-client.js';
+import type { OperatorClient } from '../client/operator-client.js';
+import { pinnedDispatcher } from '../e2e/undici-pinned.js';
 import { ApiError } from './operator-api.js';
 
 const SECRET = 'hunter2-very-secret';

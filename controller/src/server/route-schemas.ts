@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodType } from 'zod';
-import { OPERATION_CATALOG, isOperationName } from '@drover/shared/operations/catalog';
-import { authenticateOperator, scopeAllows } from '../auth/operator-token.js';
+import { OPERATION_CATALOG, isOperationName, type OperationSpec } from '@drover/shared/operations/catalog';
+import { checkOperatorToken, scopeAllows } from '../auth/operator-token.js';
 import type { OperatorScope, OperatorTokenRecord, Store } from '../store/store.js';
 import { sendError, zodMessage } from './http-errors.js';
 
@@ -40,10 +40,10 @@ export function useOperatorScopes(app: FastifyInstance, store: Store): void {
     const scope = req.routeOptions.config.scope;
     if (!scope) return;
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const token = m?.[1] ? authenticateOperator(store, m[1]) : null;
-    if (!token) return sendError(reply, 401, 'unauthorized', 'a valid operator token is required (Authorization: Bearer …)');
-    if (!scopeAllows(token.scope, scope)) return sendForbidden(reply, token.scope, scope);
-    req.operator = token;
+    const check = checkOperatorToken(store, m?.[1] ?? '');
+    if (!check.ok) return sendError(reply, 401, 'unauthorized', check.reason);
+    if (!scopeAllows(check.token.scope, scope)) return sendForbidden(reply, check.token.scope, scope);
+    req.operator = check.token;
   });
 }
 
@@ -64,9 +64,11 @@ const EXEC_OPERATIONS: ReadonlySet<string> = new Set(['app.exec', 'accessory.exe
  * nothing is `read` (details, logs, lists, audit); exec and every mutating operation are `deploy`; a method
  * outside the catalog (the agent's internal and test methods) is `admin`.
  */
-export function operationScope(method: string): OperatorScope {
+export function operationScope(method: string, params?: unknown): OperatorScope {
   if (!isOperationName(method)) return 'admin';
-  return OPERATION_CATALOG[method].mutates || EXEC_OPERATIONS.has(method) ? 'deploy' : 'read';
+  const spec: OperationSpec = OPERATION_CATALOG[method];
+  if (EXEC_OPERATIONS.has(method)) return 'deploy';
+  return spec.mutates && !spec.readOnlyWith?.(params) ? 'deploy' : 'read';
 }
 
 /**
@@ -75,8 +77,8 @@ export function operationScope(method: string): OperatorScope {
  * once the body is parsed.
  */
 export async function requireOperationScope(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  const method = (req.body as { method?: unknown } | undefined)?.method;
-  const need = typeof method === 'string' ? operationScope(method) : 'admin';
+  const body = req.body as { method?: unknown; params?: unknown } | undefined;
+  const need = typeof body?.method === 'string' ? operationScope(body.method, body.params) : 'admin';
   const have = operatorOf(req).scope;
   if (!scopeAllows(have, need)) return sendForbidden(reply, have, need);
   return undefined;

@@ -1,6 +1,6 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AGENT_ENROLL_PATH, AgentName, EnrollRequest, type EnrollResponse } from '@drover/shared/protocol';
+import { AGENT_ENROLL_PATH, AGENT_ID_PREFIX, AgentName, EnrollRequest, type EnrollResponse } from '@drover/shared/protocol';
 import { verifyJoinToken } from '../auth/join-token.js';
 import { StoreConflict, type Store } from '../store/store.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
@@ -34,15 +34,15 @@ export function registerEnrollRoute(app: FastifyInstance, deps: { store: Store; 
     }
     try {
       const agent = store.enrollAgent({
-        id: `agt-${randomBytes(12).toString('hex')}`, name: name.data, publicKey: body.data.publicKey, labels: claims.labels,
+        id: `${AGENT_ID_PREFIX}${randomBytes(12).toString('hex')}`, name: name.data, publicKey: body.data.publicKey, labels: claims.labels,
         enrolledAt: Date.now(), hostname: body.data.hostname, agentVersion: body.data.agentVersion,
-      }, claims.reusable ? null : check.payload.jti);
+      }, check.payload.jti);
       metrics.enrollments++;
       req.log.info({ agent: agent.name, address: req.ip }, 'agent enrolled');
       const res: EnrollResponse = { agentId: agent.id, name: agent.name, labels: agent.labels, controllerId: identity.controllerId };
       return reply.code(201).send(res);
     } catch (err) {
-      if (err instanceof StoreConflict) return fail(err.reason === 'token_used' ? 401 : 409, err.reason, err.message);
+      if (err instanceof StoreConflict) return fail(err.reason === 'name_taken' ? 409 : 401, err.reason, err.message);
       throw err;
     }
   });

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { CloseCode, curlPinOf } from '@drover/shared/protocol';
-import { mintJoinToken } from '../auth/join-token.js';
+import { issueJoinToken } from '../auth/join-token.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
 import { agentNamed as findAgent } from './agent-lookup.js';
+import { agentFacingUrl, shellQuote } from './agent-facing-url.js';
 import { sendError } from './http-errors.js';
 import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentInventory, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
 import { operatorOf } from './route-schemas.js';
@@ -22,7 +23,7 @@ export interface OperatorRouteDeps {
 const NameParams = z.object({ name: z.string().min(1).max(128) });
 type NameParams = z.output<typeof NameParams>;
 
-/** Operator routes for agents and tokens (agent calls: routes-ops.ts); each declares its scope and schemas once (see route-schemas.ts). */
+/** Operator routes for agents and minting join tokens (agent calls: routes-ops.ts; listing and revoking tokens: routes-tokens.ts); each declares its scope and schemas once (see route-schemas.ts). */
 export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app: FastifyInstance, deps) => {
   const { store, hub, identity } = deps;
 
@@ -52,17 +53,18 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app:
 
   app.post('/v1/agents/tokens', { config: { scope: 'admin' }, schema: { body: MintJoinTokenBody } }, async (req, reply) => {
     const body = { data: req.body as z.output<typeof MintJoinTokenBody> };
-    const url = deps.publicUrl ?? `${deps.scheme}://${req.headers.host ?? ''}`;
-    if (!/^https?:\/\/[^/\s]+$/.test(url)) return sendError(reply, 400, 'no_public_url', 'cannot tell which URL agents should use; start the controller with --public-url');
-    const minted = await mintJoinToken({
+    // The Host header is the client's word: only a plain HOST[:PORT] may go into a token and a printed shell line.
+    const url = deps.publicUrl ?? agentFacingUrl(deps.scheme, req.headers.host);
+    if (!url) return sendError(reply, 400, 'no_public_url', 'cannot tell which URL agents should use (the Host header is not HOST[:PORT]); start the controller with --public-url');
+    const minted = await issueJoinToken(store, {
       controllerId: identity.controllerId, signingKey: identity.signingKey, ttlSeconds: body.data.ttlSeconds,
       claims: { url, fp: identity.fingerprint, name: body.data.name, labels: body.data.labels ?? {}, reusable: body.data.reusable },
     });
-    req.log.info({ name: body.data.name, reusable: body.data.reusable, ttlSeconds: body.data.ttlSeconds }, 'join token minted');
-    const pin = deps.scheme === 'https' ? ` --pinnedpubkey '${curlPinOf(identity.fingerprint)}' -k` : '';
+    req.log.info({ joinToken: minted.jti, name: body.data.name, reusable: body.data.reusable, ttlSeconds: body.data.ttlSeconds }, 'join token minted');
+    const pin = deps.scheme === 'https' ? ` --pinnedpubkey ${shellQuote(curlPinOf(identity.fingerprint))} -k` : '';
     const result: MintJoinTokenResult = {
-      token: minted.token, expiresAt: minted.expiresAt, url, fingerprint: identity.fingerprint,
-      installCommand: `curl -fsSL${pin} '${url}/install.sh' | sudo sh -s -- --token '${minted.token}'`,
+      id: minted.jti, token: minted.token, expiresAt: minted.expiresAt, url, fingerprint: identity.fingerprint,
+      installCommand: `curl -fsSL${pin} ${shellQuote(`${url}/install.sh`)} | sudo sh -s -- --token ${shellQuote(minted.token)}`,
     };
     return reply.code(201).send(result);
   });

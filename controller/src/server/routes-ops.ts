@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { RpcError } from '@drover/shared/protocol';
+import { RpcError, RpcErrorCode, formatBytes, type Stream } from '@drover/shared/protocol';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
 import { UNBOUNDED_CALL_MS, agentNamed } from './agent-lookup.js';
@@ -16,6 +16,26 @@ export interface OpsRouteDeps {
   keepaliveMs?: number;
   /** A followed call whose client accepts nothing for this long (output waiting) is dropped. */
   stallMs?: number;
+}
+
+/**
+ * Most output one call answered in a single body (a stream without `follow`) may collect: past it the call
+ * is cancelled and answered `too_large`, so one call cannot take the controller's memory. Followed calls
+ * stream instead, bounded by the stream's window.
+ */
+export const MAX_COLLECTED_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** The stream's output, whole; rejects with `too_large` once it passes `cap` (reading stops there). */
+async function collectOutput(stream: Stream, method: string, cap: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const part = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    size += part.length;
+    if (size > cap) throw new RpcError(RpcErrorCode.TooLarge, `${method}: output passed ${formatBytes(cap)}, more than one answer may hold; the call was stopped. Follow it instead (stream.follow, as \`logs -f\` does) or ask for less`);
+    parts.push(part);
+  }
+  return Buffer.concat(parts, size);
 }
 
 const NameParams = z.object({ name: z.string().min(1).max(128) });
@@ -56,13 +76,21 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (app: FastifyIn
         void (input.length ? stream.write(input) : Promise.resolve()).then(() => stream.end(), () => undefined);
         return await sendFollowed(reply, stream, result, { keepaliveMs, stallMs, gone, params: body.params });
       }
-      const output = stream.readAll();
-      output.catch(() => undefined);
-      const input = Buffer.from(body.stream.input, 'base64');
-      if (input.length) await stream.write(input);
-      stream.end();
-      const r = await result;
-      return { result: r ?? null, output: (await output).toString('base64') };
+      // Too much output cancels the call on the agent (the same signal as the client leaving) and answers at once.
+      let overflow: unknown = null;
+      const output = collectOutput(stream, body.method, MAX_COLLECTED_OUTPUT_BYTES);
+      const capped = output.then(() => undefined, (err: unknown) => { overflow ??= err; gone.abort(); throw err; });
+      capped.catch(() => undefined);
+      try {
+        const input = Buffer.from(body.stream.input, 'base64');
+        if (input.length) await Promise.race([stream.write(input), capped]);
+        stream.end();
+        const r = await Promise.race([result, capped.then(() => result)]);
+        return { result: r ?? null, output: (await output).toString('base64') };
+      } catch (err) {
+        // The cancel fails the call too; the operator should read why it was cancelled.
+        throw overflow ?? err;
+      }
     } catch (err) {
       if (err instanceof RpcError) return sendRpcError(reply, err, body.params);
       throw err;

@@ -136,4 +136,40 @@ export const MIGRATIONS: { version: number; name: string; sql: string; rebuildsT
       CREATE INDEX deployments_running ON deployments(status) WHERE status = 'running';
     `,
   },
+  {
+    version: 4,
+    name: 'operator tokens expire and record their last use, metrics scope; join tokens recorded (list, revoke)',
+    sql: `
+      -- Rebuilt for the scope CHECK (adds metrics); nothing references operator_tokens.
+      CREATE TABLE operator_tokens_v4 (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('admin', 'deploy', 'read', 'metrics')),
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        -- Written at most once a minute per token (auth/operator-token.ts), not on every request.
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      INSERT INTO operator_tokens_v4 (id, name, scope, hash, created_at, revoked_at)
+        SELECT id, name, scope, hash, created_at, revoked_at FROM operator_tokens;
+      DROP TABLE operator_tokens;
+      ALTER TABLE operator_tokens_v4 RENAME TO operator_tokens;
+      -- Every minted join token (jti): enrollment accepts only a recorded, unrevoked one. Tokens minted
+      -- before this version have no row and are refused (they lived at most 7 days; mint a new one).
+      CREATE TABLE join_tokens (
+        jti TEXT PRIMARY KEY,
+        name TEXT,
+        labels TEXT NOT NULL DEFAULT '{}',
+        reusable INTEGER NOT NULL CHECK (reusable IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        uses INTEGER NOT NULL DEFAULT 0,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX join_tokens_created ON join_tokens(created_at);
+    `,
+  },
 ];

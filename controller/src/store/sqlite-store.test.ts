@@ -36,6 +36,7 @@ test('migrations apply once, WAL and FULL sync are on, data dir is private', () 
 
 test('enrollment consumes a single-use token atomically and keeps live names unique', () => {
   withStore((s) => {
+    s.createJoinToken({ id: 'jti-1', name: null, labels: {}, reusable: false, createdAt: 1, expiresAt: 2 });
     s.enrollAgent(agent('a1', 'web-1'), 'jti-1');
     assert.equal(s.isJoinTokenUsed('jti-1'), true);
     assert.throws(() => s.enrollAgent(agent('a2', 'web-2'), 'jti-1'), (e: unknown) => e instanceof StoreConflict && e.reason === 'token_used');
@@ -66,7 +67,7 @@ test('labels and batched presence updates persist', () => {
 
 test('operator tokens are found by hash only', () => {
   withStore((s) => {
-    s.createOperatorToken({ id: 't1', name: 'ci', scope: 'deploy', hash: 'abc', createdAt: 1, revokedAt: null });
+    s.createOperatorToken({ id: 't1', name: 'ci', scope: 'deploy', hash: 'abc', createdAt: 1, expiresAt: null, lastUsedAt: null, revokedAt: null });
     assert.equal(s.findOperatorTokenByHash('abc')?.scope, 'deploy');
     assert.equal(s.findOperatorTokenByHash('nope'), null);
     assert.equal(s.listOperatorTokens().length, 1);

@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { join } from 'node:path';
-import { ensurePrivateDir } from './secure-file.js';
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from './secure-file.js';
 import { MIGRATIONS } from './migrations.js';
-import { StoreConflict, type AgentRecord, type NewAgent, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
+import { StoreConflict, type AgentRecord, type JoinTokenRecord, type NewAgent, type NewJoinToken, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
 import type {
   DeploymentEventRecord, DeploymentRecord, DeploymentStatus, LockRecord, NewDeployment, StepRecord,
 } from './deployment-store.js';
 import { SqliteDeployments } from './sqlite-deployments.js';
+import { SqliteTokens } from './sqlite-tokens.js';
 
 type Row = Record<string, unknown>;
 
@@ -35,27 +36,18 @@ function agentFromRow(r: Row, where: string): AgentRecord {
   };
 }
 
-function tokenFromRow(r: Row): OperatorTokenRecord {
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    scope: String(r.scope) as OperatorTokenRecord['scope'],
-    hash: String(r.hash),
-    createdAt: Number(r.created_at),
-    revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
-  };
-}
-
 /** SQLite store in `<dataDir>/controller.db`: WAL, synchronous=FULL, versioned migrations. */
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private agentById: Database.Statement | null = null;
   private readonly deployments: SqliteDeployments;
+  private readonly tokens: SqliteTokens;
 
   constructor(dataDir: string) {
     ensurePrivateDir(dataDir);
     this.path = join(dataDir, 'controller.db');
+    ensurePrivateDatabaseFile(this.path);
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we acknowledge it (enrollment, revoke).
@@ -64,6 +56,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.deployments = new SqliteDeployments(this.db, this.path);
+    this.tokens = new SqliteTokens(this.db, this.path);
   }
 
   /** Highest applied migration. */
@@ -97,13 +90,9 @@ export class SqliteStore implements Store {
     if (broken.length > 0) throw new Error(`${this.path}: migration ${version} would leave ${broken.length} rows with broken references (first in ${broken[0]!.table})`);
   }
 
-  enrollAgent(agent: NewAgent, consumeJti: string | null): AgentRecord {
+  enrollAgent(agent: NewAgent, joinTokenId: string | null): AgentRecord {
     this.db.transaction(() => {
-      if (consumeJti !== null) {
-        const used = this.db.prepare('SELECT 1 FROM join_token_uses WHERE jti = ?').get(consumeJti);
-        if (used) throw new StoreConflict('token_used', 'this join token was already used');
-        this.db.prepare('INSERT INTO join_token_uses (jti, used_at, agent_id) VALUES (?, ?, ?)').run(consumeJti, agent.enrolledAt, agent.id);
-      }
+      if (joinTokenId !== null) this.tokens.useJoinToken(joinTokenId, agent.enrolledAt);
       if (this.db.prepare('SELECT 1 FROM agents WHERE name = ? AND revoked_at IS NULL').get(agent.name)) {
         throw new StoreConflict('name_taken', `an agent named ${agent.name} is already enrolled; revoke it first`);
       }
@@ -156,22 +145,46 @@ export class SqliteStore implements Store {
     })();
   }
 
+  // Join and operator tokens (sqlite-tokens.ts).
+
   isJoinTokenUsed(jti: string): boolean {
-    return this.db.prepare('SELECT 1 FROM join_token_uses WHERE jti = ?').get(jti) !== undefined;
+    return this.tokens.isJoinTokenUsed(jti);
+  }
+
+  createJoinToken(t: NewJoinToken): void {
+    this.tokens.createJoinToken(t);
+  }
+
+  getJoinToken(id: string): JoinTokenRecord | null {
+    return this.tokens.getJoinToken(id);
+  }
+
+  listJoinTokens(): JoinTokenRecord[] {
+    return this.tokens.listJoinTokens();
+  }
+
+  revokeJoinToken(id: string, at: number): boolean {
+    return this.tokens.revokeJoinToken(id, at);
   }
 
   createOperatorToken(t: OperatorTokenRecord): void {
-    this.db.prepare('INSERT INTO operator_tokens (id, name, scope, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(t.id, t.name, t.scope, t.hash, t.createdAt, t.revokedAt);
+    this.tokens.createOperatorToken(t);
   }
 
   findOperatorTokenByHash(hash: string): OperatorTokenRecord | null {
-    const r = this.db.prepare('SELECT * FROM operator_tokens WHERE hash = ?').get(hash) as Row | undefined;
-    return r ? tokenFromRow(r) : null;
+    return this.tokens.findOperatorTokenByHash(hash);
   }
 
   listOperatorTokens(): OperatorTokenRecord[] {
-    return (this.db.prepare('SELECT * FROM operator_tokens ORDER BY created_at').all() as Row[]).map(tokenFromRow);
+    return this.tokens.listOperatorTokens();
+  }
+
+  revokeOperatorToken(id: string, at: number): boolean {
+    return this.tokens.revokeOperatorToken(id, at);
+  }
+
+  recordOperatorTokenUse(id: string, at: number): void {
+    this.tokens.recordOperatorTokenUse(id, at);
   }
 
   // Deployments, events, steps, locks and sealed secrets (sqlite-deployments.ts).

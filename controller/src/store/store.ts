@@ -9,8 +9,11 @@ export type * from './deployment-store.js';
  * Deployments, locks and sealed secrets: see deployment-store.ts.
  */
 export interface Store extends DeploymentStore {
-  /** Creates an agent, consuming `consumeJti` in the same transaction when given. */
-  enrollAgent(agent: NewAgent, consumeJti: string | null): AgentRecord;
+  /**
+   * Creates an agent, using join token `joinTokenId` in the same transaction when given: it must be
+   * recorded and not revoked, and a single-use one not used yet (StoreConflict otherwise).
+   */
+  enrollAgent(agent: NewAgent, joinTokenId: string | null): AgentRecord;
   getAgent(id: string): AgentRecord | null;
   /** The live (not revoked) agent with this name. */
   getAgentByName(name: string): AgentRecord | null;
@@ -22,9 +25,20 @@ export interface Store extends DeploymentStore {
   recordPresence(updates: PresenceUpdate[]): void;
   isJoinTokenUsed(jti: string): boolean;
 
+  createJoinToken(token: NewJoinToken): void;
+  getJoinToken(id: string): JoinTokenRecord | null;
+  /** Newest first. */
+  listJoinTokens(): JoinTokenRecord[];
+  /** Marks revoked; false if there was no unrevoked join token with that id. */
+  revokeJoinToken(id: string, at: number): boolean;
+
   createOperatorToken(token: OperatorTokenRecord): void;
   findOperatorTokenByHash(hash: string): OperatorTokenRecord | null;
   listOperatorTokens(): OperatorTokenRecord[];
+  /** Marks revoked; false if there was no unrevoked operator token with that id. */
+  revokeOperatorToken(id: string, at: number): boolean;
+  /** Sets the token's last use (callers throttle: see auth/operator-token.ts). */
+  recordOperatorTokenUse(id: string, at: number): void;
 
   close(): void;
 }
@@ -56,7 +70,9 @@ export interface PresenceUpdate {
   dockerVersion?: string | null;
 }
 
-export type OperatorScope = 'admin' | 'deploy' | 'read';
+/** admin ⊇ deploy ⊇ read; metrics reads `/metrics` only (for a scraper). */
+export const OPERATOR_SCOPES = ['admin', 'deploy', 'read', 'metrics'] as const;
+export type OperatorScope = (typeof OPERATOR_SCOPES)[number];
 
 export interface OperatorTokenRecord {
   id: string;
@@ -65,13 +81,37 @@ export interface OperatorTokenRecord {
   /** SHA-256 hex of the secret; the secret itself is never stored. */
   hash: string;
   createdAt: number;
+  /** null: never expires. */
+  expiresAt: number | null;
+  /** Minute resolution (recorded at most once a minute). */
+  lastUsedAt: number | null;
   revokedAt: number | null;
 }
 
-/** A write that conflicts with existing state (name taken, token already used). */
+/** A minted join token, by its JWT id; the token itself is not stored. */
+export interface NewJoinToken {
+  id: string;
+  /** The agent name it enrolls; null: the host chooses. */
+  name: string | null;
+  labels: Record<string, string>;
+  reusable: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface JoinTokenRecord extends NewJoinToken {
+  /** Enrollments made with it. */
+  uses: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+type ConflictReason = 'name_taken' | 'token_used' | 'token_revoked' | 'token_unknown';
+
+/** A write that conflicts with existing state (name taken, token already used, revoked or unknown). */
 export class StoreConflict extends Error {
-  readonly reason: 'name_taken' | 'token_used';
-  constructor(reason: 'name_taken' | 'token_used', message: string) {
+  readonly reason: ConflictReason;
+  constructor(reason: ConflictReason, message: string) {
     super(message);
     this.name = 'StoreConflict';
     this.reason = reason;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { runCli, spawnProxy, startTarget, tempDir, request, sleep } from '../test_support.js';
+import { runCli, spawnProxy, startTarget, tempDir, request, waitFor, arrived } from '../test_support.js';
 
 test('usage errors: unknown flag, bad values, missing args and required flags -> "Error: ..." and exit 1', async () => {
   const dir = tempDir();
@@ -109,7 +109,7 @@ test('state survives a restart (targets serve at once) and SIGTERM lets in-fligh
     assert.equal(await first.stop(), 0);
     const second = await spawnProxy(dir.path);
     const inflight = request(second.httpPort, '/work', { host: 'h.example.com' });
-    await sleep(100);
+    await waitFor('the request to reach the target', () => arrived(slow, '/work') === 1);
     const exit = second.stop('SIGTERM');
     assert.equal((await inflight).body, 'finished');
     assert.equal(await exit, 0);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { containerName, dockerOptions, envSpec, imageRef, logSelection, logging, namePart, registryAuth, seconds, serviceScope } from './common.js';
+import { auditMessage, containerName, dockerOptions, envSpec, imageRef, logSelection, logging, namePart, registryAuth, seconds, serviceScope } from './common.js';
 import { proxyDeploy } from './app.js';
 
 /** A file for an accessory: the controller sends the content (ERB already rendered), the agent writes it. */
@@ -15,6 +15,8 @@ export const accessoryFile = z.object({
   owner: z.string().regex(/^\d+(:\d+)?$/).nullable().default(null),
   options: z.string().nullable().default(null),
 });
+/** Where a file or directory the boot placed is mounted. */
+export const accessoryMount = accessoryFile.pick({ hostPath: true, remote: true, options: true });
 export const accessoryDirectory = accessoryFile.omit({ content: true, mode: true }).extend({ mode: z.string().regex(/^[0-7]{3,4}$/).nullable().default(null) });
 
 export const accessoryScope = serviceScope.extend({
@@ -64,5 +66,12 @@ export const accessoryExecParams = accessoryScope.extend({
   command: z.array(z.string()).min(1),
   interactive: z.boolean().default(false),
   tty: z.boolean().default(false),
+  /** `--reuse`: run in the accessory's container (`docker exec`). Otherwise a new one, removed after (`docker run --rm`). */
+  reuse: z.boolean().default(false),
+  /** For a new container: what Kamal's `docker run` takes from the accessory (its image, network, env and volumes). */
+  container: accessoryBootParams.pick({ image: true, registry: true, host: true, env: true, volumes: true, network: true })
+    .extend({ mounts: z.array(accessoryMount).default([]) }).nullable().default(null),
+  /** Kamal's audit line for this exec, recorded on the host before the command runs. */
+  audit: auditMessage.nullable().default(null),
 }).strict();
 export const accessoryDetailsResult = z.object({ present: z.boolean(), id: z.string().nullable(), image: z.string().nullable(), state: z.string().nullable(), status: z.string().nullable(), ports: z.array(z.string()) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { containerName, dockerOptions, envSpec, imageRef, logging, namePart, seconds, serviceScope } from './common.js';
+import { auditMessage, containerName, dockerOptions, envSpec, imageRef, logging, namePart, registryAuth, seconds, serviceScope } from './common.js';
 
 /** A role of a service on this host; the agent derives `<service>-<role>[-<dest>]` from it. */
 export const roleScope = serviceScope.extend({ role: namePart });
@@ -101,5 +101,9 @@ export const appExecParams = roleScope.extend({
   options: dockerOptions,
   /** Kamal runs one-off containers with `--rm`; set false to keep them (`--detach`). */
   detach: z.boolean().default(false),
+  /** Credentials to pull the image when the host lacks it (what `docker run` does after Kamal's registry login). */
+  registry: registryAuth.nullable().default(null),
+  /** Kamal's audit line for this exec, recorded on the host before the command runs. */
+  audit: auditMessage.nullable().default(null),
 }).strict();
 export const execResult = z.object({ exitCode: z.number().int(), container: containerName });

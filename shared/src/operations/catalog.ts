@@ -15,6 +15,8 @@ export interface OperationSpec<P extends z.ZodTypeAny = z.ZodTypeAny, R extends 
   /** Mutating operations are recorded by operation id (a retry gets the recorded outcome) and audited. */
   mutates: boolean;
   stream: StreamMode;
+  /** For a mutating operation that can also just look (`--stop` absent): true when these params change nothing. */
+  readOnlyWith?: (params: unknown) => boolean;
 }
 
 const read = { mutates: false, stream: 'none' } as const;
@@ -36,7 +38,7 @@ export const OPERATION_CATALOG = {
   'image.load': { params: imageLoadParams, result: imagePullResult, mutates: true, stream: 'required' },
 
   'app.boot': { params: appBootParams, result: appBootResult, ...changeWithProgress },
-  'app.stale_containers': { params: appStaleParams, result: appStaleResult, ...change },
+  'app.stale_containers': { params: appStaleParams, result: appStaleResult, ...change, readOnlyWith: (p: unknown) => (p as { stop?: unknown } | null)?.stop !== true },
   'app.start': { params: appStartParams, result: changeResult, ...change },
   'app.stop': { params: appStopParams, result: changeResult, ...change },
   'app.remove': { params: appRemoveParams, result: changeResult, ...change },

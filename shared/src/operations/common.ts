@@ -8,13 +8,19 @@ export const containerName = z.string().min(1).max(255).regex(/^[A-Za-z0-9][A-Za
 export const imageRef = z.string().min(1).max(512).regex(/^[^\s]+$/, 'must not contain whitespace');
 export const seconds = z.number().int().min(0).max(24 * 3600);
 
+/** Text written into one line of a host log: no control characters (a newline would forge another line). */
+export const logLineText = (max: number) => z.string().min(1).max(max).regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must be one line without control characters');
+
 /** Who and what a change is recorded for in the host audit log (Kamal's `[performer] [dest] [role]`). */
 export const auditContext = {
   /** Kamal's KAMAL_PERFORMER: `git config user.email`, else the local user. */
-  performer: z.string().min(1).max(200).default('drover'),
+  performer: logLineText(200).default('drover'),
 };
 
 /** A service's identity on a host: `<service>[-<destination>]` names its audit log and its apps directory. */
+/** A message for the host audit log (an exec's command line may span lines: the agent escapes control characters). */
+export const auditMessage = z.string().min(1).max(4096);
+
 export const serviceScope = z.object({
   service: serviceName,
   destination: namePart.nullable().default(null),

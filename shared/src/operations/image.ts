@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { imageRef, registryAuth, serviceScope } from './common.js';
+import { imageRef, namePart, registryAuth, serviceScope } from './common.js';
 
 /** `registry.login`: Kamal's `docker login`; the daemon checks the credentials against the registry. */
 export const registryLoginParams = z.object({ registry: registryAuth }).strict();
@@ -11,7 +11,8 @@ export const registryLoginResult = z.object({ server: z.string(), status: z.stri
  */
 export const imagePullParams = serviceScope.extend({
   image: imageRef,
-  version: z.string().min(1),
+  /** A tag: it also goes into the host's audit log. */
+  version: namePart,
   /** null: the registry needs no login (local registry / anonymous pulls). */
   registry: registryAuth.nullable().default(null),
   /** Check that the image's `service` label equals the scope's service (Kamal always does for app images). */
@@ -32,6 +33,7 @@ export type ImagePullParams = z.input<typeof imagePullParams>;
  */
 export const imageLoadParams = serviceScope.extend({
   image: imageRef,
-  version: z.string().min(1),
+  /** A tag: it also goes into the host's audit log. */
+  version: namePart,
   checkServiceLabel: z.boolean().default(true),
 }).strict();

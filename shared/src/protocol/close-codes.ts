@@ -10,6 +10,8 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Frame larger than MAX_FRAME_BYTES (sent by ws itself). */
   TooLarge: 1009,
+  /** This end failed while handling the connection (a database error); the peer may retry later. */
+  InternalError: 1011,
   /** Malformed frame before authentication: invalid JSON, schema violation, unexpected type. */
   ProtocolError: 4000,
   /** The peer speaks a protocol version this end does not. */

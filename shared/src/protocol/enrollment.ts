@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { FINGERPRINT_PATTERN } from './pin.js';
 
-export const AgentName = z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'lowercase letters, digits, "." and "-", starting and ending with a letter or digit');
+/** Every agent id starts with this; no agent name may, so a name can never be read as another agent's id. */
+export const AGENT_ID_PREFIX = 'agt-';
+
+/** An agent's name: hostname-like (dot-separated labels of lowercase letters, digits and "-"), never id-shaped. */
+export const AgentName = z.string().min(1).max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'lowercase letters, digits, "-" and "." between labels, each label starting and ending with a letter or digit')
+  .refine((name) => !name.startsWith(AGENT_ID_PREFIX), `may not start with "${AGENT_ID_PREFIX}" (reserved for agent ids)`);
 export const LabelKey = z.string().min(1).max(63).regex(/^[a-zA-Z0-9]([a-zA-Z0-9._/-]*[a-zA-Z0-9])?$/, 'letters, digits, ".", "_", "/", "-"');
 export const Labels = z.record(LabelKey, z.string().max(255)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
 

@@ -4,6 +4,18 @@ export const PROTOCOL_VERSION = 1;
 /** Largest websocket frame either end accepts; bigger frames close the connection (ws code 1009). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * Largest params or result (JSON bytes) one call may carry. A payload over one frame travels as a blob on a
+ * stream of its own (session.ts, blob.ts) instead of breaking the connection; over this it is refused.
+ */
+export const MAX_RPC_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/** Blob bytes one session holds at once for calls not yet delivered; a peer cannot park more. */
+export const MAX_PENDING_BLOB_BYTES = 2 * MAX_RPC_PAYLOAD_BYTES;
+
+/** A blob not claimed by its call within this time is dropped. */
+export const BLOB_CLAIM_TIMEOUT_MS = 60_000;
+
 /** Largest decoded stream chunk a sender may put in one `data` message. */
 export const MAX_CHUNK_BYTES = 256 * 1024;
 

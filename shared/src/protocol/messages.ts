@@ -49,6 +49,8 @@ export const Request = z.object({
   params: z.unknown().optional(),
   deadline: z.number().int().positive(),
   stream: z.boolean().optional(),
+  /** The params did not fit a frame: they arrived before this request as the `rpc.blob` upload with this id. */
+  paramsBlob: id.optional(),
 }).strict();
 
 export const RpcErrorBody = z.object({
@@ -64,6 +66,8 @@ export const Response = z.object({
   ok: z.boolean(),
   result: z.unknown().optional(),
   error: RpcErrorBody.optional(),
+  /** The result did not fit a frame: it arrived before this answer as the `rpc.blob` upload with this id. */
+  resultBlob: id.optional(),
 }).strict();
 
 /** Caller gives up on request `id`; the handler's AbortSignal fires. */

@@ -8,6 +8,8 @@ export const RpcErrorCode = {
   Busy: 'busy',
   Internal: 'internal',
   StreamViolation: 'stream_violation',
+  /** Params or result over MAX_RPC_PAYLOAD_BYTES: that one call fails, the connection stays. */
+  TooLarge: 'too_large',
 } as const;
 
 /** An RPC failure as seen by the caller, or thrown by a handler to choose the wire error code. */

@@ -1,7 +1,8 @@
-import { DEFAULT_RPC_TIMEOUT_MS } from './limits.js';
-import type { Event, Inventory, RpcErrorBody, SessionMessage } from './messages.js';
+import { BLOB_METHOD, BlobInbox, fitsFrame, formatBytes, frameBytes, payloadTooLarge } from './blob.js';
+import { DEFAULT_RPC_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_RPC_PAYLOAD_BYTES } from './limits.js';
+import type { Event, Inventory, Request, Response, SessionMessage } from './messages.js';
 import { RpcError, RpcErrorCode } from './rpc-error.js';
-import { Stream } from './stream.js';
+import { Stream, type StreamWire } from './stream.js';
 
 /** What a handler gets besides its params. */
 export interface CallContext {
@@ -45,9 +46,41 @@ interface Outgoing {
 }
 
 interface Incoming {
+  method: string;
+  deadline: number;
   abort: AbortController;
   timer: NodeJS.Timeout;
   stream: Stream | null;
+}
+
+type Outcome = { ok: true; result: unknown } | Error;
+
+/**
+ * The wire of a stream whose request is not sent yet (its params are still uploading as a blob): frames
+ * wait here, so the peer never sees stream frames for a request it does not know. Bounded by the window.
+ */
+class HeldWire implements StreamWire {
+  private queue: object[] | null = [];
+  private dropped = false;
+
+  constructor(private readonly wire: StreamWire) {}
+
+  send(msg: object): void {
+    if (this.dropped) return;
+    if (this.queue) this.queue.push(msg);
+    else this.wire.send(msg);
+  }
+
+  release(): void {
+    const queued = this.queue ?? [];
+    this.queue = null;
+    for (const msg of queued) this.wire.send(msg);
+  }
+
+  drop(): void {
+    this.dropped = true;
+    this.queue = null;
+  }
 }
 
 /**
@@ -61,6 +94,7 @@ export class RpcSession {
   private outgoing: Map<string, Outgoing> | null = null;
   private incoming: Map<string, Incoming> | null = null;
   private closedWith: Error | null = null;
+  private inbox: BlobInbox | null = null;
   private readonly wire = { send: (msg: object) => this.sendMsg(msg) };
 
   constructor(opts: SessionOptions) {
@@ -81,8 +115,8 @@ export class RpcSession {
   /** Feeds one decoded message from the peer. */
   handle(msg: SessionMessage): void {
     switch (msg.t) {
-      case 'req': return this.onRequest(msg.id, msg.method, msg.params, msg.deadline, msg.stream === true);
-      case 'res': return this.onResponse(msg.id, msg.ok ? { ok: true, result: msg.result } : { ok: false, error: msg.error ?? { code: RpcErrorCode.Internal, message: 'peer failed without saying why' } });
+      case 'req': return this.onRequest(msg);
+      case 'res': return this.onResponse(msg);
       case 'cancel': return this.incoming?.get(msg.id)?.abort.abort(new RpcError(RpcErrorCode.Cancelled, msg.reason ?? 'cancelled by caller'));
       case 'data': {
         const stream = this.streamFor(msg.id);
@@ -104,7 +138,7 @@ export class RpcSession {
     this.sendMsg({ t: 'error', code, message });
   }
 
-  /** Sends an inventory or event message. */
+  /** Sends an inventory or event message; throws RpcError `too_large` (nothing sent) when it does not fit a frame. */
   notify(msg: Inventory | Event): void {
     this.sendMsg(msg);
   }
@@ -131,6 +165,7 @@ export class RpcSession {
       i.abort.abort(err);
     }
     this.incoming?.clear();
+    this.inbox?.clear();
   }
 
   private start(method: string, params: unknown, options: CallOptions, withStream: boolean): { stream: Stream | null; result: Promise<unknown> } {
@@ -138,7 +173,13 @@ export class RpcSession {
     const id = `${this.opts.idPrefix}${++this.seq}`;
     const timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
-    const stream = withStream ? new Stream(id, this.wire) : null;
+    const req: Record<string, unknown> = { t: 'req', id, method, deadline };
+    if (params !== undefined) req.params = params;
+    if (withStream) req.stream = true;
+    const frame = JSON.stringify(req);
+    const direct = fitsFrame(frame);
+    const held = withStream && !direct ? new HeldWire(this.wire) : null;
+    const stream = withStream ? new Stream(id, held ?? this.wire) : null;
     const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.finishOutgoing(id, new RpcError(RpcErrorCode.DeadlineExceeded, `${method}: no answer within ${timeoutMs} ms`));
@@ -151,14 +192,41 @@ export class RpcSession {
       this.finishOutgoing(id, new RpcError(RpcErrorCode.Cancelled, `${method}: cancelled`));
       this.sendMsg({ t: 'cancel', id, reason: 'cancelled by caller' });
     }, { once: true });
-    const req: Record<string, unknown> = { t: 'req', id, method, deadline };
-    if (params !== undefined) req.params = params;
-    if (withStream) req.stream = true;
-    this.sendMsg(req);
+    if (direct) this.opts.send(frame);
+    else void this.sendWithParamsBlob(req, held);
     return { stream, result };
   }
 
-  private finishOutgoing(id: string, outcome: { ok: true; result: unknown } | Error): void {
+  /** A request whose params do not fit a frame: the params go first as a blob, then the request naming it. */
+  private async sendWithParamsBlob(req: Record<string, unknown>, held: HeldWire | null): Promise<void> {
+    const id = req.id as string;
+    const method = req.method as string;
+    const json = JSON.stringify(req.params);
+    const bytes = Buffer.byteLength(json);
+    try {
+      if (bytes > MAX_RPC_PAYLOAD_BYTES) throw payloadTooLarge(method, 'params', bytes);
+      const blobId = await this.upload(json, req.deadline as number);
+      if (!this.outgoing?.has(id)) return; // cancelled or timed out meanwhile; the peer drops the blob unclaimed
+      const { params: _sent, ...rest } = req;
+      this.sendMsg({ ...rest, paramsBlob: blobId });
+      held?.release();
+    } catch (err) {
+      held?.drop();
+      this.finishOutgoing(id, err instanceof RpcError && err.code === RpcErrorCode.TooLarge ? err : sendFailure(method, 'params', bytes, err));
+    }
+  }
+
+  /** Streams `json` to the peer as an `rpc.blob` call and resolves to the id the peer parked it under. */
+  private async upload(json: string, deadline: number): Promise<string> {
+    if (this.closedWith) throw this.closedWith;
+    const { stream, result } = this.open(BLOB_METHOD, undefined, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    result.catch(() => undefined);
+    await stream.write(Buffer.from(json, 'utf8')).then(() => stream.end(), () => undefined); // a failed write: `result` says why
+    await result;
+    return stream.id;
+  }
+
+  private finishOutgoing(id: string, outcome: Outcome): void {
     const o = this.outgoing?.get(id);
     if (!o) return;
     this.outgoing!.delete(id);
@@ -172,21 +240,51 @@ export class RpcSession {
     }
   }
 
-  private onResponse(id: string, r: { ok: true; result: unknown } | { ok: false; error: RpcErrorBody }): void {
-    this.finishOutgoing(id, r.ok ? r : new RpcError(r.error.code, r.error.message, r.error.details));
+  private onResponse(msg: Response): void {
+    const { id } = msg;
+    if (!msg.ok) {
+      const error = msg.error ?? { code: RpcErrorCode.Internal, message: 'peer failed without saying why' };
+      return this.finishOutgoing(id, new RpcError(error.code, error.message, error.details));
+    }
+    if (msg.resultBlob === undefined) return this.finishOutgoing(id, { ok: true, result: msg.result });
+    const parsed = this.claimBlob(msg.resultBlob, 'result');
+    this.finishOutgoing(id, parsed instanceof Error ? parsed : { ok: true, result: parsed.value });
   }
 
-  private onRequest(id: string, method: string, params: unknown, deadline: number, withStream: boolean): void {
+  /** The JSON value of a blob the peer uploaded, or why there is none. */
+  private claimBlob(blobId: string, what: 'params' | 'result'): { value: unknown } | RpcError {
+    const blob = this.inbox?.take(blobId);
+    if (!blob) return new RpcError(RpcErrorCode.Internal, `the peer's ${what} upload ${blobId} never arrived or expired`);
+    try {
+      return { value: JSON.parse(blob.toString('utf8')) as unknown };
+    } catch {
+      return new RpcError(RpcErrorCode.Internal, `the peer's ${what} upload ${blobId} is not JSON`);
+    }
+  }
+
+  private get blobs(): BlobInbox {
+    return (this.inbox ??= new BlobInbox());
+  }
+
+  private onRequest(msg: Request): void {
+    const { id, method, deadline } = msg;
+    const withStream = msg.stream === true;
     const incoming = (this.incoming ??= new Map());
     if (incoming.has(id)) return this.protocolError('duplicate_id', `request id ${id} is already running`);
-    const handler = this.opts.handler?.(method);
-    if (!handler) return this.reply(id, new RpcError(RpcErrorCode.UnknownMethod, `unknown method ${method}`));
-    if (incoming.size >= (this.opts.maxInflight ?? 1000)) return this.reply(id, new RpcError(RpcErrorCode.Busy, 'too many requests in flight'));
+    const handler: Handler | undefined = method === BLOB_METHOD ? (_p, ctx) => this.blobs.receive(ctx) : this.opts.handler?.(method);
+    if (!handler) return this.reply(id, method, deadline, new RpcError(RpcErrorCode.UnknownMethod, `unknown method ${method}`));
+    if (incoming.size >= (this.opts.maxInflight ?? 1000)) return this.reply(id, method, deadline, new RpcError(RpcErrorCode.Busy, 'too many requests in flight'));
+    let params = msg.params;
+    if (msg.paramsBlob !== undefined) {
+      const parsed = this.claimBlob(msg.paramsBlob, 'params');
+      if (parsed instanceof Error) return this.reply(id, method, deadline, new RpcError(RpcErrorCode.InvalidParams, `${method}: ${parsed.message}`));
+      params = parsed.value;
+    }
     const abort = new AbortController();
     const remaining = Math.max(0, Math.min(deadline - Date.now(), 2_147_000_000));
     const timer = setTimeout(() => abort.abort(new RpcError(RpcErrorCode.DeadlineExceeded, `${method}: deadline exceeded`)), remaining);
     const stream = withStream ? new Stream(id, this.wire) : null;
-    incoming.set(id, { abort, timer, stream });
+    incoming.set(id, { method, deadline, abort, timer, stream });
     const ctx: CallContext = { id, method, signal: abort.signal, deadline, stream };
     let running: Promise<unknown>;
     try {
@@ -200,28 +298,52 @@ export class RpcSession {
     );
   }
 
-  private completeIncoming(id: string, outcome: { ok: true; result: unknown } | Error): void {
+  private completeIncoming(id: string, outcome: Outcome): void {
     const i = this.incoming?.get(id);
     if (!i) return; // closed meanwhile: the peer is gone, nothing to answer
     this.incoming!.delete(id);
     clearTimeout(i.timer);
     i.stream?.close(null);
-    if (i.abort.signal.aborted && !(outcome instanceof Error)) {
-      // Finished after cancel: the caller stopped waiting; answer anyway (ignored there).
-    }
-    this.reply(id, outcome);
+    // Finished after a cancel: the caller stopped waiting; it is answered anyway (ignored there).
+    this.reply(id, i.method, i.deadline, outcome);
   }
 
-  private reply(id: string, outcome: { ok: true; result: unknown } | Error): void {
-    if (outcome instanceof Error) {
-      const body: Record<string, unknown> = outcome instanceof RpcError
-        ? { code: outcome.code, message: outcome.message.slice(0, 4000) }
-        : { code: RpcErrorCode.Internal, message: outcome.message.slice(0, 4000) };
-      if (outcome instanceof RpcError && outcome.details !== undefined) body.details = outcome.details;
-      this.sendMsg({ t: 'res', id, ok: false, error: body });
-    } else {
-      this.sendMsg(outcome.result === undefined ? { t: 'res', id, ok: true } : { t: 'res', id, ok: true, result: outcome.result });
+  /** Answers a request; a result over one frame goes as a blob first, one over the call limit fails that call only. */
+  private reply(id: string, method: string, deadline: number, outcome: Outcome): void {
+    if (this.closedWith) return;
+    if (outcome instanceof Error) return this.replyError(id, outcome);
+    let frame: string;
+    try {
+      frame = JSON.stringify(outcome.result === undefined ? { t: 'res', id, ok: true } : { t: 'res', id, ok: true, result: outcome.result });
+    } catch (err) {
+      return this.replyError(id, new RpcError(RpcErrorCode.Internal, `${method}: its result cannot be sent: ${(err as Error).message}`));
     }
+    if (fitsFrame(frame)) return this.opts.send(frame);
+    void this.replyWithResultBlob(id, method, deadline, JSON.stringify(outcome.result));
+  }
+
+  private async replyWithResultBlob(id: string, method: string, deadline: number, json: string): Promise<void> {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > MAX_RPC_PAYLOAD_BYTES) return this.replyError(id, payloadTooLarge(method, 'result', bytes));
+    try {
+      const blobId = await this.upload(json, deadline);
+      this.sendMsg({ t: 'res', id, ok: true, resultBlob: blobId });
+    } catch (err) {
+      this.replyError(id, sendFailure(method, 'result', bytes, err));
+    }
+  }
+
+  private replyError(id: string, err: Error): void {
+    if (this.closedWith) return;
+    const body: Record<string, unknown> = err instanceof RpcError
+      ? { code: err.code, message: err.message.slice(0, 4000) }
+      : { code: RpcErrorCode.Internal, message: err.message.slice(0, 4000) };
+    if (err instanceof RpcError && err.details !== undefined) body.details = err.details;
+    const frame = JSON.stringify({ t: 'res', id, ok: false, error: body });
+    if (fitsFrame(frame)) return this.opts.send(frame);
+    // Details too big for a frame (long log tails): the message alone still reaches the caller.
+    const note = ` (details of ${formatBytes(frameBytes(frame))} left out: over the frame limit)`;
+    this.sendMsg({ t: 'res', id, ok: false, error: { code: body.code, message: `${String(body.message).slice(0, 4000 - note.length)}${note}` } });
   }
 
   private streamFor(id: string): Stream | null {
@@ -239,8 +361,21 @@ export class RpcSession {
     }
   }
 
+  /** Puts one message on the wire; one over the frame limit is refused here, since the peer would drop the connection. */
   private sendMsg(msg: object): void {
     if (this.closedWith) return;
-    this.opts.send(JSON.stringify(msg));
+    const frame = JSON.stringify(msg);
+    const bytes = frameBytes(frame);
+    if (bytes > MAX_FRAME_BYTES) {
+      throw new RpcError(RpcErrorCode.TooLarge, `a ${String((msg as { t?: unknown }).t)} message of ${formatBytes(bytes)} is over the ${formatBytes(MAX_FRAME_BYTES)} frame limit`);
+    }
+    this.opts.send(frame);
   }
+}
+
+/** Why a params or result upload failed, naming the call. */
+function sendFailure(method: string, what: 'params' | 'result', bytes: number, err: unknown): RpcError {
+  const cause = err instanceof RpcError ? err : null;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RpcError(cause?.code ?? RpcErrorCode.Internal, `${method}: could not send its ${what} (${formatBytes(bytes)}): ${message}`);
 }

@@ -8,7 +8,7 @@ import type { RigHost } from '../rig/index.js';
 import { waitFor } from '../rig/index.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-export const DROVER = join(repo, 'controller', 'dist', 'cli', 'main.js');
+export const DROVER = join(repo, 'controller', 'dist', 'drover', 'main.js');
 export const DROVER_AGENT = join(repo, 'agent', 'dist', 'cli', 'main.js');
 
 /** Runs the `drover` CLI to completion; throws with its stderr on failure. */

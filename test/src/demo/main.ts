@@ -27,6 +27,8 @@ const BIN = '/usr/local/bin/drover';
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
+interface DemoEnv { DROVER_CONTEXT: string; DOCKER_HOST: string }
+
 interface DemoState { slot: number; controllerPid?: number; linkedBin?: boolean }
 
 function readState(): DemoState | null {
@@ -47,21 +49,34 @@ async function removePrevious(): Promise<void> {
   rmSync(STATE, { force: true });
 }
 
-const WRAPPER = `#!/bin/sh\n# drover, put on the PATH by \`npm run demo\` (removed by \`npm run demo -- down\`)\nexec '${process.execPath}' '${DROVER}' "$@"\n`;
+const WRAPPER_MARK = '# drover, put on the PATH by `npm run demo` (removed by `npm run demo -- down`)';
+
+/**
+ * The demo's `drover`: talks to the demo's controller and builds with the rig's operator dockerd unless the
+ * caller says otherwise, so the README's "edit, commit, drover deploy" works in any new shell.
+ */
+function wrapperText(env: DemoEnv): string {
+  return [
+    '#!/bin/sh',
+    WRAPPER_MARK,
+    `export DROVER_CONTEXT="\${DROVER_CONTEXT:-${env.DROVER_CONTEXT}}" DOCKER_HOST="\${DOCKER_HOST:-${env.DOCKER_HOST}}"`,
+    `exec '${process.execPath}' '${DROVER}' "$@"`,
+    '',
+  ].join('\n');
+}
 
 function isOurLink(): boolean {
   try {
-    return readFileSync(BIN, 'utf8') === WRAPPER;
+    return readFileSync(BIN, 'utf8').split('\n')[1] === WRAPPER_MARK;
   } catch {
     return false;
   }
 }
 
 /** Puts `drover` on the PATH unless something else already answers to that name. */
-function linkDrover(): boolean {
-  if (isOurLink()) return true;
-  if (existsSync(BIN)) return false;
-  writeFileSync(BIN, WRAPPER, { mode: 0o755 });
+function linkDrover(env: DemoEnv): boolean {
+  if (existsSync(BIN) && !isOurLink()) return false;
+  writeFileSync(BIN, wrapperText(env), { mode: 0o755 });
   return true;
 }
 
@@ -112,7 +127,7 @@ async function up(): Promise<void> {
   const tally = await load.stop();
   if (code !== 0) throw new Error('the second drover deploy failed (see above)');
   say(`load during the deploy: ${tally.ok} requests, ${tally.failed.length} failed (${Math.round(tally.ok / tally.seconds)} req/s)`);
-  state.linkedBin = linkDrover();
+  state.linkedBin = linkDrover(env);
   writeFileSync(STATE, JSON.stringify(state));
   printNextSteps(rig, urls, env, state.linkedBin);
 }
@@ -125,9 +140,11 @@ function printNextSteps(rig: Rig, urls: string[], env: Record<string, string>, l
     'into them except the ports their "router" forwards (80/443). Their agents dialed out to the',
     'controller, which ran Kamal\'s deploy through them.',
     '',
-    ...(linked ? [] : [`  alias drover="node ${DROVER}"      # ${BIN} exists and is not ours`]),
+    ...(linked ? [] : [
+      `  alias drover="node ${DROVER}"      # ${BIN} exists and is not ours`,
+      `  export DROVER_CONTEXT=${env.DROVER_CONTEXT} DOCKER_HOST=${env.DOCKER_HOST}`,
+    ]),
     `  cd ${PROJECT_DIR}`,
-    `  export DROVER_CONTEXT=${env.DROVER_CONTEXT} DOCKER_HOST=${env.DOCKER_HOST}`,
     '',
     ...urls.map((u) => `  curl ${u}/version`),
     '  drover agents                      # both hosts online, address as seen = the NAT gateway',

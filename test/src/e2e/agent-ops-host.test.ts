@@ -88,7 +88,7 @@ describe('agent operations: accessories, logs, exec, prune against a real docker
     assert.match(logs.output, /^Starting busybox\.\.\.$/m);
     assert.equal(logs.result.lines, logs.output.trim().split('\n').length);
 
-    const exec = await call('accessory.exec', { ...acc, command: ['sh', '-c', 'cat; cat /etc/app.conf; exit 3'], interactive: true }, { stdin: lines('hello ', 'from stdin\n') });
+    const exec = await call('accessory.exec', { ...acc, command: ['sh', '-c', 'cat; cat /etc/app.conf; exit 3'], interactive: true, reuse: true }, { stdin: lines('hello ', 'from stdin\n') });
     assert.equal(exec.output, 'hello from stdin\nkey=value\n');
     assert.equal(exec.result.exitCode, 3);
 

@@ -8,7 +8,7 @@ import type { RigHost } from '../rig/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const REPO = resolve(here, '../../..');
-export const DROVER_MAIN = resolve(REPO, 'controller/dist/cli/main.js');
+export const DROVER_MAIN = resolve(REPO, 'controller/dist/drover/main.js');
 export const AGENT_MAIN = resolve(REPO, 'agent/dist/cli/main.js');
 
 /** A port free on `address` now (listen(0), then released) so a restarted controller can take it again. */
@@ -47,7 +47,7 @@ export function drover(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 
 // Agents run with the host's own environment: its /var/run/docker.sock, its /root, its hostname.
 const agentEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, DROVER_AGENT_BACKOFF_BASE_MS: '100', DROVER_AGENT_BACKOFF_CAP_MS: '1000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DROVER_AGENT_BACKOFF_BASE_MS: '100', DROVER_AGENT_BACKOFF_CAP_MS: '1000', DROVER_AGENT_TEST_HANDLERS: '1' };
   delete env.DOCKER_HOST;
   delete env.DROVER_AGENT_DATA_DIR;
   return env;

@@ -140,9 +140,12 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       assert.match(term.out, /typed 42/);
     });
 
-    test('exec: a new container per role and host, --reuse the running one, --raw byte for byte, --env', async () => {
+    test('exec: a new container per role and host (pulling an image the host lacks), --reuse the running one, --raw byte for byte, --env', async () => {
+      const latest = `${fleet.rig.registry.server}/drover/shop:latest`;
+      await fleet.host('web-2').docker.getImage(latest).remove({ force: true });
       const fresh = await fleet.run(['app', 'exec', 'hostname'], shop.dir);
       ok(fresh);
+      assert.ok(await fleet.host('web-2').docker.getImage(latest).inspect(), 'pulled again, as `docker run` would');
       assert.ok(fresh.out.includes('Launching command with version latest from new container...'), fresh.out);
       assert.equal(fresh.out.match(/App Host: /g)?.length, 3, `once per role and host:\n${fresh.out}`);
       const reuse = await fleet.run(['app', 'exec', '--reuse', '-p', '-r', 'web', 'ps'], shop.dir);
@@ -181,6 +184,7 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
       const audit = await fleet.run(['audit'], shop.dir);
       ok(audit);
       assert.match(audit.out, /App Host: web-1\n[\s\S]*Booted app version/);
+      assert.match(audit.out, /App Host: web-2\n[\s\S]*\[web\] Executed cmd 'hostname' on app version latest/);
     });
 
     test('build dev: the working tree with its uncommitted changes, tagged <version>-dirty on this machine only', async () => {
@@ -278,6 +282,14 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     ok(await fleet.run(['accessory', 'restart', 'busybox'], p.dir));
     assert.ok(await running(DB, 'custom-busybox'));
 
+    // A newer image under the same tag: reboot pulls it first, as Kamal's does.
+    writeFileSync(join(fleet.dir, 'busybox-acc', 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nLABEL generation=2\nCMD ["sh"]\n`);
+    await buildImage(fleet.rig.operator.docker, join(fleet.dir, 'busybox-acc'), image);
+    await pushImage(fleet.rig.operator.docker, image, fleet.rig.registry);
+    const newer = (await fleet.rig.operator.docker.getImage(image).inspect()).Id;
+    ok(await fleet.run(['accessory', 'reboot', 'busybox'], p.dir));
+    assert.equal((await fleet.host(DB).docker.getContainer('custom-busybox').inspect()).Image, newer, 'rebooted on the newer image');
+
     const details = await fleet.run(['accessory', 'details', 'all'], p.dir);
     ok(details);
     assert.match(details.out, new RegExp(`Accessory busybox Host: ${DB}\\n[\\s\\S]*custom-busybox`));
@@ -286,7 +298,11 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     assert.match(logs.out, /Starting busybox\.\.\./);
     const exec = await fleet.run(['accessory', 'exec', 'busybox', 'cat', '/etc/busybox.conf'], p.dir);
     ok(exec);
-    assert.match(exec.out, /configured/);
+    assert.match(exec.out, /Launching command from new container\.\.\.[\s\S]*configured/, 'a new container with the accessory\'s files mounted');
+    assert.ok(!(await containersOn(DB)).some((c) => c.name.includes('-exec-')), 'the one-off container is removed (--rm)');
+    const reuse = await fleet.run(['accessory', 'exec', '--reuse', 'busybox', 'cat', '/proc/1/cmdline'], p.dir);
+    ok(reuse);
+    assert.match(reuse.out, /Launching command from existing container\.\.\.[\s\S]*Starting busybox/, 'the running accessory: its own main process');
 
     const refused = await fleet.run(['accessory', 'remove', 'busybox'], p.dir);
     assert.equal(refused.code, 1);
@@ -344,6 +360,9 @@ describe('Kamal\'s commands over agents: app, proxy, accessory, aliases, config 
     ok(uname);
     assert.match(uname.out, /Running 'uname -s -n' on web-1/);
     assert.match(uname.out, /Linux \S+/);
+    const audit = await fleet.run(['audit'], p.dir);
+    ok(audit);
+    assert.match(audit.out, /Executed cmd 'uname -s -n' on web-1/, 'server exec is audited on the host, as Kamal does');
 
     const login = await fleet.run(['registry', 'login'], p.dir);
     ok(login);

@@ -47,7 +47,8 @@ async function logs(inv: Invocation): Promise<number> {
 
 async function exec(inv: Invocation): Promise<number> {
   checkExecOptions(inv);
-  const { config, specifics, performer } = await loadTarget(inv);
+  const reuse = inv.options.reuse === true;
+  const { config, specifics, performer, secrets } = await loadTarget(inv, { secrets: !reuse });
   const [name, ...words] = inv.args as [string, ...string[]];
   const { shellSplit } = await import('@drover/shared/secrets/shellwords');
   const command = shellSplit(words.join(' '));
@@ -56,10 +57,12 @@ async function exec(inv: Invocation): Promise<number> {
   const interactive = inv.options.interactive === true;
   const hosts = acc!.hosts.filter((h) => specifics.hosts.includes(h));
   // Kamal's -i goes to the first accessory host.
-  const calls = (interactive ? hosts.slice(0, 1) : hosts).map((host) => ({ host, label: host, op: 'accessory.exec' as const, params: accessoryExecParams(config, acc!, performer, command, interactive) }));
+  const calls = (interactive ? hosts.slice(0, 1) : hosts).map((host) => ({
+    host, label: host, op: 'accessory.exec' as const, params: accessoryExecParams(config, acc!, secrets, performer, { command, interactive, reuse, host }),
+  }));
   if (calls.length === 0) throw new UserError(`accessory ${acc!.name}: none of its hosts is selected`);
   if (interactive) return runInteractive(inv, calls[0]!);
-  if (inv.globals.verbosity !== 'quiet' && !inv.options.raw) inv.io.out('Launching command from existing container...');
+  if (inv.globals.verbosity !== 'quiet' && !inv.options.raw) inv.io.out(`Launching command from ${reuse ? 'existing' : 'new'} container...`);
   return runExecCalls(inv, `Accessory ${acc!.name}`, calls);
 }
 
@@ -79,7 +82,7 @@ export const accessoryCommand: CommandSpec = {
     {
       name: 'exec', summary: 'Execute a custom command in the accessory container on its servers',
       usage: 'NAME CMD...', args: { min: 2, max: null }, commandLine: true, run: exec,
-      options: { ...EXEC_OPTIONS, reuse: { type: 'boolean', description: 'Kamal\'s choice of the running container: Drover always runs the command in the running accessory container' } },
+      options: { ...EXEC_OPTIONS, reuse: { type: 'boolean', description: 'Run in the running accessory container (docker exec) instead of a new one' } },
     },
     { name: 'logs', summary: 'Show log lines from accessory on host', usage: 'NAME', args: { min: 1, max: 1 }, options: LOG_OPTIONS, run: logs },
     {

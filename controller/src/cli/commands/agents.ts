@@ -1,19 +1,12 @@
-import { parseDuration, parseLabels } from '../args/values.js';
+import { parseLabels } from '../args/values.js';
 import { usageError } from '../framework/errors.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { table } from '../table.js';
 import type { AgentInventory, AgentView } from '../../server/operator-api.js';
 import { withClient } from '../with-client.js';
+import { ago } from '../time-format.js';
+import { joinTokenCommand } from './agent-tokens.js';
 
-function ago(ms: number | null, now: number): string {
-  if (ms === null) return 'never';
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 5) return 'now';
-  if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
-  if (s < 172800) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86400)}d ago`;
-}
 
 export function formatAgentTable(agents: AgentView[], now = Date.now()): string {
   const rows = [['NAME', 'STATUS', 'LAST SEEN', 'LABELS', 'AGENT', 'DOCKER', 'ADDRESS']];
@@ -48,31 +41,6 @@ const list: CommandSpec = {
     const agents = await withClient(inv, (c) => c.listAgents());
     if (inv.globals.json) json(inv, { agents });
     else inv.io.out(agents.length ? formatAgentTable(agents) : 'no agents enrolled; mint a join token with `drover agents token`');
-    return 0;
-  },
-};
-
-const token: CommandSpec = {
-  name: 'token',
-  summary: 'Mint a join token for `drover-agent enroll` (single use unless --reusable)',
-  options: {
-    name: { type: 'string', value: 'NAME', description: 'The agent name the token enrolls (default: any, the host chooses)' },
-    labels: { type: 'string', multiple: true, value: 'k=v,...', description: 'Labels the agent gets' },
-    ttl: { type: 'string', value: 'DURATION', description: 'How long the token is valid: 1m to 7d (default 1h)' },
-    reusable: { type: 'boolean', description: 'Allow several enrollments (for images and autoscaling)' },
-  },
-  async run(inv) {
-    const o = inv.options;
-    const ttlSeconds = parseDuration(typeof o.ttl === 'string' ? o.ttl : '1h', '--ttl', inv.help);
-    if (ttlSeconds < 60 || ttlSeconds > 7 * 86400) throw usageError('--ttl must be between 1m and 7d', inv.help);
-    const labels = parseLabels((o.labels as string[] | undefined) ?? [], '--labels', inv.help);
-    const name = typeof o.name === 'string' ? o.name : undefined;
-    const reusable = o.reusable === true;
-    const minted = await withClient(inv, (c) => c.mintJoinToken({ name, labels, ttlSeconds, reusable }));
-    if (inv.globals.json) return (json(inv, minted), 0);
-    inv.io.out(minted.token);
-    inv.io.err(`join token for ${name ?? 'any name'}, ${reusable ? 'reusable' : 'single use'}, expires ${new Date(minted.expiresAt).toISOString()}`);
-    inv.io.err(`install on the server with:\n  ${minted.installCommand}\nor, with drover-agent already installed:\n  drover-agent enroll --token <token>`);
     return 0;
   },
 };
@@ -124,6 +92,6 @@ const inventory: CommandSpec = {
 export const agentsCommand: CommandSpec = {
   name: 'agents',
   summary: 'List, enroll (join tokens), revoke and label agents; show what runs on a host',
-  subcommands: [list, token, revoke, label, inventory],
+  subcommands: [list, joinTokenCommand, revoke, label, inventory],
   defaultSubcommand: 'list',
 };

@@ -22,7 +22,7 @@ async function exec(inv: Invocation): Promise<number> {
     return {
       host, label: host, op: 'app.exec',
       // The host's own namespaces and root: what `ssh host cmd` would see.
-      params: { ...params, roleEnv: { clear: {}, secrets: {} }, volumes: ['/:/host'], options: { pid: 'host', network: 'host' } },
+      params: { ...params, roleEnv: { clear: {}, secrets: {} }, volumes: ['/:/host'], options: { pid: 'host', network: 'host' }, audit: `Executed cmd '${line}' on ${host}` },
     };
   });
   if (interactive) return runInteractive(inv, calls[0]!);
