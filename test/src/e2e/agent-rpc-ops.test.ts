@@ -121,7 +121,8 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
   test('an unhealthy v3 fails with kamal-proxy\'s error while v2 keeps serving; the operator sees its last logs and health', async () => {
     // v3 prints a line at start (with its secret, as careless apps do) before serving without /up.
     const cmd = ['sh', '-c', 'echo "v3 starting, key=$SECRET_KEY"; exec httpd -f -p 80 -h /www'];
-    const failing = client.rpc(HOST, 'app.boot', { ...web('v3', broken, { cmd, proxy: { appPort: 80, args: ['--deploy-timeout=3s', '--drain-timeout=1s'] } }), operationId: 'boot-v3' }, 120_000);
+    records['boot-v3 params'] = { ...web('v3', broken, { cmd, proxy: { appPort: 80, args: ['--deploy-timeout=3s', '--drain-timeout=1s'] } }), operationId: 'boot-v3' };
+    const failing = client.rpc(HOST, 'app.boot', records['boot-v3 params'], 120_000);
     failing.catch(() => undefined);
     // While the gate waits, traffic still goes to v2.
     const during = await waitFor('v3 container started', async () => (await host.docker.listContainers({ filters: JSON.stringify({ name: ['^sample-app-web-v3$'] }) })).length > 0 || undefined);
@@ -178,7 +179,9 @@ describe('agent operations through the controller ⇄ agent channel (rig)', () =
     const retried = await client.rpcStream(HOST, 'app.boot', { ...web('v2', v2), operationId: 'boot-v2' }, Buffer.alloc(0), { timeoutMs: 120_000 });
     assert.deepEqual(retried.result, records['boot-v2']);
     assert.equal(retried.output.length, 0, 'nothing ran, so nothing streamed');
-    await assert.rejects(client.rpc(HOST, 'app.boot', { ...web('v3', broken), operationId: 'boot-v3' }, 120_000), /controller: sample-app-web-v3 on web-1 did not become healthy: .*target failed to become healthy/);
+    // The same call again (a retry must send the same params): the recorded failure, nothing run.
+    await assert.rejects(client.rpc(HOST, 'app.boot', records['boot-v3 params'], 120_000), /controller: sample-app-web-v3 on web-1 did not become healthy: .*target failed to become healthy/);
+    await assert.rejects(client.rpc(HOST, 'app.boot', { ...web('v3', broken), operationId: 'boot-v3' }, 120_000), /controller: operation boot-v3 was already used for app\.boot with other params/);
     await assert.rejects(client.rpc(HOST, 'app.stop', { ...scope, role: 'web', operationId: 'boot-v2' }), /controller: operation boot-v2 was already used for app\.boot, not app\.stop/);
     assert.deepEqual((await host.docker.listContainers({ all: true })).map((c) => c.Id).sort(), before, 'no container was created or removed');
     assert.equal((await host.exec(['cat', `${RUN_DIR}/sample-app-audit.log`])).stdout, audit, 'nothing was audited again');
