@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { removeStaleOutputs } from './clean-dist.mjs';
 
 const pkgDir = process.cwd();
 const distDir = join(pkgDir, 'dist');
@@ -20,8 +21,15 @@ function findTests(dir) {
   return out.sort();
 }
 
+// tsc never deletes from dist/: a test whose source was deleted or renamed would still run from there.
+const stale = removeStaleOutputs(pkgDir);
+if (stale.length > 0) console.log(`removed ${stale.length} stale compiled file(s) from dist/ (source gone): ${stale.join(', ')}`);
+
 const files = findTests(distDir);
-const resultsDir = join(pkgDir, '.test-results');
+// `--results NAME`: counts go to .test-results/NAME/ (one per extra Node version), beside the main run's.
+const resultsFlag = process.argv.indexOf('--results');
+const resultsName = resultsFlag > 0 ? process.argv[resultsFlag + 1] : undefined;
+const resultsDir = join(pkgDir, '.test-results', ...(resultsName ? [resultsName] : []));
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 if (files.length === 0) {

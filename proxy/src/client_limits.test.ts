@@ -131,3 +131,19 @@ test('a malformed request body after the response started cuts the connection wi
     await upstream.close();
   }
 });
+
+test('a connection to the HTTPS port that never starts TLS, or speaks plain HTTP, is closed within the head timeout', async () => {
+  const proxy = await startProxy({ timeouts: SHORT });
+  const silent = await RawClient.connect(proxy.httpsPort);
+  const plain = await RawClient.connect(proxy.httpsPort);
+  try {
+    await plain.write(GET);
+    // node:tls would hold the silent one for its default 120 s.
+    await Promise.all([silent.untilClosed(SHORT.headersMs * 15), plain.untilClosed(SHORT.headersMs * 15)]);
+    assert.equal(silent.text, '');
+  } finally {
+    silent.destroy();
+    plain.destroy();
+    await proxy.stop();
+  }
+});

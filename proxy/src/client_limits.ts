@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export interface ClientTimeouts {
-  /** From a connection's start, or a request's first byte, until the request head is complete. */
+  /** From a connection's start (TLS handshake included), or a request's first byte, until the request head is complete. */
   headersMs: number;
   /** Between requests on a keep-alive connection (advertised as `Keep-Alive: timeout=`). */
   idleMs: number;
@@ -44,8 +44,13 @@ export function trackResponse(req: IncomingMessage, res: ServerResponse): void {
   responses.set(req.socket, res);
 }
 
+/** node:tls's own errors (handshake timeout, OpenSSL's ERR_SSL_*) come before any HTTP on the socket. */
+const isTlsError = (code: string | undefined): boolean => code !== undefined && (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'));
+
 /** node:http's 'clientError': a bare answer unless a response already started on this connection, then close. */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // An answer written before the TLS handshake completes stays queued and holds the socket open.
+  if (isTlsError(err.code)) return void socket.destroy();
   const res = responses.get(socket);
   const responding = res !== undefined && res.headersSent && !res.writableFinished;
   if (socket.writable && !responding) answerAndClose(socket, answerFor(err.code));

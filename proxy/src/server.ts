@@ -110,6 +110,8 @@ export class ProxyServer {
     this.httpsServer = https.createServer(
       {
         ...options,
+        // Node's default is 120 s; a socket that never completes TLS gets no more time than a request head.
+        handshakeTimeout: timeouts.headersMs,
         ALPNProtocols: ['http/1.1'],
         SNICallback: (name, cb) => {
           const context = this.router.certificateFor(name);

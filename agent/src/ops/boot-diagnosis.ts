@@ -3,6 +3,7 @@
 // the agent, which shares the host's network with Docker's bridge, exactly where kamal-proxy's check goes.
 import { request } from 'node:http';
 import type Dockerode from 'dockerode';
+import { KAMAL_DEFAULTS } from '@drover/shared/config/kamal-defaults';
 
 export type ProbeResult =
   | { kind: 'answered'; status: number; statusText: string; ms: number; body: string }
@@ -93,7 +94,7 @@ export function probeHealth(address: string, port: number, path: string, timeout
 /** The path kamal-proxy checks: `--health-check-path` among the deploy args, else its default `/up`. */
 export function healthPathOf(proxyArgs: readonly string[]): string {
   const arg = proxyArgs.find((a) => a.startsWith('--health-check-path='));
-  return arg ? arg.slice('--health-check-path='.length) : '/up';
+  return arg ? arg.slice('--health-check-path='.length) : KAMAL_DEFAULTS.healthcheck.path;
 }
 
 /** Gathers the facts for `describeBootFailure` about a container that failed its gate. */

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { UserError } from '@drover/shared';
+import { KAMAL_DEFAULTS } from '@drover/shared/config/kamal-defaults';
 import type { DockerOptions, ProxyRun } from '@drover/shared/operations';
 import { addPublish, applyDockerOptions } from './docker-options.js';
 import { restartPolicy, splitRestart } from './container-spec.js';
@@ -14,7 +15,7 @@ function base(image: string, appsConfigDir: string): Create {
     Image: image,
     HostConfig: {
       NetworkMode: KAMAL_NETWORK,
-      RestartPolicy: restartPolicy('unless-stopped'),
+      RestartPolicy: restartPolicy(KAMAL_DEFAULTS.restartPolicy),
       Binds: [`${PROXY_CONFIG_VOLUME}:${PROXY_HOME}/.config/kamal-proxy`, `${appsConfigDir}:${PROXY_APPS_CONFIG_MOUNT}`],
     },
   };
@@ -33,7 +34,7 @@ export function proxyContainerOptions(run: ProxyRun, appsConfigDir: string, home
   }
   create.HostConfig!.LogConfig = { Type: '', Config: { 'max-size': run.logMaxSize } };
   if (run.metricsPort !== null) create.ExposedPorts = { ...create.ExposedPorts, [`${run.metricsPort}/tcp`]: {} };
-  const { rest } = splitRestart(run.options, 'unless-stopped');
+  const { rest } = splitRestart(run.options, KAMAL_DEFAULTS.restartPolicy);
   applyDockerOptions(create, rest, home);
   create.Cmd = ['kamal-proxy', 'run', ...(run.debug ? ['--debug'] : []), ...(run.metricsPort !== null ? ['--metrics-port', String(run.metricsPort)] : [])];
   return create;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fingerprintOfKey } from '@drover/shared/protocol';
+import { DataDirInUseError, lockDataDir } from '../store/data-dir-lock.js';
 import { ensurePrivateDir, writeSecretFile } from '../store/secure-file.js';
 import { checkTlsPair, createSelfSignedCert } from './tls-cert.js';
 
@@ -19,6 +20,10 @@ export interface ControllerIdentity {
   /** True if the TLS certificate was generated during this call. */
   generatedCert: boolean;
 }
+
+/** The files of a controller's own identity: its signing key and self-signed TLS pair, made at first start. */
+const IDENTITY_FILES = ['controller-key.pem', join('tls', 'cert.pem'), join('tls', 'key.pem')];
+const identityMade = (dataDir: string): boolean => IDENTITY_FILES.every((file) => existsSync(join(dataDir, file)));
 
 export function controllerIdOf(verifyKey: KeyObject): string {
   const spki = verifyKey.export({ type: 'spki', format: 'der' });
@@ -76,4 +81,28 @@ export function loadControllerIdentity(dataDir: string, opts: { certFile?: strin
   }
   const fingerprint = fingerprintOfKey(new X509Certificate(certPem).publicKey);
   return { ...keys, tls: { certPem, keyPem }, fingerprint, generatedCert };
+}
+
+/**
+ * The fingerprint operators pin, for commands run beside the controller on its host (`drover controller
+ * token create`). On a data dir no controller has started on yet the identity is made here, but only under
+ * the data-dir lock: a controller starting at the same moment would otherwise generate its own keys, one
+ * would overwrite the other's files, and its fingerprint and id would change at its next start.
+ * When a controller holds the lock it makes the identity itself, and this reads it; null when that
+ * controller keeps no self-signed certificate (it serves --tls-cert).
+ */
+export function operatorFingerprint(dataDir: string): string | null {
+  if (identityMade(dataDir)) return loadControllerIdentity(dataDir).fingerprint;
+  let lock;
+  try {
+    lock = lockDataDir(dataDir);
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    return identityMade(dataDir) ? loadControllerIdentity(dataDir).fingerprint : null;
+  }
+  try {
+    return loadControllerIdentity(dataDir).fingerprint;
+  } finally {
+    lock.release();
+  }
 }

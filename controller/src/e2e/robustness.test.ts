@@ -72,7 +72,8 @@ describe('a bad day does not end the controller', () => {
         const r = await mint(host);
         assert.equal(r.status, 201, `${host} → ${JSON.stringify(r.body)}`);
         assert.equal(r.body.url, `https://${host}`);
-        assert.match(r.body.installCommand!, new RegExp(`^curl -fsSL --pinnedpubkey 'sha256//[A-Za-z0-9+/=]+' -k 'https://${host.replace(/[[\].]/g, '\\$&')}/install\\.sh' \\| sudo sh -s -- --token '[A-Za-z0-9._-]+'$`));
+        const script = `curl -fsSL --pinnedpubkey 'sha256//[A-Za-z0-9+/=]+' -k 'https://${host.replace(/[[\].]/g, '\\$&')}/install\\.sh' \\|\\| echo exit 1`;
+        assert.match(r.body.installCommand!, new RegExp(`^printf '%s\\\\n' '[A-Za-z0-9._-]+' \\| sudo sh -c "\\$\\(${script}\\)" install\\.sh --token-stdin$`));
       }
     }
   });

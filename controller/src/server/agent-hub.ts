@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
@@ -24,7 +25,17 @@ export interface AgentHubOptions {
   heartbeatMs?: number;
   /** Handlers for calls agents make to the controller. */
   handlers?: Record<string, Handler>;
+  /** A handshake failed on the agent's credentials: counted and logged per address (connection-limits.ts); without it, logged here. */
+  onAuthFailure?: (address: string, reason: string) => void;
+  /** An agent authenticated on this socket. */
+  onAuthenticated?: (socket: Socket) => void;
 }
+
+/** Close codes that mean the peer failed to prove it is an enrolled agent. */
+const AUTH_FAILURES: ReadonlySet<number> = new Set([
+  CloseCode.ProtocolError, CloseCode.AuthTimeout, CloseCode.UnknownAgent, CloseCode.RevokedAgent, CloseCode.BadSignature,
+  CloseCode.WrongNonce, CloseCode.Expired, CloseCode.WrongAudience, CloseCode.MalformedAuth,
+]);
 
 export interface AgentHubEvents {
   online: [agentId: string];
@@ -46,6 +57,7 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
   private readonly presence: PresenceWriter;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly inventories = new Map<string, Inventory>();
+  private readonly sockets = new WeakMap<AgentConnection, Socket>();
 
   constructor(private readonly opts: AgentHubOptions) {
     super();
@@ -127,11 +139,13 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
   // ---- websocket plumbing ----
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? 'unknown'));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket));
   }
 
-  private accept(ws: WebSocket, address: string): void {
+  private accept(ws: WebSocket, socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
     const conn = new AgentConnection(ws, address);
+    this.sockets.set(conn, socket);
     const m = this.opts.metrics;
     m.connectionsOpen++;
     m.connectionsTotal++;
@@ -204,6 +218,8 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
     if (conn.authTimer) clearTimeout(conn.authTimer);
     conn.authTimer = null;
     this.pending.delete(conn);
+    const socket = this.sockets.get(conn);
+    if (socket) this.opts.onAuthenticated?.(socket);
     // Newer connection wins: the older one may be half-open after a network change.
     const older = this.live.get(agent.id);
     if (older) this.reject(older, CloseCode.Replaced, 'a newer connection for this agent authenticated');
@@ -263,6 +279,11 @@ export class AgentHub extends EventEmitter<AgentHubEvents> {
   private reject(conn: AgentConnection, code: number, reason: string): void {
     const m = this.opts.metrics;
     if (code !== CloseCode.GoingAway) m.inc(m.handshakeFailures, describeCloseCode(code).split(' ')[0]!);
+    const authFailed = conn.state !== 'ready' && AUTH_FAILURES.has(code) && this.opts.onAuthFailure;
+    if (authFailed) {
+      authFailed(conn.address, `${reason} (${describeCloseCode(code)}${conn.name ? `, agent ${conn.name}` : ''})`);
+      return this.closeConn(conn, code, reason);
+    }
     const level = code === CloseCode.Replaced ? 'info' : 'warn';
     this.opts.log[level]({ agent: conn.name || conn.agentId || undefined, address: conn.address, close: describeCloseCode(code) }, `agent connection closed: ${reason}`);
     this.closeConn(conn, code, reason);

@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { AGENT_CONNECT_PATH } from '@drover/shared/protocol';
+import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH } from '@drover/shared/protocol';
 import { loadControllerIdentity, type ControllerIdentity } from '../auth/controller-identity.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
@@ -11,8 +11,10 @@ import { operatorRoutes } from './routes-operator.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { opsRoutes } from './routes-ops.js';
 import { tokenRoutes } from './routes-tokens.js';
+import { installRoutes } from './routes-install.js';
 import { ExecGateway } from './exec-gateway.js';
 import { sendError } from './http-errors.js';
+import { ConnectionLimits, DEFAULT_LISTENER_LIMITS, listenerTimeouts, type ListenerLimits, type Refusal } from './connection-limits.js';
 import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
 import { Deployments } from '../rollout/deployments.js';
 import { hubAgentCaller } from '../rollout/agent-caller.js';
@@ -32,6 +34,8 @@ export interface ControllerServerOptions {
   /** Serve /metrics without a token (a scraper on a trusted network); by default it needs scope metrics. */
   openMetrics?: boolean;
   logLevel?: string;
+  /** Connection caps, timeouts and per-address rate limits; unset ones are DEFAULT_LISTENER_LIMITS. */
+  limits?: Partial<ListenerLimits>;
   /** Where pino writes; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
 }
@@ -66,13 +70,21 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   const store = new SqliteStore(opts.dataDir);
   const metrics = new Metrics();
   const scheme = opts.insecureHttp ? 'http' : 'https';
+  const listenerLimits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...opts.limits };
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info', stream: opts.logStream, redact: ['req.headers.authorization', 'body.token'] },
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
-    ...(opts.insecureHttp ? {} : { https: { cert: identity.tls.certPem, key: identity.tls.keyPem } }),
+    ...(opts.insecureHttp ? {} : { https: { cert: identity.tls.certPem, key: identity.tls.keyPem, ...listenerTimeouts(listenerLimits) } }),
   }) as unknown as FastifyInstance;
-  const hub = new AgentHub({ store, controllerId: identity.controllerId, log: app.log, metrics, heartbeatMs: opts.heartbeatMs });
+  const limits = new ConnectionLimits(listenerLimits, app.log);
+  limits.attach(app.server);
+  const hub = new AgentHub({
+    store, controllerId: identity.controllerId, log: app.log, metrics, heartbeatMs: opts.heartbeatMs,
+    onAuthFailure: (address, reason) => limits.recordFailure(address, 'agent auth', reason),
+    onAuthenticated: (socket) => limits.markAuthenticated(socket),
+  });
+  limitAttempts(app, limits);
 
   app.setErrorHandler((err: { statusCode?: number; message?: string; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -93,17 +105,20 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   // Unauthenticated, so it says nothing but "up" (no id, no counts).
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', { config: opts.openMetrics ? {} : { scope: 'metrics' } }, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render({ agentsEnrolled: store.listAgents().length })));
-  registerEnrollRoute(app, { store, identity, metrics });
+  registerEnrollRoute(app, { store, identity, metrics, limits });
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
   await app.register(tokenRoutes, { store });
   await app.register(deploymentRoutes, { store, deployments, images });
   await app.register(opsRoutes, { store, hub });
+  await app.register(installRoutes, { fingerprint: identity.fingerprint, publicUrl: opts.publicUrl ?? null, scheme });
   const execGateway = new ExecGateway({ store, hub, log: app.log });
 
   // Websockets: agents dial in here; operators attach their terminal to an exec here.
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     try {
+      const refusal = limits.refuseAuthentication(req.socket.remoteAddress ?? '');
+      if (refusal) return void socket.end(tooManyRequests(refusal));
       if (path === AGENT_CONNECT_PATH) return hub.handleUpgrade(req, socket, head);
       if (execGateway.handles(path)) return execGateway.handleUpgrade(req, socket, head);
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -128,10 +143,32 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
       await deployments.close();
       execGateway.close();
       hub.close();
+      limits.close();
       await app.close();
       store.close();
     },
   };
+}
+
+/**
+ * Enrollments and authenticated requests from an address over its budget get 429; each 401 spends
+ * the budget (the enroll route spends it itself, with the reason).
+ */
+function limitAttempts(app: FastifyInstance, limits: ConnectionLimits): void {
+  const isEnroll = (url: string) => url.split('?')[0] === AGENT_ENROLL_PATH;
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = isEnroll(req.url) ? limits.refuseEnrollment(req.ip) : req.headers.authorization ? limits.refuseAuthentication(req.ip) : null;
+    if (refusal) return sendError(reply.header('retry-after', String(refusal.retryAfterSeconds)), 429, 'rate_limited', refusal.message);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode === 401 && !isEnroll(req.url)) limits.recordFailure(req.ip, 'operator auth', `operator token refused on ${req.method} ${req.url.split('?')[0]}`);
+  });
+}
+
+/** A websocket upgrade refused before it starts: a bare HTTP answer. */
+function tooManyRequests(refusal: Refusal): string {
+  const body = JSON.stringify({ error: { code: 'rate_limited', message: refusal.message } });
+  return `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal.retryAfterSeconds}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** What the planner knows of each enrolled agent: connected or not, and its last inventory. */

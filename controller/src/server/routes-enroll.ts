@@ -6,14 +6,16 @@ import { StoreConflict, type Store } from '../store/store.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { Metrics } from './metrics.js';
 import { sendError, zodMessage } from './http-errors.js';
+import type { ConnectionLimits } from './connection-limits.js';
 
 /** POST /v1/agent/enroll: exchanges a join token for a registered agent public key. */
-export function registerEnrollRoute(app: FastifyInstance, deps: { store: Store; identity: ControllerIdentity; metrics: Metrics }): void {
-  const { store, identity, metrics } = deps;
+export function registerEnrollRoute(app: FastifyInstance, deps: { store: Store; identity: ControllerIdentity; metrics: Metrics; limits: ConnectionLimits }): void {
+  const { store, identity, metrics, limits } = deps;
   app.post(AGENT_ENROLL_PATH, async (req, reply) => {
     const fail = (status: number, code: string, message: string) => {
       metrics.enrollmentFailures++;
-      req.log.warn({ address: req.ip, code }, `enrollment refused: ${message}`);
+      // Spends the address's failure budget; logged once per address per minute, not per attempt.
+      limits.recordFailure(req.ip, 'enrollment', `${message} (${code})`);
       return sendError(reply, status, code, message);
     };
     const body = EnrollRequest.safeParse(req.body);

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { CloseCode, curlPinOf } from '@drover/shared/protocol';
+import { CloseCode } from '@drover/shared/protocol';
 import { issueJoinToken } from '../auth/join-token.js';
 import type { ControllerIdentity } from '../auth/controller-identity.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { AgentHub } from './agent-hub.js';
 import { agentNamed as findAgent } from './agent-lookup.js';
 import { agentFacingUrl, shellQuote } from './agent-facing-url.js';
+import { installCommand } from './routes-install.js';
 import { sendError } from './http-errors.js';
 import { LabelPatch, MintJoinTokenBody, RpcBody, type AgentInventory, type AgentView, type MintJoinTokenResult, type WhoAmI } from './operator-api.js';
 import { operatorOf } from './route-schemas.js';
@@ -61,10 +62,10 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (app:
       claims: { url, fp: identity.fingerprint, name: body.data.name, labels: body.data.labels ?? {}, reusable: body.data.reusable },
     });
     req.log.info({ joinToken: minted.jti, name: body.data.name, reusable: body.data.reusable, ttlSeconds: body.data.ttlSeconds }, 'join token minted');
-    const pin = deps.scheme === 'https' ? ` --pinnedpubkey ${shellQuote(curlPinOf(identity.fingerprint))} -k` : '';
     const result: MintJoinTokenResult = {
       id: minted.jti, token: minted.token, expiresAt: minted.expiresAt, url, fingerprint: identity.fingerprint,
-      installCommand: `curl -fsSL${pin} ${shellQuote(`${url}/install.sh`)} | sudo sh -s -- --token ${shellQuote(minted.token)}`,
+      // The installer pins the controller's TLS key, so a plain-HTTP controller (tests, dev) has none to print.
+      installCommand: deps.scheme === 'https' ? installCommand(url, identity.fingerprint, minted.token) : `DROVER_JOIN_TOKEN=${shellQuote(minted.token)} drover-agent enroll`,
     };
     return reply.code(201).send(result);
   });

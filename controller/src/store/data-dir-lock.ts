@@ -12,6 +12,11 @@ export interface DataDirLock {
   release(): void;
 }
 
+/** Another process holds the data dir: a running (or starting) controller. */
+export class DataDirInUseError extends UserError {
+  override readonly name = 'DataDirInUseError';
+}
+
 interface Holder {
   pid: number;
   hostname: string;
@@ -41,7 +46,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   } catch (err) {
     db?.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new UserError(`data dir ${dataDir} is in use by another controller (${describeHolder(holderPath)}); stop it or use another --data-dir`);
+      throw new DataDirInUseError(`data dir ${dataDir} is in use by another controller (${describeHolder(holderPath)}); stop it or use another --data-dir`);
     }
     throw new Error(`${lockPath}: cannot lock the data dir (${(err as Error).message})`);
   }

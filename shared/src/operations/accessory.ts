@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAMAL_DEFAULTS } from '../config/kamal-defaults.js';
 import { auditMessage, containerName, dockerOptions, envSpec, imageRef, logSelection, logging, namePart, registryAuth, seconds, serviceScope } from './common.js';
 import { proxyDeploy } from './app.js';
 
@@ -34,7 +35,7 @@ export const accessoryBootParams = accessoryScope.extend({
   /** `--publish` value (`3306:3306`, `127.0.0.1:3306:3306`). */
   publish: z.string().min(1).nullable().default(null),
   labels: z.record(z.string()).default({}),
-  restartPolicy: z.string().default('unless-stopped'),
+  restartPolicy: z.string().default(KAMAL_DEFAULTS.restartPolicy),
   options: dockerOptions,
   env: envSpec.default({}),
   files: z.array(accessoryFile).default([]),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAMAL_DEFAULTS } from '../config/kamal-defaults.js';
 import { auditMessage, containerName, dockerOptions, envSpec, imageRef, logging, namePart, registryAuth, seconds, serviceScope } from './common.js';
 
 /** A role of a service on this host; the agent derives `<service>-<role>[-<dest>]` from it. */
@@ -28,7 +29,7 @@ export const appBootParams = roleScope.extend({
   env: envSpec.default({}),
   /** Root labels then role labels; the agent puts service/role/destination first, as Kamal does. */
   labels: z.record(z.string()).default({}),
-  restartPolicy: z.string().default('unless-stopped'),
+  restartPolicy: z.string().default(KAMAL_DEFAULTS.restartPolicy),
   logging: logging.default({}),
   /** Raw `--volume` entries, as written in deploy.yml. */
   volumes: z.array(z.string().min(1)).default([]),
@@ -38,8 +39,8 @@ export const appBootParams = roleScope.extend({
   /** `asset_path` (`path[:opts]`), honoured for proxied roles only, as in Kamal. */
   assetPath: z.string().min(1).nullable().default(null),
   proxy: proxyDeploy.nullable().default(null),
-  deployTimeout: seconds.default(30),
-  readinessDelay: seconds.default(7),
+  deployTimeout: seconds.default(KAMAL_DEFAULTS.deployTimeoutSeconds),
+  readinessDelay: seconds.default(KAMAL_DEFAULTS.readinessDelaySeconds),
   /** `docker stop -t` for the old version; null lets Docker use its default (10s). */
   stopTimeout: seconds.nullable().default(null),
   /** `error_pages_path` files (`4xx.html`/`5xx.html` → content), placed under `error_pages/<version>`. */

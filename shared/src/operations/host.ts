@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAMAL_DEFAULTS } from '../config/kamal-defaults.js';
 import { containerName, containerState, healthStatus, logSelection, namePart, serviceName, serviceScope } from './common.js';
 
 /** `containers.logs`: one container by name, or the role's running container (Kamal's `app logs`). */
@@ -15,7 +16,7 @@ export const logsResult = z.object({ container: z.string(), lines: z.number().in
 export const listParams = z.object({ service: serviceName, destination: namePart.nullable().default(null), role: namePart.nullable().default(null) }).strict();
 
 /** `prune.containers`: keep the newest `retain` stopped containers of the service, remove the rest (all destinations). */
-export const pruneContainersParams = serviceScope.extend({ retain: z.number().int().min(1).default(5) }).strict();
+export const pruneContainersParams = serviceScope.extend({ retain: z.number().int().min(1).default(KAMAL_DEFAULTS.retainContainers) }).strict();
 /** `prune.images`: dangling images of the service, then tagged ones no container uses, except `latestImage` and `<none>`. */
 export const pruneImagesParams = serviceScope.extend({ latestImage: z.string().min(1) }).strict();
 export const pruneResult = z.object({ removed: z.array(z.string()) });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { processAlive } from '../rig/lock.js';
 import { Rig, waitFor } from '../rig/index.js';
 import { RIG_DATA_DIR } from '../rig/paths.js';
-import { teardownSlot } from '../rig/slots.js';
+import { stopOperatorUnlessShared, teardownSlot } from '../rig/slots.js';
 import { SampleProject } from '../e2e/deploy-project.js';
 import { httpGet } from '../e2e/http-get.js';
 import { startLoad } from '../e2e/load.js';
@@ -164,7 +164,9 @@ function printNextSteps(rig: Rig, urls: string[], env: Record<string, string>, l
 
 async function down(): Promise<void> {
   await removePrevious();
-  say('demo removed');
+  // The operator side (build dockerd, registry) came up with the demo's rig; a test run may share it.
+  const { stopped, live } = await stopOperatorUnlessShared();
+  say(stopped ? 'demo removed, operator side stopped' : `demo removed; operator side kept: rig slot(s) ${live.join(', ')} still use it`);
 }
 
 const { positionals } = parseArgs({ allowPositionals: true });

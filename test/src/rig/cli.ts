@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `node test/dist/rig/cli.js up|down|status`: the rig by hand, for debugging and for `npm test`'s final cleanup.
 import { parseArgs } from 'node:util';
-import { stopOperator } from './operator.js';
 import { ensurePackages } from './packages.js';
-import { liveSlots, sweepStale, teardownSlot } from './slots.js';
+import { liveSlots, stopOperatorUnlessShared, sweepStale, teardownSlot } from './slots.js';
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
@@ -13,8 +12,7 @@ async function main(): Promise<number> {
       // --all also removes rigs kept on purpose (the demo).
       const swept = await sweepStale();
       if (values.all) for (const slot of await liveSlots()) await teardownSlot(slot);
-      const live = await liveSlots();
-      if (live.length === 0) await stopOperator();
+      const { live } = await stopOperatorUnlessShared();
       console.log(`rig: removed ${swept.length} stale rig(s)${live.length ? `; ${live.length} rig(s) still in use, operator side kept` : '; operator side stopped'}`);
       return 0;
     }

@@ -16,6 +16,8 @@ const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
   { pkg: 'openssl', file: '/usr/bin/openssl' },
   // the operator's build clones the project's git repository, as Kamal does
   { pkg: 'git', file: '/usr/bin/git' },
+  // the installer's test checks install.sh with it
+  { pkg: 'shellcheck', file: '/usr/bin/shellcheck' },
 ];
 
 export function missingPackages(): string[] {

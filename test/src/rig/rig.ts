@@ -36,10 +36,11 @@ export class Rig {
     const log = options.log ?? (() => {});
     if (new Set(options.hosts).size !== options.hosts.length) throw new Error('rig: host names must be distinct');
     await ensurePackages(log);
-    const operator = await ensureOperator();
+    // The slot first: while it is live, `stopOperatorUnlessShared` leaves the operator side running.
     const slot = await allocateSlot(options.keep ?? false);
     const topology = slotTopology(slot);
     try {
+      const operator = await ensureOperator();
       await createGateway(topology);
       const hosts = await Promise.all(
         options.hosts.map((name, i) => createHost(topology, hostTopology(topology, name, i), operator.registry, Docker)),

@@ -4,6 +4,7 @@ import { run } from './exec.js';
 import { destroyHostNamespaces } from './host.js';
 import { processAlive, withLock } from './lock.js';
 import { listNetns, mountNsPin } from './namespaces.js';
+import { stopOperator } from './operator.js';
 import { MAX_SLOTS, RIG_DATA_DIR, RIG_PREFIX, RIG_RUN_DIR } from './paths.js';
 import { slotTopology } from './topology.js';
 
@@ -97,5 +98,28 @@ export async function allocateSlot(keep: boolean): Promise<number> {
       return slot;
     }
     throw new Error(`rig: all ${MAX_SLOTS} slots are in use`);
+  });
+}
+
+export interface OperatorRelease {
+  liveSlots: () => Promise<number[]>;
+  stop: () => Promise<void>;
+  lockDir: string;
+}
+
+/**
+ * Stops the shared operator side (build dockerd, registry) unless a rig still uses it: the demo's `down`
+ * and the test suite's final `rig down` end it, a test run in progress keeps it. Decided under the lock
+ * `ensureOperator` takes, and a rig claims its slot before it ensures the operator, so a run starting
+ * now either counts as live here or brings the operator up again after.
+ */
+export async function stopOperatorUnlessShared(release: Partial<OperatorRelease> = {}): Promise<{ stopped: boolean; live: number[] }> {
+  const { liveSlots: live = liveSlots, stop = stopOperator, lockDir = join(RIG_RUN_DIR, 'operator.lock') } = release;
+  mkdirSync(RIG_RUN_DIR, { recursive: true });
+  return withLock(lockDir, async () => {
+    const slots = await live();
+    if (slots.length > 0) return { stopped: false, live: slots };
+    await stop();
+    return { stopped: true, live: slots };
   });
 }

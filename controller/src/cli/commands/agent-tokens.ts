@@ -39,7 +39,7 @@ const create: CommandSpec = {
     if (inv.globals.json) return (json(inv, minted), 0);
     inv.io.out(minted.token);
     inv.io.err(`join token ${minted.id} for ${name ?? 'any name'}, ${reusable ? 'reusable' : 'single use'}, expires ${new Date(minted.expiresAt).toISOString()}`);
-    inv.io.err(`install on the server with:\n  ${minted.installCommand}\nor, with drover-agent already installed:\n  drover-agent enroll --token <token>`);
+    inv.io.err(`install on the server with (the token goes through stdin: no process list, no disk):\n  ${minted.installCommand}\nor, with drover-agent already installed:\n  DROVER_JOIN_TOKEN=<token> drover-agent enroll`);
     inv.io.err(`revoke it before then with: drover agents token revoke ${minted.id}`);
     return 0;
   },

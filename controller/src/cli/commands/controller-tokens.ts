@@ -49,9 +49,10 @@ async function tokenCreate(inv: Invocation): Promise<number> {
   const name = typeof inv.options.name === 'string' ? inv.options.name : `${scope}-token`;
   const dataDir = dataDirOf(inv);
   const { createOperatorToken } = await import('../../auth/operator-token.js');
-  const { loadControllerIdentity } = await import('../../auth/controller-identity.js');
+  const { operatorFingerprint } = await import('../../auth/controller-identity.js');
+  // First: on a fresh data dir this makes the identity (under the data-dir lock), and a failure mints nothing.
+  const fingerprint = operatorFingerprint(dataDir);
   const { secret, record } = await withLocalStore(dataDir, (store) => createOperatorToken(store, { scope, name, ttlSeconds: expires }));
-  const { fingerprint } = loadControllerIdentity(dataDir);
   if (inv.globals.json) {
     inv.io.out(JSON.stringify({ id: record.id, name: record.name, scope, token: secret, fingerprint, expiresAt: record.expiresAt }));
     return 0;
@@ -59,7 +60,8 @@ async function tokenCreate(inv: Invocation): Promise<number> {
   inv.io.out(secret);
   const until = record.expiresAt === null ? 'it does not expire' : `it expires ${when(record.expiresAt)}`;
   inv.io.err(`operator token "${record.name}" (id ${record.id}, scope ${scope}) created; ${until}. It is shown only once.`);
-  inv.io.err(`log in with: drover login https://CONTROLLER:7443 --fingerprint ${fingerprint} --token <token>`);
+  const pin = fingerprint === null ? '' : ` --fingerprint ${fingerprint}`;
+  inv.io.err(`log in with: drover login https://CONTROLLER:7443${pin} --token <token>`);
   return 0;
 }
 

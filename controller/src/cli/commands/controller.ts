@@ -3,11 +3,34 @@ import { isLoopbackHost } from '@drover/shared/protocol';
 import { parseListen } from '../args/values.js';
 import { usageError } from '../framework/errors.js';
 import { parseAgentFacingUrl } from '../../server/agent-facing-url.js';
+import { DEFAULT_LISTENER_LIMITS, parseTrustedAddresses, type ListenerLimits } from '../../server/connection-limits.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { DATA_DIR, dataDirOf, operatorTokenCommand } from './controller-tokens.js';
+import { controllerServiceCommands } from './controller-service.js';
 
 
 const text = (inv: Invocation, name: string): string | undefined => (typeof inv.options[name] === 'string' ? inv.options[name] as string : undefined);
+
+/** --max-connections, --max-connections-per-address, --trusted-addresses; unset ones keep DEFAULT_LISTENER_LIMITS. */
+function listenerLimitsOf(inv: Invocation, help: string): Partial<ListenerLimits> {
+  const limits: Partial<ListenerLimits> = {};
+  for (const [flag, key] of [['max-connections', 'maxConnections'], ['max-connections-per-address', 'maxConnectionsPerAddress']] as const) {
+    const value = text(inv, flag);
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (!(Number.isInteger(n) && n >= 1)) throw usageError(`--${flag}: expected a whole number ≥ 1, got "${value}"`, help);
+    limits[key] = n;
+  }
+  const trusted = text(inv, 'trusted-addresses');
+  if (trusted !== undefined) {
+    try {
+      limits.trustedAddresses = parseTrustedAddresses(trusted);
+    } catch (err) {
+      throw usageError(`--trusted-addresses: ${(err as Error).message}`, help);
+    }
+  }
+  return limits;
+}
 
 async function serve(inv: Invocation): Promise<number> {
   const help = inv.help;
@@ -21,6 +44,7 @@ async function serve(inv: Invocation): Promise<number> {
   if (values['public-url'] && !parseAgentFacingUrl(values['public-url'])) throw usageError(`--public-url: expected https://HOST[:PORT], got "${values['public-url']}"`, help);
   const heartbeatMs = values['heartbeat-ms'] ? Number(values['heartbeat-ms']) : undefined;
   if (heartbeatMs !== undefined && !(Number.isInteger(heartbeatMs) && heartbeatMs >= 100)) throw usageError('--heartbeat-ms: expected an integer ≥ 100', help);
+  const limits = listenerLimitsOf(inv, help);
   const logLevel = values['log-level'] ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw usageError(`--log-level: unknown level "${logLevel}"`, help);
 
@@ -30,7 +54,7 @@ async function serve(inv: Invocation): Promise<number> {
   try {
     running = await startController({
       host, port, dataDir: dataDirOf(inv), tlsCertFile: values['tls-cert'], tlsKeyFile: values['tls-key'],
-      insecureHttp: values['insecure-http'] ?? false, openMetrics: values['open-metrics'], publicUrl: values['public-url'] ?? null, heartbeatMs, logLevel,
+      insecureHttp: values['insecure-http'] ?? false, openMetrics: values['open-metrics'], publicUrl: values['public-url'] ?? null, heartbeatMs, logLevel, limits,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -58,7 +82,7 @@ async function serve(inv: Invocation): Promise<number> {
 
 export const controllerCommand: CommandSpec = {
   name: 'controller',
-  summary: 'Run the controller, manage operator tokens (on the controller host)',
+  summary: 'Run the controller or install it as a service, back it up, manage operator tokens (on the controller host)',
   kamalGlobals: false,
   subcommands: [
     {
@@ -75,9 +99,13 @@ export const controllerCommand: CommandSpec = {
         'log-level': { type: 'string', value: 'LEVEL', description: 'fatal, error, warn, info (default), debug, trace or silent' },
         'heartbeat-ms': { type: 'string', value: 'MS', description: 'Agent ping interval in milliseconds' },
         'open-metrics': { type: 'boolean', description: 'Serve /metrics without a token (default: a token of scope metrics or above)' },
+        'max-connections': { type: 'string', value: 'N', description: `Open connections at most, all addresses together (default ${DEFAULT_LISTENER_LIMITS.maxConnections})` },
+        'max-connections-per-address': { type: 'string', value: 'N', description: `Connections one address may hold before authenticating as an agent (default ${DEFAULT_LISTENER_LIMITS.maxConnectionsPerAddress})` },
+        'trusted-addresses': { type: 'string', value: 'LIST', description: `IPs/CIDRs exempt from per-address limits, comma-separated, or none (default ${DEFAULT_LISTENER_LIMITS.trustedAddresses.join(',')})` },
       },
       run: serve,
     },
     operatorTokenCommand,
+    ...controllerServiceCommands(),
   ],
 };

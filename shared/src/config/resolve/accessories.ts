@@ -1,4 +1,5 @@
 import type { AccessoryConfig, MountEntry } from '../schema/accessories.js';
+import { KAMAL_DEFAULTS } from '../kamal-defaults.js';
 import type { DeployConfig } from '../schema/root.js';
 import type { ServersConfig } from '../schema/servers.js';
 import type { ResolvedAccessory, ResolvedMount } from '../types.js';
@@ -77,7 +78,7 @@ export function resolveAccessory(
     cmd: accessory.cmd ?? null,
     publish: port === undefined ? null : port.includes(':') ? port : `${port}:${port}`,
     labels: { service, ...accessory.labels },
-    restartPolicy: typeof restart === 'string' ? restart : 'unless-stopped',
+    restartPolicy: typeof restart === 'string' ? restart : KAMAL_DEFAULTS.restartPolicy,
     options,
     env: accessoryEnv(accessory.env),
     files,
@@ -90,8 +91,8 @@ export function resolveAccessory(
           serviceAndDestination: ctx.serviceAndDestination,
           role: null,
           version: ctx.version,
-          deployTimeout: config.deploy_timeout ?? 30,
-          drainTimeout: config.drain_timeout ?? 30,
+          deployTimeout: config.deploy_timeout ?? KAMAL_DEFAULTS.deployTimeoutSeconds,
+          drainTimeout: config.drain_timeout ?? KAMAL_DEFAULTS.drainTimeoutSeconds,
           errorPagesPath: null,
         })
       : null,

@@ -1,5 +1,6 @@
 import type { DroverSettings } from '../schema/drover.js';
 import type { DeployConfig } from '../schema/root.js';
+import { KAMAL_DEFAULTS } from '../kamal-defaults.js';
 import type { ResolvedConfig, ResolvedProxyRun, ResolvedRole } from '../types.js';
 import { resolveAccessory } from './accessories.js';
 import { hostEnv, roleEnv } from './env.js';
@@ -28,8 +29,8 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
   const repository = repositoryOf(registry.server, imageName);
   const primaryRole = config.primary_role ?? 'web';
   const servers = config.servers ?? [];
-  const deployTimeout = config.deploy_timeout ?? 30;
-  const drainTimeout = config.drain_timeout ?? 30;
+  const deployTimeout = config.deploy_timeout ?? KAMAL_DEFAULTS.deployTimeoutSeconds;
+  const drainTimeout = config.drain_timeout ?? KAMAL_DEFAULTS.drainTimeoutSeconds;
 
   const roles: ResolvedRole[] = servers.map((role) => {
     const prefix = containerPrefix(service, role.name, destination);
@@ -54,7 +55,7 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
       containerName: appContainerName(prefix, version),
       cmd: role.config.cmd ?? null,
       labels: appLabels({ service, role: role.name, destination, rootLabels: config.labels, roleLabels: role.config.labels }),
-      restartPolicy: typeof restart === 'string' ? restart : 'unless-stopped',
+      restartPolicy: typeof restart === 'string' ? restart : KAMAL_DEFAULTS.restartPolicy,
       options,
       logging: resolveLogging(config.logging, role.config.logging),
       volumes: config.volumes ?? [],
@@ -105,8 +106,8 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
     hosts,
     accessories,
     volumes: config.volumes ?? [],
-    timeouts: { deploy: deployTimeout, drain: drainTimeout, readinessDelay: config.readiness_delay ?? 7, stop: config.stop_timeout ?? null },
-    retainContainers: config.retain_containers ?? 5,
+    timeouts: { deploy: deployTimeout, drain: drainTimeout, readinessDelay: config.readiness_delay ?? KAMAL_DEFAULTS.readinessDelaySeconds, stop: config.stop_timeout ?? null },
+    retainContainers: config.retain_containers ?? KAMAL_DEFAULTS.retainContainers,
     minimumVersion: config.minimum_version ?? null,
     boot: { limit: config.boot?.limit ?? null, wait: config.boot?.wait ?? null, parallelRoles: config.boot?.parallel_roles ?? false },
     hooks: { path: config.hooks_path ?? '.kamal/hooks', output: config.hooks_output ?? null },

@@ -1,4 +1,5 @@
 import { deepMerge } from '../deep-merge.js';
+import { KAMAL_DEFAULTS } from '../kamal-defaults.js';
 import type { ProxyConfig } from '../schema/proxy.js';
 import type { DeployConfig } from '../schema/root.js';
 import type { RoleConfig } from '../schema/servers.js';
@@ -114,9 +115,9 @@ export function resolveProxy(proxy: ProxyConfig, ctx: ProxyContext): ResolvedPro
     ssl: Boolean(ssl),
     customCertificates: custom,
     healthcheck: {
-      interval: proxy.healthcheck?.interval ?? 1,
-      timeout: proxy.healthcheck?.timeout ?? 5,
-      path: proxy.healthcheck?.path ?? '/up',
+      interval: proxy.healthcheck?.interval ?? KAMAL_DEFAULTS.healthcheck.intervalSeconds,
+      timeout: proxy.healthcheck?.timeout ?? KAMAL_DEFAULTS.healthcheck.timeoutSeconds,
+      path: proxy.healthcheck?.path ?? KAMAL_DEFAULTS.healthcheck.path,
     },
     buffering: {
       requests: proxy.buffering?.requests ?? true,

@@ -1,0 +1,18 @@
+/**
+ * Kamal's defaults for what deploy.yml leaves out, in one place: the config resolver, the operation
+ * schemas the agent validates against, and the agent's own containers (kamal-proxy) all read them here.
+ */
+export const KAMAL_DEFAULTS = {
+  /** `deploy_timeout`: seconds a new container has to become healthy. */
+  deployTimeoutSeconds: 30,
+  /** `drain_timeout`: seconds kamal-proxy drains an old container's requests (and `docker stop -t` without a proxy). */
+  drainTimeoutSeconds: 30,
+  /** `readiness_delay`: seconds a container without a health check runs before it counts as ready. */
+  readinessDelaySeconds: 7,
+  /** `retain_containers`: stopped containers of a service kept by `prune`. */
+  retainContainers: 5,
+  /** `docker run --restart` for apps, accessories and kamal-proxy unless options say otherwise. */
+  restartPolicy: 'unless-stopped',
+  /** `proxy.healthcheck`. */
+  healthcheck: { intervalSeconds: 1, timeoutSeconds: 5, path: '/up' },
+} as const;

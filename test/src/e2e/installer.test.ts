@@ -1,0 +1,176 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { eventually, Proc } from '@drover/controller/e2e/harness';
+import { OPERATOR_ADDRESS, Rig, type RigHost } from '../rig/index.js';
+import { drover, DROVER_MAIN, freePort, serveController, type RigController } from './channel-procs.js';
+import { SampleProject } from './deploy-project.js';
+import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost, shellcheckInstaller } from './installer-host.js';
+
+// The one line `drover agents token` prints, pasted on a fresh Docker-only host (no node: the agent is the
+// single-executable artifact the controller serves), then re-run, upgraded, uninstalled; and its failures.
+
+const HOST = 'edge-1';
+const ARTIFACT = 'drover-agent-linux-x64';
+
+describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
+  let rig: Rig;
+  let host: RigHost;
+  let controller: RigController;
+  let dir: string;
+  let artifactsDir: string;
+  let env: NodeJS.ProcessEnv;
+  let project: SampleProject;
+  let firstLine: string;
+  let firstToken: string;
+
+  const mint = async (): Promise<{ installCommand: string; token: string }> => {
+    const r = await drover(['agents', 'token', '--name', HOST, '--json'], env);
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out) as { installCommand: string; token: string };
+  };
+  /** The served script run with `args` (no token), the way the printed line fetches it. */
+  const scriptWith = (args: string) => {
+    const fetch = /sh -c "(\$\(curl [^"]+\))"/.exec(firstLine)?.[1];
+    assert.ok(fetch, firstLine);
+    return `sh -c "${fetch}" install.sh ${args}`;
+  };
+  const agentRow = async () => {
+    const r = await drover(['agents', '--json'], env);
+    assert.equal(r.code, 0, r.err);
+    return (JSON.parse(r.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === HOST);
+  };
+  const appContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ['service=sample-app'] } }))
+    .map((c) => ({ id: c.Id, state: c.State }));
+  const onHost = async (script: string) => (await host.exec(['sh', '-c', script], { check: false })).stdout.trim();
+
+  before(async () => {
+    const artifact = ensureAgentArtifact();
+    dir = mkdtempSync(join(tmpdir(), 'drover-installer-'));
+    artifactsDir = join(dir, 'artifacts');
+    // The controller serves a copy, so the upgrade test can swap in another build.
+    mkdirSync(artifactsDir);
+    copyFileSync(artifact, join(artifactsDir, ARTIFACT));
+    copyFileSync(`${artifact}.sha256`, join(artifactsDir, `${ARTIFACT}.sha256`));
+    process.env.DROVER_ARTIFACTS_DIR = artifactsDir;
+    rig = await Rig.start({ hosts: [HOST] });
+    host = rig.host(HOST);
+    await prepareHost(host);
+    const port = await freePort(OPERATOR_ADDRESS);
+    controller = await serveController(OPERATOR_ADDRESS, port, join(dir, 'ctl'));
+    const admin = await drover(['controller', 'token', 'create', '--scope', 'admin', '--data-dir', join(dir, 'ctl')]);
+    assert.equal(admin.code, 0, admin.err);
+    env = {
+      DROVER_CONFIG_DIR: join(dir, 'cfg'), DROVER_CONTROLLER: controller.url, DROVER_TOKEN: admin.out.trim(),
+      DROVER_FINGERPRINT: controller.fingerprint, DOCKER_HOST: `unix://${rig.operator.dockerSocketPath}`,
+    };
+    await rig.buildProxyImage();
+    project = SampleProject.create(join(dir, 'app'), rig, { servers: { web: [HOST] } }, 'one');
+    ({ installCommand: firstLine, token: firstToken } = await mint());
+  });
+  after(async () => {
+    await controller?.proc.stop();
+    await rig?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('install.sh and the supervisor it writes are shellcheck-clean POSIX sh', () => {
+    assert.equal(shellcheckInstaller(), '');
+  });
+
+  test('fails loudly and installs nothing: unsupported architecture, no Docker, wrong pin', async () => {
+    const mips = await runOnHost(host, firstLine, { machine: 'mips' });
+    assert.notEqual(mips.code, 0);
+    assert.match(mips.err, /error: unsupported architecture: mips64 \(drover-agent is built for x86_64 and aarch64\)/);
+
+    const noDocker = await runOnHost(host, `${firstLine} --no-docker`, { env: { DOCKER_HOST: 'unix:///run/no-docker.sock' } });
+    assert.notEqual(noDocker.code, 0);
+    assert.match(noDocker.err, /error: Docker is not reachable at \/run\/no-docker\.sock \(--no-docker: not installing it\)/);
+
+    const wrongPin = firstLine.replace(/sha256\/\/[A-Za-z0-9+/=]+/, `sha256//${Buffer.alloc(32).toString('base64')}`);
+    const pin = await runOnHost(host, wrongPin);
+    assert.equal(pin.code, 1, pin.err);
+    assert.match(pin.err, /public key does not match pinned public key/);
+
+    assert.equal(await onHost(`cd / && find ${INSTALL_PATHS.join(' ')} -mindepth 1`), '', 'nothing was installed');
+    assert.equal(await agentRow(), undefined);
+  });
+
+  test('installs from the printed line: the artifact runs without node, config 0600, no token on disk, online', async () => {
+    assert.match(await onHost('node --version 2>&1'), /node: Permission denied/, 'node is not usable on this host');
+    const r = await runOnHost(host, firstLine);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /no systemd: drover-agent runs under \/opt\/drover-agent\/supervise/);
+    assert.match(r.err, /done: drover-agent \d+\.\d+\.\d+ is running/);
+    assert.ok(await agentPid(host), 'a drover-agent process runs the installed artifact');
+    await eventually(async () => (await agentRow())?.online, 20_000, `${HOST} online in drover agents`);
+    assert.equal(await onHost('stat -c %a /etc/drover-agent/agent.env'), '600');
+    const signature = firstToken.split('.')[2]!;
+    assert.equal(await onHost(`grep -rlF -- '${signature}' ${INSTALL_PATHS.join(' ')} /root; true`), '', 'the join token is on no disk');
+  });
+
+  test('deploys through the installed agent', async () => {
+    const deploy = new Proc(spawn(process.execPath, [DROVER_MAIN, 'deploy'], { cwd: project.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(await deploy.exited, 0, deploy.all);
+    assert.deepEqual((await appContainers()).map((c) => c.state), ['running']);
+  });
+
+  test('re-running the line is idempotent: same agent process, still one agent, token not used again', async () => {
+    const pid = await agentPid(host);
+    const r = await runOnHost(host, firstLine);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /already enrolled/);
+    assert.match(r.err, /the agent binary is already the controller's/);
+    assert.equal(await agentPid(host), pid);
+    const agents = (JSON.parse((await drover(['agents', '--json'], env)).out) as { agents: unknown[] }).agents;
+    assert.equal(agents.length, 1);
+  });
+
+  test('--upgrade replaces the binary in place and restarts the agent only: the app container keeps running', async () => {
+    const before = { pid: await agentPid(host), containers: await appContainers() };
+    // Another build: the same executable with bytes appended (ELF ignores them), so its sum differs.
+    appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from('\nupgrade\n'));
+    const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
+    writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    const r = await runOnHost(host, scriptWith('--upgrade'));
+    assert.equal(r.code, 0, r.err);
+    assert.equal((await onHost('sha256sum /opt/drover-agent/drover-agent')).split(' ')[0], sum);
+    const pid = await agentPid(host);
+    assert.ok(pid && pid !== before.pid, `a new agent process (was ${before.pid}, now ${pid})`);
+    await eventually(async () => (await agentRow())?.online, 20_000, `${HOST} online again`);
+    assert.deepEqual(await appContainers(), before.containers);
+  });
+
+  test('--uninstall removes the agent, its config and identity, and keeps app containers', async () => {
+    const containers = await appContainers();
+    const r = await runOnHost(host, scriptWith('--uninstall'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /app containers and volumes were kept/);
+    assert.equal(await agentPid(host), null);
+    assert.equal(await onHost(`find ${INSTALL_PATHS.join(' ')} /run -mindepth 1 -name '*drover*'; find ${INSTALL_PATHS.join(' ')} -mindepth 1`), '', 'binary, config, identity and pid file are gone');
+    assert.deepEqual(await appContainers(), containers);
+    await eventually(async () => (await agentRow())?.online === false, 20_000, `${HOST} offline`);
+  });
+
+  test('a used join token fails with the controller\'s message and starts nothing', async () => {
+    const r = await runOnHost(host, firstLine);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /the controller refused: this join token was already used/);
+    assert.match(r.err, /error: enrollment failed/);
+    assert.equal(await agentPid(host), null);
+  });
+
+  test('--uninstall --purge also removes the app containers and kamal-proxy', async () => {
+    assert.ok((await appContainers()).length > 0);
+    const r = await runOnHost(host, scriptWith('--uninstall --purge'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /--purge: removed 2 containers/);
+    assert.deepEqual(await appContainers(), []);
+    assert.deepEqual(await host.docker.listContainers({ all: true, filters: { name: ['^/kamal-proxy$'] } }), []);
+    assert.equal(await onHost(`find ${INSTALL_PATHS.join(' ')} -mindepth 1`), '');
+  });
+});
