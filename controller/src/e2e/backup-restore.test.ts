@@ -6,33 +6,14 @@ import { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentRequest } from '../server/deployments-api.js';
 import { adminClient, CONTROLLER_MAIN, eventually, removeDir, run, startController, tempDir, type ControllerProc } from './harness.js';
 import { RawConn, enrollRaw, handshake, type RawIdentity } from './raw-agent.js';
+import { deployResultOf, SHOP_HEAD } from './shop-fixtures.js';
 
 // `drover controller backup` while a real controller takes deployments and mints tokens, then
 // `restore` into a new dir and a controller started on it: same identity, same tokens, same agents.
 
-const DEPLOY_YML = `service: shop
-image: acme/shop
-registry:
-  server: registry.test
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-servers:
+const DEPLOY_YML = `${SHOP_HEAD}servers:
   web: [web-1]
 `;
-
-function resultOf(method: string, params: Record<string, unknown>): unknown {
-  switch (method) {
-    case 'registry.login': return { server: 'registry.test', status: 'Login Succeeded' };
-    case 'image.pull': return { image: params.image, imageId: 'sha256:abc', digest: null };
-    case 'proxy.boot': return { container: { id: 'p1', name: 'kamal-proxy' }, image: 'kamal-proxy', action: 'running', messages: [] };
-    case 'app.stale_containers': return { containers: [], stopped: [] };
-    case 'app.boot': return { container: { id: 'c1', name: `shop-web-${String(params.version)}` }, renamed: null, oldVersion: null, stopped: [], status: 'healthy', hostname: 'web-1-abc', messages: [] };
-    case 'image.tag': return { image: params.image, tag: params.tag };
-    default: return { removed: [] };
-  }
-}
 
 /** A protocol-level agent that answers every deploy operation with success. */
 async function answeringAgent(ctl: ControllerProc, identity: RawIdentity): Promise<RawConn> {
@@ -41,7 +22,7 @@ async function answeringAgent(ctl: ControllerProc, identity: RawIdentity): Promi
   assert.equal((await conn.next()).t, 'welcome');
   conn.ws.on('message', (data) => {
     const req = JSON.parse(data.toString()) as { t: string; id: string; method: string; params: Record<string, unknown> };
-    if (req.t === 'req') conn.send({ t: 'res', id: req.id, ok: true, result: resultOf(req.method, req.params) });
+    if (req.t === 'req') conn.send({ t: 'res', id: req.id, ok: true, result: deployResultOf(req.method, req.params) });
   });
   return conn;
 }

@@ -7,39 +7,18 @@ import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentRequest } from '../server/deployments-api.js';
 import { adminClient, eventually, removeDir, startController, tempDir, type ControllerProc } from './harness.js';
 import { RawConn, enrollRaw, handshake, type RawIdentity } from './raw-agent.js';
+import { deployResultOf, SHOP_HEAD } from './shop-fixtures.js';
 
 // The deployments API and rollout against a real controller process and protocol-level agents that
 // answer operations by hand: ordering, events, lock, scopes, refusals, secrets, restart. (The same
 // flow against real dockerds on NAT'd hosts is test/src/e2e/deploy.test.ts.)
 
 const SECRET = 'db-password-never-shown';
-const DEPLOY_YML = `service: shop
-image: acme/shop
-registry:
-  server: registry.test
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-servers:
+const DEPLOY_YML = `${SHOP_HEAD}servers:
   web: [web-1]
 env:
   secret: [DATABASE_PASSWORD]
 `;
-
-/** Valid results for the operations a deploy runs (checked by the controller against the catalog). */
-function resultOf(method: string, params: Record<string, unknown>): unknown {
-  switch (method) {
-    case 'registry.login': return { server: 'registry.test', status: 'Login Succeeded' };
-    case 'image.pull': return { image: params.image, imageId: 'sha256:abc', digest: null };
-    case 'proxy.boot': return { container: { id: 'p1', name: 'kamal-proxy' }, image: 'kamal-proxy', action: 'running', messages: [] };
-    case 'app.stale_containers': return { containers: [], stopped: [] };
-    case 'app.boot': return { container: { id: 'c1', name: `shop-web-${String(params.version)}` }, renamed: null, oldVersion: null, stopped: [], status: 'healthy', hostname: 'web-1-abc', messages: [] };
-    case 'image.tag': return { image: params.image, tag: params.tag };
-    case 'prune.containers': case 'prune.images': return { removed: [] };
-    default: throw new Error(`unexpected ${method}`);
-  }
-}
 
 class FakeAgent {
   readonly calls: Array<{ method: string; params: Record<string, unknown> }> = [];
@@ -58,7 +37,7 @@ class FakeAgent {
       const b = this.behaviour[req.method];
       if (b === 'hold') return;
       if (b) this.conn.send({ t: 'res', id: req.id, ok: false, error: b });
-      else this.conn.send({ t: 'res', id: req.id, ok: true, result: resultOf(req.method, req.params) });
+      else this.conn.send({ t: 'res', id: req.id, ok: true, result: deployResultOf(req.method, req.params) });
     });
   }
 }

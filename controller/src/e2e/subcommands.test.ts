@@ -6,19 +6,12 @@ import type { OperatorClient } from '../client/operator-client.js';
 import type { DeploymentRequest } from '../server/deployments-api.js';
 import { adminClient, eventually, removeDir, startController, tempDir, type ControllerProc } from './harness.js';
 import { RawConn, enrollRaw, handshake } from './raw-agent.js';
+import { SHOP_HEAD } from './shop-fixtures.js';
 
 // Kamal's subcommands (`app stop`, `proxy reboot --rolling`, …) through the real HTTP API and a real controller
 // process, against protocol-level agents: what each agent is asked to do, the lock, the events.
 
-const DEPLOY_YML = `service: shop
-image: acme/shop
-registry:
-  server: registry.test
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-servers:
+const DEPLOY_YML = `${SHOP_HEAD}servers:
   web: [web-1, web-2]
 proxy:
   host: shop.test
