@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
 import { RpcError, RpcSession, SESSION_TYPES, SessionMessage, decodeFrame } from '@drover/shared/protocol';
@@ -35,13 +34,21 @@ function fixture() {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   let sawAbort = false;
+  /** Resolves once a slow `thing.make` runs, and once a `thing.wait` waits: the tests act on a running operation. */
+  let makeStarted!: () => void;
+  const making = new Promise<void>((r) => { makeStarted = r; });
+  let waitStarted!: () => void;
+  const waiting = new Promise<void>((r) => { waitStarted = r; });
   const ops: Record<string, Operation> = {
     'thing.make': {
       params: z.object({ name: z.string().min(1), slow: z.boolean().default(false) }).strict(), stream: 'optional', mutates: true,
       run: (p, ctx) => store.run(ctx.operationId, 'thing.make', p, async () => {
         runs++;
         await ctx.emit(`making ${p.name}\n`);
-        if (p.slow) await gate;
+        if (p.slow) {
+          makeStarted();
+          await gate;
+        }
         ctx.signal.addEventListener('abort', () => { sawAbort = true; });
         return { made: p.name, run: runs };
       }),
@@ -74,12 +81,15 @@ function fixture() {
     },
     'thing.wait': {
       params: z.object({}).strict(), stream: 'none', mutates: false,
-      run: (_p, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
+      run: (_p, ctx) => new Promise((_r, reject) => {
+        ctx.signal.addEventListener('abort', () => reject(new Error('stopped')));
+        waitStarted();
+      }),
     },
   };
   let changes = 0;
   const registry = new HandlerRegistry({ log: quiet, docker: null }).registerAll(operationHandlers(ops, { onChanged: () => changes++ }));
-  return { registry, release, runs: () => runs, changes: () => changes, sawAbort: () => sawAbort, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { registry, release, making, waiting, runs: () => runs, changes: () => changes, sawAbort: () => sawAbort, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 test('params are the operation\'s plus operationId; a retry with the same id returns the recorded result', async (t) => {
@@ -152,7 +162,7 @@ test('a disconnect does not stop a mutating operation: the retry on the next con
   t.after(f.cleanup);
   const first = connect(f.registry);
   const pending = first.ctl.call('thing.make', { name: 'slow', slow: true, operationId: 'op-d' });
-  await sleep(20);
+  await f.making;
   first.agent.close('connection closed (1006)');
   first.ctl.close('connection closed (1006)');
   await assert.rejects(pending, (e: RpcError) => e.code === 'disconnected');
@@ -170,7 +180,7 @@ test('cancel stops a read-only operation', async (t) => {
   const { ctl } = connect(f.registry);
   const ac = new AbortController();
   const p = ctl.call('thing.wait', {}, { signal: ac.signal });
-  await sleep(20);
+  await f.waiting;
   ac.abort();
   await assert.rejects(p, (e: RpcError) => e.code === 'cancelled');
   await assert.rejects(ctl.call('thing.wait', {}, { timeoutMs: 50 }), (e: RpcError) => e.code === 'deadline_exceeded');

@@ -6,6 +6,15 @@ import { SESSION_TYPES, decodeFrame } from './decode.js';
 import { RpcError } from './rpc-error.js';
 import { INITIAL_STREAM_WINDOW } from './limits.js';
 
+/** Waits for a condition, polling (bounded: the test fails with `what` after two seconds). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 2_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`not met in time: ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 /** Two sessions wired back to back through the real decoder, delivering asynchronously like a socket. */
 function pair(handlers: Record<string, Handler>) {
   const frames: string[] = [];
@@ -40,8 +49,7 @@ test('deadline aborts the handler and fails the caller; cancel propagates', asyn
   const p = a.call('wait', undefined, { signal: ac.signal });
   setTimeout(() => ac.abort(), 20);
   await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.code === 'cancelled');
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(aborted, 2);
+  await until(() => aborted === 2, 'both handlers saw the abort');
 });
 
 test('streams respect credit: a sender never has more than the window unacknowledged', async () => {
@@ -73,8 +81,7 @@ test('a sender that overruns its credit is cut off', async () => {
   s.handle({ t: 'req', id: 'c1', method: 'x', deadline: Date.now() + 200, stream: true });
   const big = Buffer.alloc(200 * 1024).toString('base64');
   for (let i = 0; i < 6; i++) s.handle({ t: 'data', id: 'c1', enc: 'base64', chunk: big });
-  await new Promise((r) => setTimeout(r, 10));
-  assert.ok(sent.some((f) => JSON.parse(f).code === 'stream_violation'), sent.join('\n'));
+  await until(() => sent.some((f) => JSON.parse(f).code === 'stream_violation'), `a stream_violation among ${sent.length} frames`);
 });
 
 test('close fails every pending call with disconnected', async () => {

@@ -136,6 +136,7 @@ describe('agent operations: accessories, logs, exec, prune against a real docker
   test('prune keeps the newest stopped containers and the images containers use', async () => {
     for (const n of [1, 2, 3]) {
       await host.docker.createContainer({ name: `sample-app-web-staging-old${n}`, Image: v2, Labels: { service: 'sample-app', role: 'web', destination: 'staging' } });
+      // Docker lists containers' creation time in whole seconds: a second apart, "newest" is unambiguous.
       await new Promise((r) => setTimeout(r, 1100));
     }
     const { result } = await call('prune.containers', { ...scope, retain: 2 });
