@@ -61,17 +61,30 @@ function buildAddon(root, nodeBin, dir) {
   const source = join(root, 'node_modules', ADDON);
   const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
   const target = join(dir, `${ADDON}-${version}`);
-  if (existsSync(join(target, 'build', 'Release', 'better_sqlite3.node'))) return target;
+  const binary = (at) => join(at, 'build', 'Release', 'better_sqlite3.node');
+  if (existsSync(binary(target)) && loads(nodeBin, binary(target))) return target;
+  rmSync(target, { recursive: true, force: true });
   const partial = `${target}.partial`;
   rmSync(partial, { recursive: true, force: true });
   for (const file of ADDON_FILES) cpSync(join(source, file), join(partial, file), { recursive: true });
-  run(nodeBin, [nodeGyp(), 'rebuild', '--release', `--nodedir=${join(dir, 'node')}`], { cwd: partial }, `compiling ${ADDON} for ${nodeBin}`);
+  // npm passes its config to scripts as npm_config_* (this machine's npmrc sets nodedir=/usr, Node 20's headers),
+  // and node-gyp prefers that to its own flag: the environment must name these headers too.
+  const nodedir = join(dir, 'node');
+  const env = { ...process.env, npm_config_nodedir: nodedir };
+  for (const key of ['npm_config_target', 'npm_config_runtime', 'npm_config_disturl']) delete env[key];
+  run(nodeBin, [nodeGyp(), 'rebuild', '--release', `--nodedir=${nodedir}`], { cwd: partial, env }, `compiling ${ADDON} for ${nodeBin}`);
   // Keep what loading needs; the objects and the sqlite sources are most of the size.
   for (const scratch of ['src', 'deps', join('build', 'Release', 'obj'), join('build', 'Release', 'obj.target'), join('build', 'Release', '.deps')]) {
     rmSync(join(partial, scratch), { recursive: true, force: true });
   }
+  if (!loads(nodeBin, binary(partial))) throw new Error(`compiling ${ADDON} for ${nodeBin} made a module that Node cannot load (built against other headers?)`);
   renameSync(partial, target);
   return target;
+}
+
+/** Whether `nodeBin` can load the compiled addon (its ABI matches). */
+function loads(nodeBin, file) {
+  return spawnSync(nodeBin, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' }).status === 0;
 }
 
 /**
