@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,12 +28,14 @@ test('a prepared version loads better-sqlite3 from its own compiled copy, found 
   t.after(() => rmSync(cache, { recursive: true, force: true }));
   const version = '22.0.0';
   const { version: addonVersion } = JSON.parse(readFileSync(join(root, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'));
-  // A cached version: a node binary (this one) and the addon copy compiled for it (a stand-in module).
+  // A cached version: a node binary (this one) and the addon copy compiled for it (the installed binary, which
+  // this node can load, beside a stand-in module to tell the copy from node_modules' own).
   const dir = join(cache, version, 'test');
   mkdirSync(join(dir, 'node', 'bin'), { recursive: true });
   symlinkSync(process.execPath, join(dir, 'node', 'bin', 'node'));
   const copy = join(dir, `better-sqlite3-${addonVersion}`);
-  write(join(copy, 'build', 'Release', 'better_sqlite3.node'), '');
+  mkdirSync(join(copy, 'build', 'Release'), { recursive: true });
+  copyFileSync(join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'), join(copy, 'build', 'Release', 'better_sqlite3.node'));
   write(join(copy, 'lib', 'index.js'), "module.exports = 'the copy compiled for this ABI';\n");
 
   process.env.DROVER_NODE_CACHE = cache;
