@@ -127,7 +127,9 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     '  secret:',
     '    - APP_SECRET',
     `deploy_timeout: ${o.deployTimeout ?? 10}`,
-    'drain_timeout: 2',
+    // Long enough for a straggler whose connection to busybox httpd (a short listen backlog) waited for a
+    // SYN retransmit on 2 loaded cores; the drain ends as soon as nothing is in flight, so tests do not wait it.
+    'drain_timeout: 10',
     // busybox httpd ignores SIGTERM: without this `docker stop` waits Docker's default 10 s.
     'stop_timeout: 1',
     'readiness_delay: 1',
