@@ -31,14 +31,19 @@ const workDir = join(agentDir, 'dist', 'sea');
 const outDir = join(agentDir, 'dist', 'artifacts');
 const cacheDir = join(repoDir, 'node_modules', '.cache', 'drover-node', NODE_VERSION);
 
-// ssh2 (and its native cpu-features) is dockerode's transport for ssh:// Docker hosts, which the agent never
-// uses: it talks to the local socket. A stub keeps the bundle free of native code.
-const stubSsh2 = {
-  name: 'stub-ssh2',
+// Modules of dockerode's that the agent never runs, left out of the bundle: ssh2 (with its native cpu-features)
+// is the transport for ssh:// Docker hosts, and the agent talks to the local socket; gRPC and protobufjs serve
+// BuildKit sessions and build traces, and the agent builds nothing. dockerode loads the gRPC ones eagerly,
+// which cost ≈ 20 MB of an idle agent's memory (BENCHMARKS.md, "Agent at idle").
+const UNUSED_MODULES = /^(ssh2|@grpc\/grpc-js|@grpc\/proto-loader|protobufjs)$/;
+const stubUnused = {
+  name: 'stub-unused',
   setup(b) {
-    b.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: "exports.Client = function () { throw new Error('ssh:// Docker hosts are not supported by drover-agent'); };",
+    b.onResolve({ filter: UNUSED_MODULES }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
+      // Any export is a function that throws when called: loading stays harmless (`require('ssh2').Client`).
+      contents: `const refuse = () => { throw new Error(${JSON.stringify(`drover-agent does not include ${a.path}: ssh:// Docker hosts and image builds are not the agent's work`)}); };
+module.exports = new Proxy({}, { get: (_, key) => (typeof key === 'symbol' || key === '__esModule' || key === 'then' ? undefined : refuse) });`,
       loader: 'js',
     }));
   },
@@ -50,7 +55,7 @@ async function bundleAgent() {
   const outfile = join(workDir, 'drover-agent.cjs');
   await build({
     entryPoints: [entry], outfile, bundle: true, format: 'cjs', platform: 'node', target: 'node20',
-    plugins: [stubSsh2], logLevel: 'warning', legalComments: 'none',
+    plugins: [stubUnused], logLevel: 'warning', legalComments: 'none', charset: 'ascii', minifyWhitespace: true, minifySyntax: true,
   });
   return outfile;
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Fleet } from '@drover/test/e2e/fleet';
+import { agentBinaryOnHost } from '@drover/test/e2e/channel-procs';
 import { BUSYBOX_IMAGE, buildImage, followProgress, pushImage, waitFor } from '@drover/test/rig/index';
 import { sleep } from '../deploy/setup.js';
 
@@ -15,24 +16,33 @@ const ARTIFACT = join(REPO, 'agent/dist/artifacts/drover-agent-linux-x64');
 /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these. */
 const CLOCK_TICKS = 100;
 
-interface Sample { rssKiB: number; cpuTicks: number }
+interface Sample { rssKiB: number; anonKiB: number; fileKiB: number; cpuTicks: number }
 
 function sampleOf(pid: number): Sample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  const rssKiB = field('VmRSS');
   // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssKiB, cpuTicks: Number(rest[11]) + Number(rest[12]) };
+  return { rssKiB, anonKiB: field('RssAnon'), fileKiB: field('RssFile'), cpuTicks: Number(rest[11]) + Number(rest[12]) };
 }
 
-/** The node process behind a spawned rig-host command (nsenter may fork rather than exec). */
-function nodePid(pid: number): number {
-  if (readlinkSync(`/proc/${pid}/exe`).endsWith('/node')) return pid;
+/** The process behind a spawned rig-host command (nsenter may fork rather than exec) whose executable ends with `exe`. */
+function processOf(pid: number, exe: string): number {
+  if (readlinkSync(`/proc/${pid}/exe`).endsWith(exe)) return pid;
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  const child = children.find((c) => readlinkSync(`/proc/${c}/exe`).endsWith('/node'));
-  if (!child) throw new Error(`no node process under pid ${pid}`);
+  const child = children.find((c) => readlinkSync(`/proc/${c}/exe`).endsWith(exe));
+  if (!child) throw new Error(`no ${exe} process under pid ${pid}`);
   return child;
+}
+
+/** Replaces the fleet's agent (node + compiled code) with the artifact a host installs, same identity. */
+async function runArtifact(fleet: Fleet, nodeOptions: string) {
+  await fleet.stopAgent(HOST);
+  const agent = agentBinaryOnHost(fleet.host(HOST), [ARTIFACT], ['run', '--data-dir', '/root/.drover-agent'], { NODE_OPTIONS: nodeOptions });
+  await agent.waitFor(/info connected/, 20_000);
+  return agent;
 }
 
 async function appContainers(fleet: Fleet, count: number): Promise<void> {
@@ -65,18 +75,19 @@ function artifactSize(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, containers: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, containers: { type: 'string', default: '20' }, 'node-options': { type: 'string', default: '' } } });
   const seconds = Number(values.seconds);
   const containers = Number(values.containers);
   const size = artifactSize();
   const fleet = await Fleet.start([HOST]);
   try {
     await appContainers(fleet, containers);
+    const agent = await runArtifact(fleet, values['node-options']);
     const reported = async () => new Set((await fleet.run(['agents', 'inventory', HOST], fleet.dir)).out.match(/idle-app-web-v\d+/g) ?? []).size;
     await waitFor(`the agent reports ${containers} containers`, async () => ((await reported()) === containers ? true : undefined), 30_000);
     const bare = fleet.host(HOST).spawn([process.execPath, '-e', 'setInterval(() => {}, 3600000)'], { stdio: 'ignore' });
     await sleep(5_000);
-    const pids = { agent: nodePid(fleet.agents.get(HOST)!.child.pid!), bare: nodePid(bare.pid!) };
+    const pids = { agent: processOf(agent.child.pid!, '/drover-agent-linux-x64'), bare: processOf(bare.pid!, '/node') };
     const first = { agent: sampleOf(pids.agent), bare: sampleOf(pids.bare) };
     const peak = { agent: first.agent.rssKiB, bare: first.bare.rssKiB };
     for (let t = 0; t < seconds; t += 5) {
@@ -86,12 +97,15 @@ async function main(): Promise<void> {
     }
     const last = { agent: sampleOf(pids.agent), bare: sampleOf(pids.bare) };
     bare.kill('SIGKILL');
+    await agent.stop('SIGKILL');
     const cpu = (k: 'agent' | 'bare') => (100 * (last[k].cpuTicks - first[k].cpuTicks)) / CLOCK_TICKS / seconds;
     const mib = (kib: number) => (kib / 1024).toFixed(1);
     console.log(`| | drover-agent (${containers} app containers, controller connected, heartbeat 1 s) | bare node (same host, same window) | ratio | target |`);
     console.log('|---|---|---|---|---|');
     const megabytes = (peak.agent * 1024) / 1e6;
     console.log(`| RSS, peak over ${seconds} s | ${mib(peak.agent)} MiB (${megabytes.toFixed(1)} MB) | ${mib(peak.bare)} MiB | ${(peak.agent / peak.bare).toFixed(2)}× | ≤ 60 MB ${megabytes <= 60 ? '✔' : '✘'} |`);
+    const split = (x: Sample) => `${mib(x.anonKiB)} MiB anonymous + ${mib(x.fileKiB)} MiB of its executable's pages`;
+    console.log(`| RSS at the end, of which | ${split(last.agent)} | ${split(last.bare)} | | |`);
     console.log(`| CPU, mean over ${seconds} s | ${cpu('agent').toFixed(2)} % of a core | ${cpu('bare').toFixed(2)} % | | < 0.5 % ${cpu('agent') < 0.5 ? '✔' : '✘'} |`);
     console.log(`| artifact drover-agent-linux-x64 | ${size} | | | |`);
   } finally {

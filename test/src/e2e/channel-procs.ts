@@ -55,7 +55,12 @@ const agentEnv = (): NodeJS.ProcessEnv => {
 
 /** A `drover-agent` process inside a rig host (its network, mount and UTS namespaces). */
 export function agentOnHost(host: RigHost, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  return new Proc(host.spawn([process.execPath, AGENT_MAIN, ...args], { env: { ...agentEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return agentBinaryOnHost(host, [process.execPath, AGENT_MAIN], args, env);
+}
+
+/** As agentOnHost, with another agent executable (e.g. the single-executable artifact a host installs). */
+export function agentBinaryOnHost(host: RigHost, command: string[], args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  return new Proc(host.spawn([...command, ...args], { env: { ...agentEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export interface TcpSocket { local: string; remote: string; state: 'listen' | 'established' | 'other' }
