@@ -4,8 +4,9 @@ import { UserError } from '@drover/shared';
 import { loadRenderedConfig, type ResolvedConfig } from '@drover/shared/config';
 import { secretRedactor } from '@drover/shared/operations/redact';
 import { requiredSecretNames } from '@drover/shared/secrets';
+import { AUTO_ROLLBACK_COMMANDS, planAutomaticRollback, type SwitchedContainer } from '../plan/auto-rollback.js';
 import { planRollout } from '../plan/plan.js';
-import type { AgentPresence, Plan, PlanCommand } from '../plan/types.js';
+import type { AgentPresence, HostTask, Plan, PlanCommand } from '../plan/types.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
 import type { SecretBox } from '../store/secret-box.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -102,12 +103,23 @@ export class Deployments {
 
   private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request): void {
     const abort = new AbortController();
-    const redact = secretRedactor(Object.values(req.secrets));
+    // Grows when an automatic rollback brings back an earlier version's secret values.
+    const secretValues = new Set(Object.values(req.secrets));
+    let redactor = secretRedactor([...secretValues]);
+    const redact = (text: string) => redactor(text);
+    const secretsFor = (version: string): Record<string, string> => {
+      const sealed = version === config.version ? null : this.deps.store.getServiceSecrets(config.serviceAndDestination, version);
+      const values = sealed ? this.deps.secretBox.unseal(sealed) : req.secrets;
+      for (const v of Object.values(values)) secretValues.add(v);
+      redactor = secretRedactor([...secretValues]);
+      return values;
+    };
     this.deps.log.info({ deployment: record.id, service: record.service, command: record.command, version: record.version, hosts: plan.hosts.length }, 'deployment started');
     const done = runRollout({
       deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
       bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
       agents: this.deps.agents, images: this.deps.images, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
+      planRollback: config.drover.autoRollback && AUTO_ROLLBACK_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
@@ -115,6 +127,12 @@ export class Deployments {
       this.deps.log.error({ deployment: record.id, err: (err as Error).message }, 'deployment bookkeeping failed');
     }).finally(() => this.running.delete(record.id));
     this.running.set(record.id, { abort, done });
+  }
+
+  /** The earlier versions' configs come from the same files; their secrets from those kept for them (else this request's). */
+  private planRollback(req: Request, switched: SwitchedContainer[], secretsFor: (version: string) => Record<string, string>): HostTask[] {
+    const configAt = (version: string) => loadRenderedConfig({ files: req.files, destination: req.destination, version, hookFiles: req.hookFiles });
+    return planAutomaticRollback({ configAt, secretsFor, assets: req.assets, performer: req.performer }, switched);
   }
 
   get(id: string): DeploymentRecord | null {

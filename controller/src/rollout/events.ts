@@ -24,7 +24,7 @@ export const DeploymentEvent = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('hook_done'), step: z.string(), hook: z.string(), ok: z.boolean() }),
   z.object({
-    type: z.literal('end'), status: z.enum(['succeeded', 'failed']), error: z.string().nullable(),
+    type: z.literal('end'), status: z.enum(['succeeded', 'failed', 'rolled_back']), error: z.string().nullable(),
     details: z.array(z.string()), exitCode: z.number().int(), runtimeSeconds: z.number(),
   }),
 ]);

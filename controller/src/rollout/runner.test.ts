@@ -1,12 +1,14 @@
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from '@drover/shared/config/test-support';
 import { RpcError } from '@drover/shared/protocol';
+import { planAutomaticRollback } from '../plan/auto-rollback.js';
 import { planRollout } from '../plan/plan.js';
-import type { PlanInput } from '../plan/types.js';
+import type { HostTask, PlanInput } from '../plan/types.js';
+import type { SwitchedContainer } from '../plan/auto-rollback.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { EventLog } from './events.js';
 import { HookGate } from './hook-gate.js';
@@ -78,7 +80,9 @@ function caller(script: Script = () => undefined): { agents: AgentCaller; log: s
   };
 }
 
-async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput> = {}, hooks = new HookGate({ timeoutMs: 5_000, unattendedMs: 5_000 })) {
+type PlanRollback = ((switched: SwitchedContainer[]) => HostTask[]) | null;
+
+async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput> = {}, hooks = new HookGate({ timeoutMs: 5_000, unattendedMs: 5_000 }), planRollback: PlanRollback = null) {
   const config = await load(yml, { version: 'v' });
   const plan = planRollout({
     command: 'redeploy', config, secrets: {}, selection: { roles: [], hosts: [], primary: false },
@@ -90,7 +94,7 @@ async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput
   const outcome = await runRollout({
     deploymentId: id, plan, lockHolder: 'me', lockWait: null, bootSeconds: 5, agents, store, events, hooks,
     images: { open: async function* (service: string, version: string) { yield Buffer.from(`archive of ${service}:${version}`); } },
-    redact: (s) => s, signal: new AbortController().signal,
+    redact: (s) => s, signal: new AbortController().signal, planRollback,
   });
   const says = store.listEvents(id, 0).flatMap((e) => ((e.event as { type: string }).type === 'say' ? [(e.event as { text: string }).text] : []));
   return { id, outcome, says };
@@ -188,4 +192,63 @@ test('accessory boot: Kamal\'s one line for the hosts where the container alread
   const stop = await rollout(YML, a2, { command: 'app stop' });
   const lines = store.listEvents(stop.id, 0).flatMap((e) => ((e.event as { type: string }).type === 'host' ? [`${(e.event as { host: string }).host}: ${(e.event as { text: string }).text}`] : []));
   assert.deepEqual(lines.sort(), ['vm1: stopped app-web-v', 'vm2: stopped app-web-v', 'vm3: nothing stopped']);
+});
+
+describe('automatic rollback', () => {
+  const YML_GROUPS = `${YML}boot:\n  limit: 1\n`;
+  const rollbackTo = async (yml: string): Promise<PlanRollback> => {
+    const v0 = await load(yml, { version: 'v0' });
+    return (switched) => planAutomaticRollback({ configAt: () => v0, secretsFor: () => ({}), assets: { errorPages: null, accessoryFiles: {} }, performer: 'me' }, switched);
+  };
+  /** vm1 switches from v0 in the first group; vm2's container fails its health gate in the second. */
+  const script = (boots: string[], rollbackFails = false): Script => (host, op, p) => {
+    if (op !== 'app.boot') return undefined;
+    boots.push(`${host} ${String(p.role)} ${String(p.version)}`);
+    if (host === 'vm2') throw new RpcError('operation_failed', 'app-web-v on vm2 did not become healthy', { details: [], exitCode: 1 });
+    if (p.version === 'v0' && rollbackFails) throw new RpcError('operation_failed', 'image gone', { details: [], exitCode: 1 });
+    return { container: { id: 'c', name: `app-web-${String(p.version)}` }, renamed: null, oldVersion: p.version === 'v' ? 'v0' : 'v', stopped: [], status: 'healthy', hostname: 'h', messages: [] };
+  };
+
+  test('the hosts that switched go back to their previous version; the deployment ends rolled_back, a line per host', async () => {
+    const boots: string[] = [];
+    const { agents } = caller(script(boots));
+    const { outcome, says } = await rollout(YML_GROUPS, agents, {}, undefined, await rollbackTo(YML_GROUPS));
+    assert.deepEqual(boots, ['vm1 web v', 'vm2 web v', 'vm1 web v0']);
+    assert.deepEqual([outcome.status, outcome.error, outcome.exitCode], ['rolled_back', 'vm2: app-web-v on vm2 did not become healthy', 1]);
+    assert.deepEqual(outcome.details, ['vm1: rolled back (web on v0)']);
+    assert.ok(says.includes('Rolling back vm1 to version v0...'), says.join('\n'));
+    assert.ok(says.includes('Rolled back 1 host'));
+    assert.equal(store.getLock('app'), null);
+  });
+
+  test('a host that cannot go back is reported and the deployment ends failed', async () => {
+    const boots: string[] = [];
+    const { agents } = caller(script(boots, true));
+    const { outcome, says } = await rollout(YML_GROUPS, agents, {}, undefined, await rollbackTo(YML_GROUPS));
+    assert.equal(outcome.status, 'failed');
+    assert.deepEqual(outcome.details, ['vm1: rollback failed (web on v0): image gone']);
+    assert.ok(says.includes('Automatic rollback incomplete, see the hosts below'));
+  });
+
+  test('off (x-drover/auto_rollback: false): Kamal\'s behaviour, the switched host stays on the new version', async () => {
+    const boots: string[] = [];
+    const { agents } = caller(script(boots));
+    const { outcome } = await rollout(YML_GROUPS, agents, {}, undefined, null);
+    assert.deepEqual(boots, ['vm1 web v', 'vm2 web v']);
+    assert.equal(outcome.status, 'failed');
+  });
+
+  test('a failure outside the boot groups (a hook) rolls nothing back', async () => {
+    const hooks = new HookGate({ timeoutMs: 5_000, unattendedMs: 5_000 });
+    const boots: string[] = [];
+    const { agents } = caller((host, op, p) => (host === 'vm2' ? undefined : script(boots)(host, op, p)));
+    const running = rollout(YML_GROUPS, agents, { hooks: ['post-deploy'] }, hooks, await rollbackTo(YML_GROUPS));
+    await until(() => store.listDeployments({ status: 'running', limit: 10 }).some((d) => store.listEvents(d.id, 0).some((e) => (e.event as { type: string }).type === 'hook')));
+    const d = store.listDeployments({ status: 'running', limit: 10 }).find((x) => store.listEvents(x.id, 0).some((e) => (e.event as { type: string }).type === 'hook'))!;
+    const step = (store.listEvents(d.id, 0).map((e) => e.event as { type: string; step?: string }).find((e) => e.type === 'hook'))!.step!;
+    hooks.report(d.id, step, { ok: false, message: 'post-deploy failed' });
+    const { outcome } = await running;
+    assert.equal(outcome.status, 'failed');
+    assert.ok(!boots.some((b) => b.endsWith(' v0')), boots.join(', '));
+  });
 });

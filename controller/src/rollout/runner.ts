@@ -4,6 +4,7 @@ import { isUserError, UserError } from '@drover/shared';
 import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
 import type { OperationName, OperationParams, OperationResult } from '@drover/shared/operations';
 import { RpcError } from '@drover/shared/protocol';
+import type { SwitchedContainer } from '../plan/auto-rollback.js';
 import type { BootTask, HostTask, OpCall, Phase, Plan } from '../plan/types.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
 import { Barrier } from './barrier.js';
@@ -37,6 +38,11 @@ export interface RolloutContext {
   store: DeploymentStore;
   events: EventLog;
   hooks: HookGate;
+  /**
+   * `x-drover/auto_rollback`: the calls that return switched containers to their previous version after a
+   * boot group failed; null when off or for commands that boot nothing new.
+   */
+  planRollback: ((switched: SwitchedContainer[]) => HostTask[]) | null;
   /** Removes the deployment's secret values from text. */
   redact(text: string): string;
   signal: AbortSignal;
@@ -44,7 +50,8 @@ export interface RolloutContext {
 }
 
 export interface RolloutOutcome {
-  status: 'succeeded' | 'failed';
+  /** rolled_back: a boot group failed and every container that had switched is back on its previous version. */
+  status: 'succeeded' | 'failed' | 'rolled_back';
   error: string | null;
   details: string[];
   exitCode: number;
@@ -67,6 +74,7 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutOutcome> {
     outcome = { status: 'succeeded', error: null, details: [], exitCode: 0 };
   } catch (err) {
     outcome = run.failure(err);
+    if (run.bootFailed) outcome = await run.rollBack(outcome);
   } finally {
     run.releaseLock();
   }
@@ -79,6 +87,10 @@ class Run {
   readonly clock: () => number;
   private readonly barrier = new Barrier();
   private holdsLock = false;
+  /** Containers that became healthy at the new version, for an automatic rollback. */
+  private readonly switched: SwitchedContainer[] = [];
+  /** A boot group failed (its health gate, or its hosts unreachable): what automatic rollback answers. */
+  bootFailed = false;
 
   constructor(private readonly ctx: RolloutContext) {
     this.clock = ctx.clock ?? Date.now;
@@ -108,7 +120,7 @@ class Run {
       case 'sleep': await sleep(phase.seconds * 1000, undefined, { signal: this.ctx.signal }); return;
       case 'hook': return this.hook(phase.hook, phase.hosts, `${index}.hook`);
       case 'ops': return this.ops(phase.tasks, index);
-      case 'boot': return this.inParallel(groupByHost(phase.tasks), (tasks) => this.bootHost(tasks, index, phase.parallelRoles));
+      case 'boot': return this.bootGroup(phase.tasks, index, phase.parallelRoles);
     }
   }
 
@@ -169,7 +181,7 @@ class Run {
     }
   }
 
-  private async hostTask(task: HostTask, phase: number, onResult: (host: string, call: OpCall, result: unknown) => void): Promise<void> {
+  private async hostTask(task: HostTask, phase: number | string, onResult: (host: string, call: OpCall, result: unknown) => void): Promise<void> {
     const started = this.clock();
     for (let i = 0; i < task.calls.length; i++) {
       const call = task.calls[i]!;
@@ -226,6 +238,15 @@ class Run {
     return new HostFailure(host, redact(`${op} failed on ${host}: ${(err as Error).message ?? String(err)}`), [], 1);
   }
 
+  private async bootGroup(tasks: BootTask[], index: number, parallelRoles: boolean): Promise<void> {
+    try {
+      await this.inParallel(groupByHost(tasks), (hostTasks) => this.bootHost(hostTasks, index, parallelRoles));
+    } catch (err) {
+      this.bootFailed = true;
+      throw err;
+    }
+  }
+
   /** One host's roles in a boot group: in order (primary first), or all at once with `parallel_roles`. */
   private async bootHost(tasks: BootTask[], phase: number, parallelRoles: boolean): Promise<void> {
     const since = this.clock();
@@ -245,13 +266,45 @@ class Run {
       this.say(`First ${primary} container is healthy, booting ${task.role} on ${task.host}...`);
     }
     try {
-      await this.call(task.host, task.call, step, since);
+      const booted = await this.call(task.host, task.call, step, since) as OperationResult<'app.boot'>;
+      const previousVersion = booted.oldVersion;
+      if (previousVersion && previousVersion !== task.call.params.version) this.switched.push({ host: task.host, role: task.role, previousVersion });
     } catch (err) {
       this.say(`Failed to boot ${task.role} on ${task.host}`);
       if (task.gatekeeper && this.barrier.close()) this.say(`First ${primary} container is unhealthy on ${task.host}, not booting any other roles`);
       throw err;
     }
     if (task.gatekeeper && this.barrier.open()) this.say(`First ${primary} container is healthy on ${task.host}, booting any other roles`);
+  }
+
+  /**
+   * After a failed boot group: the containers that had switched go back to their previous version, each
+   * host on its own (one failing does not stop the others). Never throws; the outcome carries a line per host.
+   */
+  async rollBack(failed: RolloutOutcome): Promise<RolloutOutcome> {
+    if (!this.ctx.planRollback || this.switched.length === 0) return failed;
+    const order = this.ctx.plan.hosts;
+    const switched = [...this.switched].sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
+    let tasks: HostTask[];
+    try {
+      tasks = this.ctx.planRollback(switched);
+    } catch (err) {
+      return { ...failed, details: [...failed.details, `automatic rollback not possible: ${this.failure(err).error ?? ''}`] };
+    }
+    const versions = [...new Set(this.switched.map((s) => s.previousVersion))];
+    this.say(`Rolling back ${tasks.map((t) => t.host).join(', ')} to ${versions.length === 1 ? `version ${versions[0]}` : 'the versions they ran before'}...`);
+    const report = await Promise.all(tasks.map(async (task) => {
+      const back = this.switched.filter((s) => s.host === task.host).map((s) => `${s.role} on ${s.previousVersion}`).join(', ');
+      try {
+        await this.hostTask(task, 'rollback', () => undefined);
+        return { ok: true, line: `${task.host}: rolled back (${back})` };
+      } catch (err) {
+        return { ok: false, line: `${task.host}: rollback failed (${back}): ${this.hostFailure(task.host, 'app.boot', err).message}` };
+      }
+    }));
+    const complete = report.every((r) => r.ok);
+    this.say(complete ? `Rolled back ${tasks.length} ${tasks.length === 1 ? 'host' : 'hosts'}` : 'Automatic rollback incomplete, see the hosts below');
+    return { ...failed, status: complete ? 'rolled_back' : 'failed', details: [...failed.details, ...report.map((r) => r.line)] };
   }
 
   failure(err: unknown): RolloutOutcome {

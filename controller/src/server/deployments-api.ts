@@ -64,7 +64,7 @@ export const DeploymentView = z.object({
   command: z.string(),
   version: z.string(),
   performer: z.string(),
-  status: z.enum(['running', 'succeeded', 'failed']),
+  status: z.enum(['running', 'succeeded', 'failed', 'rolled_back']),
   createdAt: z.number(),
   finishedAt: z.number().nullable(),
   error: z.string().nullable(),

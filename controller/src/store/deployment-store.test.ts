@@ -143,9 +143,11 @@ test('create, finish, get and list: newest first, filtered by service, destinati
     const ids = (f?: Parameters<SqliteStore['listDeployments']>[0]) => s.listDeployments(f).map((d) => d.id);
     assert.deepEqual(ids(), ['d4', 'd3', 'd2', 'd1']);
     assert.deepEqual(ids({ service: 'app' }), ['d4', 'd2', 'd1']);
+    s.finishDeployment('d4', { status: 'rolled_back', error: 'web-2: did not become healthy', exitCode: 1, at: 350 });
+    assert.deepEqual(ids({ status: 'rolled_back' }), ['d4']);
     assert.deepEqual(ids({ service: 'app', destination: null }), ['d4', 'd1']);
     assert.deepEqual(ids({ service: 'app', destination: 'staging' }), ['d2']);
-    assert.deepEqual(ids({ status: 'running' }), ['d4', 'd3']);
+    assert.deepEqual(ids({ status: 'running' }), ['d3']);
     assert.deepEqual(ids({ status: 'succeeded' }), ['d1']);
     assert.deepEqual(ids({ service: 'app', limit: 2 }), ['d4', 'd2']);
     assert.deepEqual(ids({ limit: 0 }), []);

@@ -6,7 +6,8 @@ import type { PlanCommand } from '../plan/types.js';
 
 /** `deploy`, …, or a subcommand as Kamal spells it (`app boot`, `proxy reboot`, …). */
 export type DeploymentCommand = PlanCommand;
-export type DeploymentStatus = 'running' | 'succeeded' | 'failed';
+export type DeploymentStatus = 'running' | 'succeeded' | 'failed' | 'rolled_back';
+export type FinishedStatus = Exclude<DeploymentStatus, 'running'>;
 
 export interface NewDeployment {
   id: string;
@@ -63,7 +64,7 @@ export interface LockRecord {
 
 export interface DeploymentStore {
   createDeployment(d: NewDeployment): DeploymentRecord;
-  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void;
+  finishDeployment(id: string, outcome: { status: FinishedStatus; error: string | null; exitCode: number; at: number }): void;
   getDeployment(id: string): DeploymentRecord | null;
   /** Newest first. */
   listDeployments(filter?: { service?: string; destination?: string | null; status?: DeploymentStatus; limit?: number }): DeploymentRecord[];

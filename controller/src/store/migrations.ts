@@ -172,4 +172,33 @@ export const MIGRATIONS: { version: number; name: string; sql: string; rebuildsT
       CREATE INDEX join_tokens_created ON join_tokens(created_at);
     `,
   },
+  {
+    version: 5,
+    name: 'deployments end rolled_back (x-drover/auto_rollback)',
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE deployments_v5 (
+        id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        destination TEXT,
+        command TEXT NOT NULL CHECK (length(command) BETWEEN 1 AND 64),
+        version TEXT NOT NULL,
+        performer TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'rolled_back')),
+        finished_at INTEGER,
+        error TEXT,
+        exit_code INTEGER,
+        event_count INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO deployments_v5 (rowid, id, service, destination, command, version, performer, created_at, snapshot, status, finished_at, error, exit_code, event_count)
+        SELECT rowid, id, service, destination, command, version, performer, created_at, snapshot, status, finished_at, error, exit_code, event_count FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v5 RENAME TO deployments;
+      CREATE INDEX deployments_service ON deployments(service, destination, created_at);
+      CREATE INDEX deployments_created ON deployments(created_at);
+      CREATE INDEX deployments_running ON deployments(status) WHERE status = 'running';
+    `,
+  },
 ];

@@ -2,13 +2,13 @@ import type Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
 import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
-  DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, LockRecord, NewDeployment, StepRecord, StepStatus,
+  DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, StepRecord, StepStatus,
 } from './deployment-store.js';
 
 type Row = Record<string, unknown>;
 
 const COMMANDS: ReadonlySet<string> = new Set<DeploymentCommand>(PLAN_COMMANDS);
-const STATUSES: ReadonlySet<string> = new Set<DeploymentStatus>(['running', 'succeeded', 'failed']);
+const STATUSES: ReadonlySet<string> = new Set<DeploymentStatus>(['running', 'succeeded', 'failed', 'rolled_back']);
 const STEP_STATUSES: ReadonlySet<string> = new Set<StepStatus>(['running', 'succeeded', 'failed', 'skipped']);
 const DEFAULT_EVENT_LIMIT = 10_000;
 const DEFAULT_SECRET_VERSIONS = 2;
@@ -197,8 +197,8 @@ export class SqliteDeployments implements DeploymentStore {
     }).immediate();
   }
 
-  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void {
-    if (outcome.status !== 'succeeded' && outcome.status !== 'failed') throw new Error(`deployment ${id}: cannot finish as ${JSON.stringify(outcome.status)}`);
+  finishDeployment(id: string, outcome: { status: FinishedStatus; error: string | null; exitCode: number; at: number }): void {
+    if (outcome.status === 'running' as DeploymentStatus || !STATUSES.has(outcome.status)) throw new Error(`deployment ${id}: cannot finish as ${JSON.stringify(outcome.status)}`);
     this.writes.flush();
     this.db.transaction(() => {
       const r = this.q('SELECT status FROM deployments WHERE id = ?').get(id) as Row | undefined;

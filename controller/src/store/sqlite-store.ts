@@ -5,7 +5,7 @@ import { ensurePrivateDatabaseFile, ensurePrivateDir } from './secure-file.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreConflict, type AgentRecord, type JoinTokenRecord, type NewAgent, type NewJoinToken, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
 import type {
-  DeploymentEventRecord, DeploymentRecord, DeploymentStatus, LockRecord, NewDeployment, StepRecord,
+  DeploymentEventRecord, DeploymentRecord, DeploymentStatus, FinishedStatus, LockRecord, NewDeployment, StepRecord,
 } from './deployment-store.js';
 import { SqliteDeployments } from './sqlite-deployments.js';
 import { SqliteTokens } from './sqlite-tokens.js';
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
     return this.deployments.createDeployment(d);
   }
 
-  finishDeployment(id: string, outcome: { status: 'succeeded' | 'failed'; error: string | null; exitCode: number; at: number }): void {
+  finishDeployment(id: string, outcome: { status: FinishedStatus; error: string | null; exitCode: number; at: number }): void {
     this.deployments.finishDeployment(id, outcome);
   }
 

@@ -16,3 +16,12 @@ export const KAMAL_DEFAULTS = {
   /** `proxy.healthcheck`. */
   healthcheck: { intervalSeconds: 1, timeoutSeconds: 5, path: '/up' },
 } as const;
+
+/**
+ * Defaults of Drover's own settings (`x-drover:`), where they leave Kamal's behaviour: each is what a
+ * Kamal user would want once told (docs/configuration.md says so), and one line turns it off.
+ */
+export const DROVER_DEFAULTS = {
+  /** `x-drover/auto_rollback`: hosts that switched to a version whose later boot group failed its health gate go back. */
+  autoRollback: true,
+} as const;

@@ -296,6 +296,11 @@ test('ssh, sshkit, builder keys and aliases are accepted', async () => {
   assert.equal(c.builder!.context, '.');
   assert.deepEqual(c.builder!.secrets, ['GITHUB_TOKEN']);
   assert.deepEqual(c.aliases, { shell: 'app exec -i bash' });
-  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20 });
+  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true });
   assert.equal(c.source.ssh?.user, 'app');
+});
+
+test('x-drover/auto_rollback: on unless the file turns it off', async () => {
+  assert.equal((await load(BASE + WEB + 'x-drover:\n  auto_rollback: false\n')).drover.autoRollback, false);
+  assert.equal((await load(BASE + WEB)).drover.autoRollback, true);
 });

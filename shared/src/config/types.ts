@@ -43,7 +43,13 @@ export interface ResolvedConfig {
   builder: BuilderConfig | null;
   /** kamal-proxy container settings per host; null for a host means "legacy boot config files". */
   proxyRunByHost: Record<string, ResolvedProxyRun | null>;
-  drover: { controller: string | null; project: string; agentTimeout: number | null };
+  drover: {
+    controller: string | null;
+    project: string;
+    agentTimeout: number | null;
+    /** Failed health gate: hosts that already switched go back to their previous version. */
+    autoRollback: boolean;
+  };
   /** The validated document, Kamal's key names, for anything not lifted above. */
   source: DeployConfig;
   /**

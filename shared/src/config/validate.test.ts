@@ -62,6 +62,7 @@ const cases: [string, string, string][] = [
   ['otel endpoint', BASE + WEB + 'output:\n  otel: {}\n', 'output/otel: OTel endpoint is required'],
   ['nested x- key is unknown', BASE + WEB + 'proxy:\n  x-extra: 1\n', 'proxy: unknown key: x-extra'],
   ['x-drover schema', BASE + WEB + 'x-drover:\n  controller: [a]\n', 'x-drover/controller: should be a string'],
+  ['x-drover auto_rollback', BASE + WEB + 'x-drover:\n  auto_rollback: sometimes\n', 'x-drover/auto_rollback: should be a boolean'],
   ['local registry with remote builder', BASE.replace(/registry:\n(  .*\n)+/, 'registry:\n  server: localhost:5555\n') + '  remote: tcp://builder:2375\n' + WEB, 'Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)'],
 ];
 

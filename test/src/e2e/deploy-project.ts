@@ -25,6 +25,8 @@ export interface ProjectOptions {
   localRegistry?: string;
   /** Extra `.kamal/secrets` lines. */
   secrets?: string[];
+  /** Kamal's `env/tags`: per host tag, clear variables for the hosts carrying it (`servers` entries like `web-4: [tag]`). */
+  envTags?: Record<string, Record<string, string>>;
   /** Extra files, relative to the project directory, written before the first commit. */
   files?: Record<string, string | { content: string; mode: number }>;
 }
@@ -67,8 +69,8 @@ export class SampleProject {
   }
 
   /** Commits an app answering `content` on /version (unhealthy: no /up), returns the new git SHA (the version). */
-  commit(content: string, options: { healthy?: boolean } = {}): string {
-    writeSampleAppContext(join(this.dir, 'app'), { service: this.service, version: content, healthy: options.healthy ?? true });
+  commit(content: string, options: { healthy?: boolean; unhealthyWhenEnv?: string } = {}): string {
+    writeSampleAppContext(join(this.dir, 'app'), { service: this.service, version: content, healthy: options.healthy ?? true, unhealthyWhenEnv: options.unhealthyWhenEnv });
     // The Dockerfile lives at the root so Kamal's defaults (context `.`, Dockerfile) apply.
     writeFileSync(join(this.dir, 'Dockerfile'), readFileSync(join(this.dir, 'app', 'Dockerfile'), 'utf8').replace('COPY www /www', 'COPY app/www /www'));
     rmSync(join(this.dir, 'app', 'Dockerfile'));
@@ -126,6 +128,7 @@ function deployYml(rig: Rig, service: string, o: ProjectOptions): string {
     '    GREETING: hello',
     '  secret:',
     '    - APP_SECRET',
+    ...(o.envTags ? ['  tags:', ...Object.entries(o.envTags).flatMap(([tag, vars]) => [`    ${tag}:`, ...Object.entries(vars).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)])] : []),
     `deploy_timeout: ${o.deployTimeout ?? 10}`,
     // Long enough for a straggler whose connection to busybox httpd (a short listen backlog) waited for a
     // SYN retransmit on 2 loaded cores; the drain ends as soon as nothing is in flight, so tests do not wait it.

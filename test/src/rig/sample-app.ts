@@ -8,6 +8,8 @@ export interface SampleAppOptions {
   version: string;
   /** false builds the variant whose /up answers 404, so health checks fail. */
   healthy?: boolean;
+  /** The variant whose /up answers 404 only in containers where this environment variable is set (one host's, by Kamal's env tags). */
+  unhealthyWhenEnv?: string;
 }
 
 /**
@@ -33,7 +35,12 @@ export function writeSampleAppContext(dir: string, options: SampleAppOptions): v
     'EXPOSE 80',
     'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1/up || exit 1',
     // A start line, then httpd logging each request (-v), for the log commands.
-    `CMD ["sh", "-c", "echo Starting ${service} ${options.version}; exec httpd -f -v -p 80 -h /www"]`,
+    `CMD ${JSON.stringify(['sh', '-c', startScript(service, options)])}`,
     '',
   ].join('\n'));
+}
+
+function startScript(service: string, options: SampleAppOptions): string {
+  const unwell = options.unhealthyWhenEnv ? `if [ -n "$${options.unhealthyWhenEnv}" ]; then rm -f /www/up; fi; ` : '';
+  return `echo Starting ${service} ${options.version}; ${unwell}exec httpd -f -v -p 80 -h /www`;
 }

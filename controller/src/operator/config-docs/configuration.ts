@@ -40,8 +40,15 @@ x-drover:
   controller: https://drover.example.com:7443
   # The project's name on the controller (defaults to the service).
   project: storefront
-  # How many seconds a deployment waits for a selected agent to be connected.
+  # Accepted, not used yet: a deployment fails at once, naming each selected
+  # agent that is not connected and when it was last seen.
   agent_timeout: 60
+  # When a boot group fails its health gate, the hosts that already switched to
+  # the new version go back to the version they ran before (the old container
+  # starts and is registered with kamal-proxy again, the new one stops), and the
+  # deployment ends \`rolled_back\` with a line per host. Kamal leaves those hosts on
+  # the new version; \`false\` does the same. Default: true.
+  auto_rollback: true
 
 # Service (required)
 #

@@ -1,6 +1,6 @@
 import type { DroverSettings } from '../schema/drover.js';
 import type { DeployConfig } from '../schema/root.js';
-import { KAMAL_DEFAULTS } from '../kamal-defaults.js';
+import { DROVER_DEFAULTS, KAMAL_DEFAULTS } from '../kamal-defaults.js';
 import type { ResolvedConfig, ResolvedProxyRun, ResolvedRole } from '../types.js';
 import { resolveAccessory } from './accessories.js';
 import { hostEnv, roleEnv } from './env.js';
@@ -122,6 +122,7 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
       controller: ctx.drover?.controller ?? null,
       project: ctx.drover?.project ?? service,
       agentTimeout: ctx.drover?.agent_timeout ?? null,
+      autoRollback: ctx.drover?.auto_rollback ?? DROVER_DEFAULTS.autoRollback,
     },
     source: config,
     raw: ctx.raw,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kHash, kInteger, kString, opt } from './kinds.js';
+import { kBoolean, kHash, kInteger, kString, opt } from './kinds.js';
 
 /**
  * `x-drover:` — Drover's own settings. Kamal ignores root `x-*` keys, so a file carrying them
@@ -12,5 +12,10 @@ export const droverSchema = kHash({
   project: opt(kString),
   /** Seconds a deploy waits for an agent to be connected before failing its host. */
   agent_timeout: opt(kInteger),
+  /**
+   * When a boot group fails its health gate, the hosts that already switched to the new version go back to
+   * the version they ran before (Kamal leaves them on the new one). Default true.
+   */
+  auto_rollback: opt(kBoolean),
 });
 export type DroverSettings = z.infer<typeof droverSchema>;

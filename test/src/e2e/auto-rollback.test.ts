@@ -1,0 +1,94 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SampleProject } from './deploy-project.js';
+import { Fleet } from './fleet.js';
+import { httpGet } from './http-get.js';
+import { startLoad, type LoadTally } from './load.js';
+
+// Issue 12, automatic rollback: four NAT'd hosts in boot groups of two; a version whose health gate fails
+// on web-4 only (Kamal's env tags give that host FAIL_HEALTH). The hosts that switched before web-4 failed
+// go back to the previous version, under load, without a failed request; with `auto_rollback: false` they
+// stay where Kamal leaves them.
+
+const WEB = ['web-1', 'web-2', 'web-3', 'web-4'];
+
+describe('automatic rollback on a failed boot group (rig, 4 hosts)', () => {
+  let fleet: Fleet;
+  let project: SampleProject;
+  let v1: string;
+  const urls: string[] = [];
+
+  const drover = (args: string[]) => fleet.run(args, project.dir);
+  const versions = async () => Promise.all(urls.map(async (u) => {
+    const r = await httpGet(`${u}/version`, 5_000);
+    return r.status === 200 ? r.body.trim() : `HTTP ${r.status}`;
+  }));
+  const underLoad = async (run: () => Promise<void>): Promise<LoadTally> => {
+    const load = startLoad(urls.map((u) => `${u}/version`), { ratePerSecond: 200 });
+    let tally: LoadTally;
+    try {
+      await run();
+    } finally {
+      tally = await load.stop();
+    }
+    console.log(`# load: ${tally.ok} requests in ${tally.seconds.toFixed(1)} s, ${tally.failed.length} failed, versions seen: ${[...tally.versions].join(', ')}`);
+    return tally;
+  };
+
+  before(async () => {
+    fleet = await Fleet.start(WEB);
+    await fleet.rig.buildProxyImage();
+    project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, {
+      servers: { web: ['web-1', 'web-2', 'web-3', 'web-4: [unwell]'] },
+      envTags: { unwell: { FAIL_HEALTH: '1' } },
+      extra: 'boot:\n  limit: 2\n',
+    }, 'one');
+    v1 = project.git(['rev-parse', 'HEAD']);
+    const first = await drover(['deploy']);
+    assert.equal(first.code, 0, first.all);
+    for (const host of WEB) urls.push(`http://${await fleet.host(host).publish([80])}`);
+    assert.deepEqual(await versions(), ['one', 'one', 'one', 'one']);
+  });
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  test('on by default: the hosts that switched return to the previous version, the deployment ends rolled_back', async () => {
+    const v2 = project.commit('two', { unhealthyWhenEnv: 'FAIL_HEALTH' });
+    let r: Awaited<ReturnType<typeof drover>> = { code: null, out: '', err: '', all: '' };
+    const tally = await underLoad(async () => { r = await drover(['deploy']); });
+    assert.equal(r.code, 1, r.all);
+    assert.deepEqual(tally.failed, [], 'every request was answered, before, during and after the rollback');
+    assert.ok(tally.versions.has('two'), 'the first boot group did switch before web-4 failed');
+    assert.ok(r.out.includes(`Rolling back web-1, web-2, web-3 to version ${v1}...`), r.all);
+    assert.ok(r.out.includes('Rolled back 3 hosts'), r.all);
+    assert.match(r.err, new RegExp(`ERROR web-4: sample-app-web-${v2} on web-4 did not become healthy`));
+    for (const host of ['web-1', 'web-2', 'web-3']) assert.ok(r.err.includes(`${host}: rolled back (web on ${v1})`), r.all);
+    assert.deepEqual(await versions(), ['one', 'one', 'one', 'one']);
+
+    // The new containers are stopped where they ran; the old ones serve again.
+    for (const host of ['web-1', 'web-3']) {
+      const states = Object.fromEntries((await fleet.host(host).docker.listContainers({ all: true })).map((c) => [c.Names[0]!.slice(1), c.State]));
+      assert.equal(states[`sample-app-web-${v1}`], 'running', JSON.stringify(states));
+      assert.notEqual(states[`sample-app-web-${v2}`], 'running', JSON.stringify(states));
+    }
+    const list = await drover(['deployments', '--json']);
+    const [latest] = (JSON.parse(list.out) as { deployments: Array<{ status: string; version: string }> }).deployments;
+    assert.deepEqual([latest?.status, latest?.version], ['rolled_back', v2]);
+    const lock = await drover(['lock', 'status']);
+    assert.equal(lock.out.trim(), 'There is no deploy lock');
+  });
+
+  test('x-drover/auto_rollback: false keeps Kamal\'s behaviour: the hosts that switched stay on the new version', async () => {
+    appendFileSync(join(project.dir, 'config', 'deploy.yml'), 'x-drover:\n  auto_rollback: false\n');
+    project.git(['commit', '-q', '-am', 'no automatic rollback']);
+    const r = await drover(['deploy']);
+    assert.equal(r.code, 1, r.all);
+    assert.ok(!r.out.includes('Rolling back'), r.all);
+    assert.deepEqual(await versions(), ['two', 'two', 'two', 'one']);
+    const list = await drover(['deployments', '--json']);
+    assert.equal((JSON.parse(list.out) as { deployments: Array<{ status: string }> }).deployments[0]?.status, 'failed');
+  });
+});
