@@ -19,6 +19,8 @@ CONFIG_DIR=/etc/drover-agent
 DATA_DIR=/var/lib/drover-agent
 UNIT_FILE=/etc/systemd/system/drover-agent.service
 PID_FILE=/run/drover-agent.pid
+# Seconds a stopping agent has to finish operations in progress (a boot: deploy_timeout and its grace) before it is killed.
+STOP_TIMEOUT=150
 # The binary (~100 MB) plus its download beside it.
 MIN_FREE_KB=262144
 
@@ -197,6 +199,8 @@ EnvironmentFile=$CONFIG_DIR/agent.env
 ExecStart=$INSTALL_DIR/drover-agent run
 Restart=always
 RestartSec=2
+# On SIGTERM the agent lets operations in progress finish (a boot waits for its health gate) before it exits.
+TimeoutStopSec=$STOP_TIMEOUT
 
 [Install]
 WantedBy=multi-user.target
@@ -222,10 +226,12 @@ case \${1:-} in
     running ;;
   stop)
     # The whole group (loop and agent), and only back once the agent is gone: two agents must not overlap.
+    # The agent finishes operations in progress first (a boot waits for its health gate), up to the limit.
     if running; then
       group=\$(cat "\$pid_file")
       kill -TERM "-\$group"
-      i=0; while kill -0 "-\$group" 2>/dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+      i=0; while kill -0 "-\$group" 2>/dev/null && [ \$i -lt $((STOP_TIMEOUT * 10)) ]; do sleep 0.1; i=\$((i + 1)); done
+      if kill -0 "-\$group" 2>/dev/null; then kill -KILL "-\$group"; sleep 0.5; fi
     fi
     rm -f "\$pid_file" ;;
   status) running ;;

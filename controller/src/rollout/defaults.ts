@@ -5,6 +5,11 @@ export const ROLLOUT_DEFAULTS = {
   pullTimeoutMs: 30 * 60_000,
   /** Added to deploy_timeout (and readiness_delay) for a boot: the gate itself is bounded by the agent. */
   bootGraceMs: 2 * 60_000,
+  /**
+   * How long a call waits for its agent to come back after the connection dropped (a network blip, an
+   * agent upgrade), then repeats with the same operation id and gets the recorded outcome.
+   */
+  agentReconnectMs: 60_000,
   /** How long a hook may run on the operator's machine. */
   hookTimeoutMs: 30 * 60_000,
   /** A hook is failed when no operator has followed the deployment for this long. */

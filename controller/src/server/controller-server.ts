@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH } from '@drover/shared/protocol';
 import { loadControllerIdentity, type ControllerIdentity } from '../auth/controller-identity.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { ROLLOUT_DEFAULTS } from '../rollout/defaults.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import type { Store } from '../store/store.js';
 import { AgentHub } from './agent-hub.js';
@@ -97,7 +98,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   const images = new ImageStore(opts.dataDir);
   const deployments = new Deployments({
     store, secretBox: SecretBox.open(opts.dataDir), log: app.log, images,
-    agents: hubAgentCaller(hub, { reconnectMs: 60_000 }),
+    agents: hubAgentCaller(hub, { reconnectMs: ROLLOUT_DEFAULTS.agentReconnectMs }),
     presence: () => agentPresence(store, hub),
   });
   deployments.recoverInterrupted();

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Rig } from '../rig/index.js';
-import { writeSampleAppContext } from '../rig/sample-app.js';
+import { writeSampleAppContext, type SampleAppOptions } from '../rig/sample-app.js';
 import { PROXY_COMPAT_VERSION, PROXY_REPOSITORY } from '../rig/proxy-image.js';
 
 export const HOOK_NAMES = ['pre-connect', 'pre-build', 'pre-deploy', 'pre-app-boot', 'post-app-boot', 'post-deploy'] as const;
@@ -69,8 +69,8 @@ export class SampleProject {
   }
 
   /** Commits an app answering `content` on /version (unhealthy: no /up), returns the new git SHA (the version). */
-  commit(content: string, options: { healthy?: boolean; unhealthyWhenEnv?: string } = {}): string {
-    writeSampleAppContext(join(this.dir, 'app'), { service: this.service, version: content, healthy: options.healthy ?? true, unhealthyWhenEnv: options.unhealthyWhenEnv });
+  commit(content: string, options: Omit<SampleAppOptions, 'service' | 'version'> = {}): string {
+    writeSampleAppContext(join(this.dir, 'app'), { ...options, service: this.service, version: content, healthy: options.healthy ?? true });
     // The Dockerfile lives at the root so Kamal's defaults (context `.`, Dockerfile) apply.
     writeFileSync(join(this.dir, 'Dockerfile'), readFileSync(join(this.dir, 'app', 'Dockerfile'), 'utf8').replace('COPY www /www', 'COPY app/www /www'));
     rmSync(join(this.dir, 'app', 'Dockerfile'));

@@ -145,6 +145,25 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.deepEqual(await appContainers(), before.containers);
   });
 
+  test('--upgrade during a running deploy: the boot in progress finishes, the new agent answers its outcome, the deploy succeeds', async () => {
+    // A boot that takes 8 s (the app sleeps before it listens): the upgrade stops the agent in the middle of it.
+    const v2 = project.commit('two', { startDelaySeconds: 8 });
+    const deploy = new Proc(spawn(process.execPath, [DROVER_MAIN, 'deploy'], { cwd: project.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    await deploy.waitFor(/Start container with version/, 120_000);
+    const pid = await agentPid(host);
+    appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from('\nupgrade during a deploy\n'));
+    const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
+    writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    const r = await runOnHost(host, scriptWith('--upgrade'));
+    assert.equal(r.code, 0, r.err);
+    assert.notEqual(await agentPid(host), pid, 'the agent was replaced');
+    assert.ok(!deploy.all.includes('healthy'), `the upgrade happened while the boot was running:\n${deploy.all}`);
+    assert.equal(await deploy.exited, 0, deploy.all);
+    assert.match(deploy.all, new RegExp(`${HOST}: sample-app-web-${v2} healthy`));
+    const running = await host.docker.listContainers({ filters: { label: ['service=sample-app'] } });
+    assert.deepEqual(running.map((c) => c.Names[0]), [`/sample-app-web-${v2}`]);
+  });
+
   test('--uninstall removes the agent, its config and identity, and keeps app containers', async () => {
     const containers = await appContainers();
     const r = await runOnHost(host, scriptWith('--uninstall'));
@@ -168,7 +187,8 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.ok((await appContainers()).length > 0);
     const r = await runOnHost(host, scriptWith('--uninstall --purge'));
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /--purge: removed 2 containers/);
+    // Both app versions (the first one stopped) and kamal-proxy.
+    assert.match(r.err, /--purge: removed 3 containers/);
     assert.deepEqual(await appContainers(), []);
     assert.deepEqual(await host.docker.listContainers({ all: true, filters: { name: ['^/kamal-proxy$'] } }), []);
     assert.equal(await onHost(`find ${INSTALL_PATHS.join(' ')} -mindepth 1`), '');

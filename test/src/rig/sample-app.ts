@@ -10,6 +10,8 @@ export interface SampleAppOptions {
   healthy?: boolean;
   /** The variant whose /up answers 404 only in containers where this environment variable is set (one host's, by Kamal's env tags). */
   unhealthyWhenEnv?: string;
+  /** Seconds the app sleeps before it listens: a boot that takes that long (an operation to interrupt). */
+  startDelaySeconds?: number;
 }
 
 /**
@@ -42,5 +44,6 @@ export function writeSampleAppContext(dir: string, options: SampleAppOptions): v
 
 function startScript(service: string, options: SampleAppOptions): string {
   const unwell = options.unhealthyWhenEnv ? `if [ -n "$${options.unhealthyWhenEnv}" ]; then rm -f /www/up; fi; ` : '';
-  return `echo Starting ${service} ${options.version}; ${unwell}exec httpd -f -v -p 80 -h /www`;
+  const delay = options.startDelaySeconds ? `sleep ${options.startDelaySeconds}; ` : '';
+  return `echo Starting ${service} ${options.version}; ${unwell}${delay}exec httpd -f -v -p 80 -h /www`;
 }
