@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import * as accessories from './accessories.js';
 import * as app from './app-lifecycle.js';
 import { bootApp } from './app-boot.js';
+import { probeApp } from './app-probe.js';
 import { readAudit, recordAudit } from './audit.js';
 import { ensureImage, pullImage } from './pull.js';
 import { appContainerOptions } from './container-spec.js';
@@ -73,6 +74,7 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
     'app.live': (p) => app.live(deps, p),
     'app.proxy_remove': (p) => app.proxyRemoveRole(deps, p),
     'app.exec': (p, ctx) => appExec(deps, p, ctx),
+    'app.probe': (p) => probeApp(deps.docker, p),
 
     'proxy.boot': (p, ctx) => proxy.bootProxy(deps, p, ctx.emit),
     'proxy.reboot': (p, ctx) => proxy.rebootProxy(deps, p, ctx.emit),

@@ -6,8 +6,8 @@ import type { ResolvedConfig } from '@drover/shared/config';
 import * as P from './op-params.js';
 import type { HostTask, PlanCommand, SubmittedAssets } from './types.js';
 
-/** Commands that boot a new version over a running one: their failures can be rolled back. */
-export const AUTO_ROLLBACK_COMMANDS: ReadonlySet<PlanCommand> = new Set<PlanCommand>(['deploy', 'redeploy', 'setup']);
+/** Commands that boot a new version over a running one: their failures can be rolled back, and they take a canary. */
+export const NEW_VERSION_COMMANDS: ReadonlySet<PlanCommand> = new Set<PlanCommand>(['deploy', 'redeploy', 'setup']);
 
 /** One role's container that became healthy at the new version, and the version that ran before on that host. */
 export interface SwitchedContainer {

@@ -1,6 +1,7 @@
 // Pure builders: resolved config + secret values → the params of one agent operation.
 // Like Kamal's `commands/`, they decide everything a host needs; the agent never reads deploy.yml.
 import { kamalProxyDeployArgv, type Credential, type ResolvedAccessory, type ResolvedConfig, type ResolvedEnv, type ResolvedProxy, type ResolvedRegistry, type ResolvedRole } from '@drover/shared/config';
+import { KAMAL_DEFAULTS } from '@drover/shared/config/kamal-defaults';
 import { shellSplit } from '@drover/shared/secrets';
 import { UserError } from '@drover/shared';
 import type { OperationParams } from '@drover/shared/operations';
@@ -75,6 +76,14 @@ export function appBootParams(config: ResolvedConfig, role: ResolvedRole, host: 
     readinessDelay: config.timeouts.readinessDelay,
     stopTimeout: role.stopTimeout,
     errorPages: role.proxy && config.errorPagesPath ? assets.errorPages : null,
+  };
+}
+
+/** `app.probe` of the canary soak: the role's new container, and its health path when kamal-proxy fronts it. */
+export function appProbeParams(config: ResolvedConfig, role: ResolvedRole, performer: string): OperationParams<'app.probe'> {
+  return {
+    ...scope(config, performer), role: role.name, version: config.version,
+    appPort: role.proxy?.appPort ?? null, healthPath: role.proxy?.healthcheck.path ?? KAMAL_DEFAULTS.healthcheck.path,
   };
 }
 

@@ -47,6 +47,7 @@ function outline(plan: Plan): string[] {
       case 'sleep': return `sleep ${p.seconds}`;
       case 'ops': return `${p.name}: ${p.tasks.map((t) => `${t.host}[${t.calls.map((c) => c.op).join(',')}]`).join(' ')}`;
       case 'boot': return `boot ${p.group}: ${p.tasks.map((t) => `${t.host}:${t.role}${t.gatekeeper ? '*' : ''}`).join(' ')}${p.parallelRoles ? ' (parallel roles)' : ''}`;
+      case 'soak': return `soak ${p.seconds}s: ${p.tasks.map((t) => `${t.host}[${t.calls.map((c) => c.op).join(',')}]`).join(' ')}`;
     }
   };
   return plan.phases.map(line);
@@ -136,6 +137,40 @@ test('boot groups: limit in hosts or percent of all hosts (accessory hosts too),
   assert.deepEqual(groups, ['boot 1: vm1:web* vm2:web*', 'boot 2: vm3:workers'], '50% of 4 hosts = 2');
   const tiny = await load(BASE + ROLES + 'boot:\n  limit: "10%"\n', { version: 'v' });
   assert.equal(outline(planRollout(input(tiny))).filter((l) => l.startsWith('boot')).length, 3, 'at least one host per group');
+});
+
+test('canary (x-drover/canary): a first group of N hosts, soaked, then the others in boot.limit groups', async () => {
+  const canary = await load(BASE + ROLES + 'boot:\n  limit: 1\nx-drover:\n  canary:\n    hosts: 1\n    soak: 30\n', { version: 'v' });
+  const steps = (command: PlanInput['command']) => outline(planRollout(input(canary, { command, hooks: ['post-app-boot'] })))
+    .filter((l) => /^(boot|hook|soak|say Canary)/.test(l));
+  const expected = [
+    'boot 1: vm1:web*', 'hook post-app-boot vm1',
+    'say Canary vm1: watching the new version for 30s before booting the other hosts...',
+    'soak 30s: vm1[app.probe]',
+    'say Canary healthy for 30s, booting the other hosts...',
+    'boot 2: vm2:web*', 'hook post-app-boot vm2', 'boot 3: vm3:workers', 'hook post-app-boot vm3',
+  ];
+  assert.deepEqual(steps('deploy'), expected);
+  assert.deepEqual(steps('redeploy'), expected);
+  const soak = planRollout(input(canary)).phases.find((p) => p.kind === 'soak');
+  assert.deepEqual(soak, {
+    kind: 'soak', seconds: 30, hosts: ['vm1'],
+    tasks: [{ host: 'vm1', calls: [{ op: 'app.probe', params: { service: 'app', destination: null, performer: 'ops@acme.test', role: 'web', version: 'v', appPort: 3000, healthPath: '/up' } }] }],
+  });
+
+  // A percentage of the app hosts (at least one), groups of boot.limit after it; no boot.limit: the rest at once.
+  const percent = await load(BASE + ROLES + 'x-drover:\n  canary:\n    hosts: 50%\n', { version: 'v' });
+  assert.deepEqual(outline(planRollout(input(percent))).filter((l) => /^(boot|soak)/.test(l)), ['boot 1: vm1:web*', 'soak 60s: vm1[app.probe]', 'boot 2: vm2:web* vm3:workers']);
+  // A canary as large as the fleet: everything boots, then soaks.
+  const all = await load(BASE + ROLES + 'x-drover:\n  canary:\n    hosts: 5\n    soak: 10\n', { version: 'v' });
+  assert.deepEqual(outline(planRollout(input(all))).filter((l) => /^(boot|soak|say Canary)/.test(l)), [
+    'boot 1: vm1:web* vm2:web* vm3:workers', 'say Canary vm1, vm2, vm3: watching the new version for 10s...',
+    'soak 10s: vm1[app.probe] vm2[app.probe] vm3[app.probe]', 'say Canary healthy for 10s',
+  ]);
+  // rollback and app boot take no canary.
+  const have = { vm1: online(['app-web-v']), vm2: online(['app-web-v']), vm3: online(['app-workers-v']) };
+  assert.ok(!outline(planRollout(input(canary, { command: 'rollback', agents: have }))).some((l) => l.startsWith('soak')));
+  assert.deepEqual([planRollout(input(canary)).autoRollback, planRollout(input(canary, { command: 'rollback', agents: have })).autoRollback], [true, false]);
 });
 
 test('parallel_roles and a host carrying two roles', async () => {

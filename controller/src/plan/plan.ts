@@ -1,6 +1,7 @@
 // The planner: resolved config + agents + selection → the phases of a rollout. Pure: no I/O, no clock.
 import { UserError } from '@drover/shared';
 import type { ResolvedConfig } from '@drover/shared/config';
+import { NEW_VERSION_COMMANDS } from './auto-rollback.js';
 import { appRemovePhase, checkOptions, isSubcommand, subcommandPhases } from './commands.js';
 import * as P from './op-params.js';
 import { selectSpecifics, type Specifics } from './selection.js';
@@ -23,6 +24,7 @@ export function planRollout(input: PlanInput): Plan {
     roles: specifics.roles.map((r) => r.name),
     hosts: specifics.hosts,
     phases: planPhases(input, specifics),
+    autoRollback: input.config.drover.autoRollback && NEW_VERSION_COMMANDS.has(input.command),
   };
 }
 
@@ -125,12 +127,38 @@ export function bootGroupSize(config: ResolvedConfig): number | null {
   return Number(limit);
 }
 
+/** `x-drover/canary/hosts` of `count` app hosts: a count, or a percentage (at least 1); null without a canary. */
+export function canaryGroupSize(config: ResolvedConfig, count: number): number | null {
+  const hosts = config.drover.canary?.hosts;
+  if (hosts === undefined) return null;
+  if (typeof hosts === 'string') return Math.min(Math.max(Math.floor((count * parseInt(hosts, 10)) / 100), 1), count);
+  return Math.min(hosts, count);
+}
+
+/** Boot groups of `boot.limit` hosts; with a canary (commands booting a new version), the canary hosts first. */
+function bootGroups(input: PlanInput, hosts: string[]): { groups: string[][]; canary: number | null } {
+  const size = Math.max(bootGroupSize(input.config) ?? hosts.length, 1);
+  const canary = NEW_VERSION_COMMANDS.has(input.command) ? canaryGroupSize(input.config, hosts.length) : null;
+  const groups: string[][] = canary === null ? [] : [hosts.slice(0, canary)];
+  for (let i = canary ?? 0; i < hosts.length; i += size) groups.push(hosts.slice(i, i + size));
+  return { groups, canary };
+}
+
+/** The canary's soak: its hosts' new containers probed until they stayed healthy for the soak time. */
+function soakPhases(input: PlanInput, s: Specifics, hosts: string[], more: boolean): Phase[] {
+  const seconds = input.config.drover.canary!.soakSeconds;
+  const tasks = perHost(hosts, (h) => s.rolesOn(h).map((role) => ({ op: 'app.probe', params: P.appProbeParams(input.config, role, input.performer) }) as const));
+  return [
+    { kind: 'say', text: `Canary ${hosts.join(', ')}: watching the new version for ${seconds}s${more ? ' before booting the other hosts' : ''}...` },
+    { kind: 'soak', seconds, hosts, tasks },
+    { kind: 'say', text: `Canary healthy for ${seconds}s${more ? ', booting the other hosts...' : ''}` },
+  ];
+}
+
 /** Kamal's `app boot`: boot groups with pre/post-app-boot hooks and `boot.wait`, then tag the image as latest. */
 export function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
   const { config, secrets, performer, assets } = input;
-  const size = bootGroupSize(config) ?? s.appHosts.length;
-  const groups: string[][] = [];
-  for (let i = 0; i < s.appHosts.length; i += Math.max(size, 1)) groups.push(s.appHosts.slice(i, i + Math.max(size, 1)));
+  const { groups, canary } = bootGroups(input, s.appHosts);
   const phases: Phase[] = [{ kind: 'say', text: `Start container with version ${config.version} (or reboot if already running)...` }];
   groups.forEach((hosts, index) => {
     const tasks: BootTask[] = hosts.flatMap((host) => s.rolesOn(host).map((role) => ({
@@ -141,6 +169,7 @@ export function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
     phases.push({ kind: 'boot', group: index + 1, hosts, parallelRoles: config.boot.parallelRoles, tasks });
     phases.push(...hook(input, 'post-app-boot', hosts));
     if (config.boot.wait) phases.push({ kind: 'sleep', seconds: config.boot.wait });
+    if (index === 0 && canary !== null) phases.push(...soakPhases(input, s, hosts, groups.length > 1));
   });
   const scope = P.scope(config, performer);
   phases.push(...ops('tag latest', perHost(s.appHosts, () => [{ op: 'image.tag', params: { ...scope, image: config.image.ref, tag: config.image.latestRef } }])));

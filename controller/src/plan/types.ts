@@ -114,7 +114,12 @@ export type Phase =
   | { kind: 'ops'; name: string; tasks: HostTask[] }
   /** Kamal's boot group: roles on a host in order (or in parallel with `parallel_roles`), hosts in parallel. */
   | { kind: 'boot'; group: number; hosts: string[]; parallelRoles: boolean; tasks: BootTask[] }
-  | { kind: 'sleep'; seconds: number };
+  | { kind: 'sleep'; seconds: number }
+  /**
+   * Drover's canary (`x-drover/canary`): after the first boot group, its new containers are probed until
+   * they have stayed healthy for `seconds`; a failure rolls the group back and stops the rollout.
+   */
+  | { kind: 'soak'; seconds: number; hosts: string[]; tasks: HostTask[] };
 
 export interface Plan {
   command: PlanCommand;
@@ -129,4 +134,9 @@ export interface Plan {
   roles: string[];
   hosts: string[];
   phases: Phase[];
+  /**
+   * `x-drover/auto_rollback` for a command that boots a new version: a failed boot group returns the
+   * containers that switched. A failed canary soak rolls back whatever this says.
+   */
+  autoRollback: boolean;
 }

@@ -10,6 +10,9 @@ export const ROLLOUT_DEFAULTS = {
    * agent upgrade), then repeats with the same operation id and gets the recorded outcome.
    */
   agentReconnectMs: 60_000,
+  /** The canary soak probes its containers this often, each probe bounded by the timeout. */
+  canaryProbeIntervalMs: 2_000,
+  canaryProbeTimeoutMs: 30_000,
   /** How long a hook may run on the operator's machine. */
   hookTimeoutMs: 30 * 60_000,
   /** A hook is failed when no operator has followed the deployment for this long. */

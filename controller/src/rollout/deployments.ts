@@ -4,7 +4,7 @@ import { UserError } from '@drover/shared';
 import { loadRenderedConfig, type ResolvedConfig } from '@drover/shared/config';
 import { secretRedactor } from '@drover/shared/operations/redact';
 import { requiredSecretNames } from '@drover/shared/secrets';
-import { AUTO_ROLLBACK_COMMANDS, planAutomaticRollback, type SwitchedContainer } from '../plan/auto-rollback.js';
+import { NEW_VERSION_COMMANDS, planAutomaticRollback, type SwitchedContainer } from '../plan/auto-rollback.js';
 import { planRollout } from '../plan/plan.js';
 import type { AgentPresence, HostTask, Plan, PlanCommand } from '../plan/types.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
@@ -119,7 +119,7 @@ export class Deployments {
       deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
       bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
       agents: this.deps.agents, images: this.deps.images, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
-      planRollback: config.drover.autoRollback && AUTO_ROLLBACK_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, switched, secretsFor) : null,
+      planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');

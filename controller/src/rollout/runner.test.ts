@@ -251,4 +251,46 @@ describe('automatic rollback', () => {
     assert.equal(outcome.status, 'failed');
     assert.ok(!boots.some((b) => b.endsWith(' v0')), boots.join(', '));
   });
+
+  describe('canary', () => {
+    const CANARY = `${YML}x-drover:\n  auto_rollback: false\n  canary:\n    hosts: 1\n    soak: 1\n`;
+    const probe = (healthy: (host: string, n: number) => boolean, boots: string[]): Script => {
+      const probes = new Map<string, number>();
+      return (host, op, p) => {
+        if (op === 'app.probe') {
+          const n = (probes.get(host) ?? 0) + 1;
+          probes.set(host, n);
+          const ok = healthy(host, n);
+          return { container: `app-web-${String(p.version)}`, healthy: ok, state: 'running', http: { status: ok ? 200 : 500, ms: 1 }, problem: ok ? null : 'GET /up on port 80 answered 500 Internal Server Error' };
+        }
+        if (op !== 'app.boot') return undefined;
+        boots.push(`${host} ${String(p.role)} ${String(p.version)}`);
+        return { container: { id: 'c', name: `app-${String(p.role)}-${String(p.version)}` }, renamed: null, oldVersion: p.version === 'v' ? 'v0' : 'v', stopped: [], status: 'healthy', hostname: 'h', messages: [] };
+      };
+    };
+
+    test('a canary that turns unhealthy during its soak is rolled back (even with auto_rollback off); no other host boots', async () => {
+      const boots: string[] = [];
+      const { agents } = caller(probe((_, n) => n < 2, boots));
+      const { outcome, says } = await rollout(CANARY, agents, {}, undefined, await rollbackTo(CANARY));
+      assert.deepEqual(boots, ['vm1 web v', 'vm1 web v0']);
+      assert.deepEqual([outcome.status, outcome.error], ['rolled_back', 'vm1: canary app-web-v failed during its soak: GET /up on port 80 answered 500 Internal Server Error']);
+      assert.deepEqual(outcome.details, ['vm1: rolled back (web on v0)']);
+      assert.ok(says.includes('Canary vm1: watching the new version for 1s before booting the other hosts...'), says.join('\n'));
+      assert.ok(!says.some((l) => l.startsWith('Canary healthy')));
+    });
+
+    test('a canary healthy through its soak lets the other hosts boot', async () => {
+      const boots: string[] = [];
+      const { agents } = caller(probe(() => true, boots));
+      const { id, outcome, says } = await rollout(CANARY, agents, {}, undefined, await rollbackTo(CANARY));
+      assert.equal(outcome.status, 'succeeded');
+      assert.deepEqual(boots.sort(), ['vm1 web v', 'vm2 web v', 'vm3 workers v']);
+      assert.ok(says.includes('Canary healthy for 1s, booting the other hosts...'));
+      const line = store.listEvents(id, 0).map((e) => e.event as { type: string; host?: string; text?: string }).find((e) => e.type === 'host' && e.text?.startsWith('canary'));
+      assert.match(`${line?.host}: ${line?.text}`, /^vm1: canary healthy for 1s \(\d+ checks\)$/);
+      const soakStep = store.listSteps(id).find((st) => st.stepId.includes('soak'));
+      assert.deepEqual([soakStep?.host, soakStep?.kind, soakStep?.status], ['vm1', 'app.probe', 'succeeded']);
+    });
+  });
 });

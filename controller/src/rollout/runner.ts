@@ -39,8 +39,8 @@ export interface RolloutContext {
   events: EventLog;
   hooks: HookGate;
   /**
-   * `x-drover/auto_rollback`: the calls that return switched containers to their previous version after a
-   * boot group failed; null when off or for commands that boot nothing new.
+   * The calls that return switched containers to their previous version after a boot group failed (with
+   * `plan.autoRollback`) or the canary's soak did; null for commands that boot nothing new.
    */
   planRollback: ((switched: SwitchedContainer[]) => HostTask[]) | null;
   /** Removes the deployment's secret values from text. */
@@ -91,6 +91,8 @@ class Run {
   private readonly switched: SwitchedContainer[] = [];
   /** A boot group failed (its health gate, or its hosts unreachable): what automatic rollback answers. */
   bootFailed = false;
+  /** The canary did not stay healthy through its soak: rolled back whatever auto_rollback says. */
+  private canaryFailed = false;
 
   constructor(private readonly ctx: RolloutContext) {
     this.clock = ctx.clock ?? Date.now;
@@ -121,6 +123,7 @@ class Run {
       case 'hook': return this.hook(phase.hook, phase.hosts, `${index}.hook`);
       case 'ops': return this.ops(phase.tasks, index);
       case 'boot': return this.bootGroup(phase.tasks, index, phase.parallelRoles);
+      case 'soak': return this.soak(phase, index);
     }
   }
 
@@ -247,6 +250,45 @@ class Run {
     }
   }
 
+  /** The canary soak: its containers probed every interval until the soak time passed; the first problem fails it. */
+  private async soak(phase: Extract<Phase, { kind: 'soak' }>, index: number): Promise<void> {
+    const started = this.clock();
+    const record = (host: string, status: 'running' | 'succeeded' | 'failed', error: string | null = null) => this.ctx.store.recordStep({
+      deploymentId: this.ctx.deploymentId, stepId: `${index}.soak.${stepHost(host)}`, host, kind: 'app.probe', status, startedAt: started, finishedAt: status === 'running' ? null : this.clock(), error,
+    });
+    for (const host of phase.hosts) record(host, 'running');
+    let checks = 0;
+    try {
+      for (;;) {
+        await this.inParallel(phase.tasks, (task) => this.probeHost(task, `${index}.soak${checks}`).catch((err: unknown) => {
+          record(task.host, 'failed', (err as Error).message);
+          throw err;
+        }));
+        checks++;
+        const left = started + phase.seconds * 1000 - this.clock();
+        if (left <= 0) break;
+        await sleep(Math.min(ROLLOUT_DEFAULTS.canaryProbeIntervalMs, left), undefined, { signal: this.ctx.signal });
+      }
+    } catch (err) {
+      this.bootFailed = true;
+      this.canaryFailed = true;
+      throw err;
+    }
+    for (const host of phase.hosts) {
+      record(host, 'succeeded');
+      this.emit({ type: 'host', host, text: `canary healthy for ${phase.seconds}s (${checks} checks)`, elapsedMs: this.clock() - started });
+    }
+  }
+
+  private async probeHost(task: HostTask, round: string): Promise<void> {
+    for (const [i, call] of task.calls.entries()) {
+      if (call.op !== 'app.probe') continue;
+      const opts = { operationId: `${this.ctx.deploymentId}.${round}.${i}.${stepHost(task.host)}`, timeoutMs: ROLLOUT_DEFAULTS.canaryProbeTimeoutMs };
+      const verdict = await this.ctx.agents.call(task.host, 'app.probe', call.params, opts).catch((err: unknown) => { throw this.hostFailure(task.host, 'app.probe', err); });
+      if (!verdict.healthy) throw new HostFailure(task.host, `canary ${verdict.container} failed during its soak: ${verdict.problem ?? 'unhealthy'}`, [], 1);
+    }
+  }
+
   /** One host's roles in a boot group: in order (primary first), or all at once with `parallel_roles`. */
   private async bootHost(tasks: BootTask[], phase: number, parallelRoles: boolean): Promise<void> {
     const since = this.clock();
@@ -283,6 +325,7 @@ class Run {
    */
   async rollBack(failed: RolloutOutcome): Promise<RolloutOutcome> {
     if (!this.ctx.planRollback || this.switched.length === 0) return failed;
+    if (!this.ctx.plan.autoRollback && !this.canaryFailed) return failed;
     const order = this.ctx.plan.hosts;
     const switched = [...this.switched].sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
     let tasks: HostTask[];

@@ -24,4 +24,6 @@ export const KAMAL_DEFAULTS = {
 export const DROVER_DEFAULTS = {
   /** `x-drover/auto_rollback`: hosts that switched to a version whose later boot group failed its health gate go back. */
   autoRollback: true,
+  /** `x-drover/canary/soak`: seconds the canary group must stay healthy before the other hosts boot. */
+  canarySoakSeconds: 60,
 } as const;

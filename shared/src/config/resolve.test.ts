@@ -296,11 +296,17 @@ test('ssh, sshkit, builder keys and aliases are accepted', async () => {
   assert.equal(c.builder!.context, '.');
   assert.deepEqual(c.builder!.secrets, ['GITHUB_TOKEN']);
   assert.deepEqual(c.aliases, { shell: 'app exec -i bash' });
-  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true });
+  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true, canary: null });
   assert.equal(c.source.ssh?.user, 'app');
 });
 
 test('x-drover/auto_rollback: on unless the file turns it off', async () => {
   assert.equal((await load(BASE + WEB + 'x-drover:\n  auto_rollback: false\n')).drover.autoRollback, false);
   assert.equal((await load(BASE + WEB)).drover.autoRollback, true);
+});
+
+test('x-drover/canary: hosts as a count or a percentage, soak defaulting to 60 s', async () => {
+  assert.deepEqual((await load(BASE + WEB + 'x-drover:\n  canary:\n    hosts: 2\n    soak: 30\n')).drover.canary, { hosts: 2, soakSeconds: 30 });
+  assert.deepEqual((await load(BASE + WEB + 'x-drover:\n  canary:\n    hosts: 10%\n')).drover.canary, { hosts: '10%', soakSeconds: 60 });
+  assert.equal((await load(BASE + WEB)).drover.canary, null);
 });

@@ -49,6 +49,8 @@ export interface ResolvedConfig {
     agentTimeout: number | null;
     /** Failed health gate: hosts that already switched go back to their previous version. */
     autoRollback: boolean;
+    /** A first boot group that must stay healthy for `soakSeconds` before the others boot; null when not set. */
+    canary: { hosts: number | string; soakSeconds: number } | null;
   };
   /** The validated document, Kamal's key names, for anything not lifted above. */
   source: DeployConfig;

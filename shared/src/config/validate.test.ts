@@ -63,6 +63,10 @@ const cases: [string, string, string][] = [
   ['nested x- key is unknown', BASE + WEB + 'proxy:\n  x-extra: 1\n', 'proxy: unknown key: x-extra'],
   ['x-drover schema', BASE + WEB + 'x-drover:\n  controller: [a]\n', 'x-drover/controller: should be a string'],
   ['x-drover auto_rollback', BASE + WEB + 'x-drover:\n  auto_rollback: sometimes\n', 'x-drover/auto_rollback: should be a boolean'],
+  ['x-drover canary hosts', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0%\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
+  ['x-drover canary zero', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
+  ['x-drover canary soak', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 1\n    soak: 0\n', 'x-drover/canary/soak: should be at least 1'],
+  ['x-drover canary needs hosts', BASE + WEB + 'x-drover:\n  canary:\n    soak: 5\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['local registry with remote builder', BASE.replace(/registry:\n(  .*\n)+/, 'registry:\n  server: localhost:5555\n') + '  remote: tcp://builder:2375\n' + WEB, 'Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)'],
 ];
 

@@ -84,6 +84,27 @@ export const appProxyRemoveParams = roleScope.strict();
 
 export const changeResult = z.object({ containers: z.array(z.string()), messages: z.array(z.string()) });
 
+/**
+ * `app.probe` (Drover's canary soak): is the role's container of `version` still well? Running, not
+ * unhealthy by Docker's HEALTHCHECK, and (for proxied roles) answering the health path on `appPort`
+ * from the host's network, where kamal-proxy's own check goes.
+ */
+export const appProbeParams = roleScope.extend({
+  version: namePart,
+  /** null for roles without kamal-proxy: state and Docker health only. */
+  appPort: z.number().int().min(1).max(65535).nullable().default(null),
+  healthPath: z.string().regex(/^\/[^\s]*$/, 'is not a path').max(1024).default(KAMAL_DEFAULTS.healthcheck.path),
+}).strict();
+export const appProbeResult = z.object({
+  container: containerName,
+  healthy: z.boolean(),
+  state: z.string(),
+  /** What the health path answered (null when not probed or nothing answered). */
+  http: z.object({ status: z.number().int(), ms: z.number() }).nullable(),
+  /** Why it is not healthy, in one line; null when healthy. */
+  problem: z.string().nullable(),
+});
+
 /** `app.exec`: a new `<prefix>-exec-<version>-<hex>` container, or `reuse` the running one. */
 export const appExecParams = roleScope.extend({
   version: namePart,

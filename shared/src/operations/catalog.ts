@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { accessoryBootParams, accessoryBootResult, accessoryDetailsResult, accessoryExecParams, accessoryLogsParams, accessoryRemoveParams, accessorySimpleParams } from './accessory.js';
-import { appBootParams, appBootResult, appExecParams, appLiveParams, appMaintenanceParams, appProxyRemoveParams, appRemoveParams, appStaleParams, appStaleResult, appStartParams, appStopParams, changeResult, execResult } from './app.js';
+import { appBootParams, appBootResult, appExecParams, appLiveParams, appMaintenanceParams, appProbeParams, appProbeResult, appProxyRemoveParams, appRemoveParams, appStaleParams, appStaleResult, appStartParams, appStopParams, changeResult, execResult } from './app.js';
 import { auditReadParams, auditReadResult, containerLogsParams, containersListResult, imagesListResult, inventoryParams, inventoryResult, listParams, logsResult, pruneContainersParams, pruneImagesParams, pruneResult } from './host.js';
 import { imageLoadParams, imagePullParams, imagePullResult, imageTagParams, imageTagResult, registryLoginParams, registryLoginResult } from './image.js';
 import { proxyBootParams, proxyBootResult, proxyDetailsResult, proxyLogsParams, proxyRebootParams, proxyRemoveParams, proxySimpleParams, proxyStopParams } from './proxy.js';
@@ -46,6 +46,7 @@ export const OPERATION_CATALOG = {
   'app.live': { params: appLiveParams, result: changeResult, ...change },
   'app.proxy_remove': { params: appProxyRemoveParams, result: changeResult, ...change },
   'app.exec': { params: appExecParams, result: execResult, ...streaming },
+  'app.probe': { params: appProbeParams, result: appProbeResult, ...read },
 
   'proxy.boot': { params: proxyBootParams, result: proxyBootResult, ...changeWithProgress },
   'proxy.reboot': { params: proxyRebootParams, result: proxyBootResult, ...changeWithProgress },

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SampleProject } from './deploy-project.js';
 import { Fleet } from './fleet.js';
@@ -90,5 +90,33 @@ describe('automatic rollback on a failed boot group (rig, 4 hosts)', () => {
     assert.deepEqual(await versions(), ['two', 'two', 'two', 'one']);
     const list = await drover(['deployments', '--json']);
     assert.equal((JSON.parse(list.out) as { deployments: Array<{ status: string }> }).deployments[0]?.status, 'failed');
+  });
+
+  test('canary: a version that goes bad during the soak is rolled back on the canary host (auto_rollback off), the others never boot it', async () => {
+    // Still `auto_rollback: false` from the previous test: the canary rolls back regardless.
+    appendFileSync(join(project.dir, 'config', 'deploy.yml'), '  canary:\n    hosts: 1\n    soak: 20\n');
+    project.commit('three', { failAfterSeconds: 8 });
+    let r: Awaited<ReturnType<typeof drover>> = { code: null, out: '', err: '', all: '' };
+    const tally = await underLoad(async () => { r = await drover(['deploy']); });
+    assert.equal(r.code, 1, r.all);
+    assert.deepEqual(tally.failed, [], 'only the health path went bad: every request was answered');
+    assert.ok(tally.versions.has('three'), 'the canary served the new version during its soak');
+    assert.ok(r.out.includes('Canary web-1: watching the new version for 20s before booting the other hosts...'), r.all);
+    assert.match(r.err, /ERROR web-1: canary sample-app-web-\w+ failed during its soak: GET \/up on port 80 answered 404 Not Found/);
+    assert.ok(r.out.includes('Rolling back web-1 to version'), r.all);
+    assert.deepEqual(await versions(), ['two', 'two', 'two', 'one']);
+    const list = await drover(['deployments', '--json']);
+    assert.equal((JSON.parse(list.out) as { deployments: Array<{ status: string }> }).deployments[0]?.status, 'rolled_back');
+  });
+
+  test('canary: a version healthy through the soak goes to every host', async () => {
+    const config = join(project.dir, 'config', 'deploy.yml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('soak: 20', 'soak: 4'));
+    project.commit('four');
+    const r = await drover(['deploy']);
+    assert.equal(r.code, 0, r.all);
+    assert.match(r.out, /web-1: canary healthy for 4s \(\d+ checks\)/);
+    assert.ok(r.out.includes('Canary healthy for 4s, booting the other hosts...'), r.all);
+    assert.deepEqual(await versions(), ['four', 'four', 'four', 'four']);
   });
 });

@@ -12,6 +12,8 @@ export interface SampleAppOptions {
   unhealthyWhenEnv?: string;
   /** Seconds the app sleeps before it listens: a boot that takes that long (an operation to interrupt). */
   startDelaySeconds?: number;
+  /** Seconds after start when /up starts answering 404: a version that passes its gate, then goes bad. */
+  failAfterSeconds?: number;
 }
 
 /**
@@ -45,5 +47,6 @@ export function writeSampleAppContext(dir: string, options: SampleAppOptions): v
 function startScript(service: string, options: SampleAppOptions): string {
   const unwell = options.unhealthyWhenEnv ? `if [ -n "$${options.unhealthyWhenEnv}" ]; then rm -f /www/up; fi; ` : '';
   const delay = options.startDelaySeconds ? `sleep ${options.startDelaySeconds}; ` : '';
-  return `echo Starting ${service} ${options.version}; ${unwell}${delay}exec httpd -f -v -p 80 -h /www`;
+  const later = options.failAfterSeconds ? `(sleep ${options.failAfterSeconds}; rm -f /www/up) & ` : '';
+  return `echo Starting ${service} ${options.version}; ${unwell}${delay}${later}exec httpd -f -v -p 80 -h /www`;
 }

@@ -49,6 +49,14 @@ x-drover:
   # deployment ends \`rolled_back\` with a line per host. Kamal leaves those hosts on
   # the new version; \`false\` does the same. Default: true.
   auto_rollback: true
+  # Canary: the first \`hosts\` app hosts (a count, or a percentage of them) boot
+  # first; their new containers must stay healthy (running, Docker health, the
+  # health path answering 2xx) for \`soak\` seconds (default 60) before the other
+  # hosts boot. A canary that goes bad is rolled back (whatever auto_rollback
+  # says) and the deployment ends \`rolled_back\`. Not set: no canary, as Kamal.
+  canary:
+    hosts: 1
+    soak: 60
 
 # Service (required)
 #

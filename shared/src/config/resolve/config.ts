@@ -123,6 +123,7 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
       project: ctx.drover?.project ?? service,
       agentTimeout: ctx.drover?.agent_timeout ?? null,
       autoRollback: ctx.drover?.auto_rollback ?? DROVER_DEFAULTS.autoRollback,
+      canary: ctx.drover?.canary ? { hosts: ctx.drover.canary.hosts, soakSeconds: ctx.drover.canary.soak ?? DROVER_DEFAULTS.canarySoakSeconds } : null,
     },
     source: config,
     raw: ctx.raw,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { kBoolean, kHash, kInteger, kString, opt } from './kinds.js';
+import { kBoolean, kHash, kInteger, kString, kUnion, opt } from './kinds.js';
+
+const CANARY_HOSTS = 'should be a number of hosts (at least 1) or a percentage';
 
 /**
  * `x-drover:` — Drover's own settings. Kamal ignores root `x-*` keys, so a file carrying them
@@ -17,5 +19,13 @@ export const droverSchema = kHash({
    * the version they ran before (Kamal leaves them on the new one). Default true.
    */
   auto_rollback: opt(kBoolean),
+  /**
+   * A first boot group of `hosts` (a count or a percentage of the app hosts, at least 1) that must stay
+   * healthy for `soak` seconds before the other hosts boot; if it does not, it is rolled back.
+   */
+  canary: opt(kHash({
+    hosts: kUnion([kInteger.min(1, CANARY_HOSTS), z.string().regex(/^[1-9]\d*%$/, CANARY_HOSTS)], CANARY_HOSTS),
+    soak: opt(kInteger.min(1, 'should be at least 1')),
+  })),
 });
 export type DroverSettings = z.infer<typeof droverSchema>;
