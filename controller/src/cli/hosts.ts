@@ -22,14 +22,18 @@ export async function loadTarget(inv: Invocation, opts: { secrets?: boolean; ver
   const { selectSpecifics } = await import('../plan/selection.js');
   const { cwd, env } = inv.io;
   const version = inv.globals.version ?? opts.version;
+  const { withLabelHosts } = await import('./label-hosts.js');
+  const load = { cwd, env, configFile: inv.globals.configFile, destination: inv.globals.destination, version };
   let config: ResolvedConfig;
   let secrets: Record<string, string> = {};
   if (opts.secrets) {
-    ({ config, secrets } = await loadProject({ cwd, env, configFile: inv.globals.configFile, destination: inv.globals.destination, version }));
+    ({ config, secrets } = await loadProject(load));
   } else {
     const { loadConfig } = await import('@drover/shared/config');
-    config = await loadConfig({ cwd, env, configFile: inv.globals.configFile, destination: inv.globals.destination, version });
+    config = await loadConfig(load);
   }
+  // Secret names do not depend on hosts chosen by label (they carry no tags), so only the config is loaded again.
+  config = await withLabelHosts(inv, config, load);
   return { config, secrets, specifics: selectSpecifics(config, inv.globals.selection), performer: performerOf(cwd) };
 }
 

@@ -33,7 +33,7 @@ accessories:
     hosts: [db1, vm3]
 `;
 const SECRETS = { KAMAL_REGISTRY_PASSWORD: 'reg-pw', DATABASE_URL: 'postgres://secret' };
-const online: AgentPresence = { online: true, lastSeen: 1_000, registryMirror: null, containers: [] };
+const online: AgentPresence = { online: true, lastSeen: 1_000, registryMirror: null, containers: [], labels: {} };
 const AGENTS = { vm1: online, vm2: online, vm3: online, db1: online };
 const configP = load(YML, { version: 'v1' });
 

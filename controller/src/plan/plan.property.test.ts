@@ -41,7 +41,7 @@ function randomCase(next: () => number): Case {
   return { yml: `${PROJECT_HEAD}${primary}servers:\n${servers}${boot}${xDrover}`, command: pick(['deploy', 'redeploy', 'setup'] as const), roles: filter, limit, canary };
 }
 
-const online: AgentPresence = { online: true, lastSeen: 0, registryMirror: null, containers: [] };
+const online: AgentPresence = { online: true, lastSeen: 0, registryMirror: null, containers: [], labels: {} };
 
 async function check(seed: number): Promise<void> {
   const c = randomCase(random(seed));

@@ -27,7 +27,7 @@ proxy:
   app_port: 3000
 `;
 const SECRETS = { KAMAL_REGISTRY_PASSWORD: 'reg-pw', DATABASE_URL: 'postgres://secret' };
-const online = (containers: string[] = []): AgentPresence => ({ online: true, lastSeen: 1_000, registryMirror: null, containers });
+const online = (containers: string[] = []): AgentPresence => ({ online: true, lastSeen: 1_000, registryMirror: null, containers, labels: {} });
 const AGENTS = { vm1: online(), vm2: online(), vm3: online(), db1: online() };
 
 function input(config: ResolvedConfig, over: Partial<PlanInput> = {}): PlanInput {

@@ -50,6 +50,8 @@ export interface AgentPresence {
   registryMirror: string | null;
   /** App container names on the host from its last inventory (any state); null when unknown. */
   containers: string[] | null;
+  /** Its labels (enrollment, `drover agents label`): what `x-drover/roles/<role>/labels` selects on. */
+  labels: Record<string, string>;
 }
 
 /** Kamal's `-r`, `-h` and `-p` (wildcards allowed in roles and hosts). */

@@ -5,6 +5,7 @@ import { loadRenderedConfig, type ResolvedConfig } from '@drover/shared/config';
 import { secretRedactor } from '@drover/shared/operations/redact';
 import { requiredSecretNames } from '@drover/shared/secrets';
 import { NEW_VERSION_COMMANDS, planAutomaticRollback, type SwitchedContainer } from '../plan/auto-rollback.js';
+import { checkLabelRoles, matchRoleLabels } from '../plan/fleets.js';
 import { planRollout } from '../plan/plan.js';
 import type { AgentPresence, HostTask, Plan, PlanCommand } from '../plan/types.js';
 import type { DeploymentRecord, DeploymentStore } from '../store/deployment-store.js';
@@ -77,7 +78,8 @@ export class Deployments {
    * agents offline or unknown) is reported here, before anything is recorded or run.
    */
   submit(req: Request): DeploymentRecord {
-    const config = loadRenderedConfig({ files: req.files, destination: req.destination, version: req.version, hookFiles: req.hookFiles });
+    const presence = this.deps.presence();
+    const { config, labelHosts } = this.resolve(req, presence);
     const missing = NEEDS_SECRETS.has(req.command) ? requiredSecretNames(config).filter((n) => req.secrets[n] === undefined) : [];
     if (missing.length > 0) throw new UserError(missing.length === 1 ? `Secret '${missing[0]}' not found in the secrets sent with this deployment` : `${missing.length} secrets are missing`, { details: missing.map((n) => `Secret '${n}' not found`) });
     const pulls = req.command === 'deploy' || req.command === 'redeploy' || req.command === 'setup' || req.command === 'build pull';
@@ -85,7 +87,7 @@ export class Deployments {
       throw new UserError(`${config.image.ref}: the image of the local registry ${config.registry.server} was not uploaded to the controller (deploy without -P to build and upload it)`);
     }
     const plan = planRollout({
-      command: req.command, config, secrets: req.secrets, selection: req.selection, agents: this.deps.presence(), performer: req.performer,
+      command: req.command, config, secrets: req.secrets, selection: req.selection, agents: presence, performer: req.performer,
       hooks: req.hooks, assets: req.assets, skipPush: req.skipPush, options: req.options,
     });
     const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -97,11 +99,22 @@ export class Deployments {
     if (Object.keys(req.secrets).length > 0 && KEEPS_SECRETS.has(req.command)) {
       this.deps.store.putServiceSecrets(config.serviceAndDestination, config.version, this.deps.secretBox.seal(req.secrets), Date.now(), ROLLOUT_DEFAULTS.keptSecretVersions);
     }
-    this.start(record, plan, config, req);
+    this.start(record, plan, config, req, labelHosts);
     return record;
   }
 
-  private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request): void {
+  /** The request's config, with the agents that `x-drover/roles/<role>/labels` select added to their roles. */
+  private resolve(req: Request, presence: Record<string, AgentPresence>): { config: ResolvedConfig; labelHosts: Record<string, string[]> } {
+    const load = (labelHosts?: Record<string, string[]>) => loadRenderedConfig({ files: req.files, destination: req.destination, version: req.version, hookFiles: req.hookFiles, labelHosts });
+    const named = load();
+    if (Object.keys(named.drover.roleLabels).length === 0) return { config: named, labelHosts: {} };
+    const labelHosts = matchRoleLabels(named.drover.roleLabels, presence);
+    const config = load(labelHosts);
+    checkLabelRoles(config);
+    return { config, labelHosts };
+  }
+
+  private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request, labelHosts: Record<string, string[]>): void {
     const abort = new AbortController();
     // Grows when an automatic rollback brings back an earlier version's secret values.
     const secretValues = new Set(Object.values(req.secrets));
@@ -119,7 +132,7 @@ export class Deployments {
       deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
       bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
       agents: this.deps.agents, images: this.deps.images, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
-      planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, switched, secretsFor) : null,
+      planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, labelHosts, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
@@ -130,8 +143,8 @@ export class Deployments {
   }
 
   /** The earlier versions' configs come from the same files; their secrets from those kept for them (else this request's). */
-  private planRollback(req: Request, switched: SwitchedContainer[], secretsFor: (version: string) => Record<string, string>): HostTask[] {
-    const configAt = (version: string) => loadRenderedConfig({ files: req.files, destination: req.destination, version, hookFiles: req.hookFiles });
+  private planRollback(req: Request, labelHosts: Record<string, string[]>, switched: SwitchedContainer[], secretsFor: (version: string) => Record<string, string>): HostTask[] {
+    const configAt = (version: string) => loadRenderedConfig({ files: req.files, destination: req.destination, version, hookFiles: req.hookFiles, labelHosts });
     return planAutomaticRollback({ configAt, secretsFor, assets: req.assets, performer: req.performer }, switched);
   }
 

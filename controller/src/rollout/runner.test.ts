@@ -35,7 +35,7 @@ servers:
     hosts: [vm3]
     cmd: jobs
 `;
-const online = { online: true, lastSeen: 0, registryMirror: null, containers: [] };
+const online = { online: true, lastSeen: 0, registryMirror: null, containers: [], labels: {} };
 
 /** Waits for a condition (polling, bounded). */
 async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {

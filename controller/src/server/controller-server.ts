@@ -183,6 +183,7 @@ function agentPresence(store: Store, hub: AgentHub): Record<string, AgentPresenc
       lastSeen: online ? Date.now() : a.lastSeen,
       registryMirror: inventory?.docker?.registryMirror ?? null,
       containers: inventory?.managed ? inventory.managed.containers.map((c) => c.name) : null,
+      labels: a.labels,
     };
   }
   return out;

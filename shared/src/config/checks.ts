@@ -28,10 +28,15 @@ export function missingRequiredKeys(raw: Record<string, unknown>): string[] {
     .map((key) => `Missing required configuration for ${key}`);
 }
 
-/** The checks that span sections (Kamal's semantic errors), after the schema has passed. */
-export function crossChecks(config: DeployConfig, hookFiles: string[]): string[] {
+/**
+ * The checks that span sections (Kamal's semantic errors), after the schema has passed. Roles in
+ * `labelRoles` (x-drover/roles) get hosts from agent labels too: an empty host list is theirs to fill.
+ */
+export function crossChecks(config: DeployConfig, hookFiles: string[], labelRoles: string[] = []): string[] {
   const errors: string[] = [];
   const servers = config.servers ?? [];
+  for (const role of labelRoles) if (!servers.some((r) => r.name === role)) errors.push(`x-drover/roles/${role}: no such role in servers`);
+  const named = (role: (typeof servers)[number]) => (role.config.hosts ?? []).length > 0 || labelRoles.includes(role.name);
   const primaryRole = config.primary_role ?? 'web';
   const accessories = config.accessories ?? {};
 
@@ -42,10 +47,10 @@ export function crossChecks(config: DeployConfig, hookFiles: string[]): string[]
   if (servers.length > 0) {
     const primary = servers.find((r) => r.name === primaryRole);
     if (!primary) errors.push(`The primary_role ${primaryRole} isn't defined`);
-    else if ((primary.config.hosts ?? []).length === 0) errors.push(`No servers specified for the ${primaryRole} primary_role`);
+    else if (!named(primary)) errors.push(`No servers specified for the ${primaryRole} primary_role`);
     if (!config.allow_empty_roles) {
       for (const role of servers) {
-        if (role.name !== primaryRole && (role.config.hosts ?? []).length === 0) {
+        if (role.name !== primaryRole && !named(role)) {
           errors.push(`No servers specified for the ${role.name} role. You can ignore this with allow_empty_roles: true`);
         }
       }

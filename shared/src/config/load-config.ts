@@ -12,6 +12,8 @@ export interface LoadConfigOptions extends LoadOptions {
   version?: string;
   /** Injected in tests; defaults to running git in `cwd`. */
   git?: (cwd: string) => GitState;
+  /** Agents matched by `x-drover/roles/<role>/labels`, by role (the controller knows them). */
+  labelHosts?: Record<string, string[]>;
 }
 
 async function hookFiles(cwd: string, raw: Record<string, unknown>): Promise<string[]> {
@@ -49,15 +51,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     builderContext: config.builder?.context,
     cwd,
   });
-  return resolveConfig(config, { destination: options.destination ?? null, version, files, drover, raw });
+  return resolveConfig(config, { destination: options.destination ?? null, version, files, drover, raw, labelHosts: options.labelHosts });
 }
 
 /**
  * The controller's side of a deployment: validates and resolves files the operator rendered (ERB needs the
  * operator's environment), with the version the operator chose. Same checks and messages as `loadConfig`.
  */
-export function loadRenderedConfig(args: { files: RenderedFile[]; destination: string | null; version: string; hookFiles: string[] }): ResolvedConfig {
+export function loadRenderedConfig(args: { files: RenderedFile[]; destination: string | null; version: string; hookFiles: string[]; labelHosts?: Record<string, string[]> }): ResolvedConfig {
   const loaded = mergeRenderedFiles(args.files, args.destination ?? undefined);
   const { config, drover } = validateConfig(loaded.raw, loaded.drover, { label: loaded.files[0] ?? 'config/deploy.yml', hookFiles: args.hookFiles });
-  return resolveConfig(config, { destination: args.destination, version: args.version, files: loaded.files, drover, raw: loaded.raw });
+  return resolveConfig(config, { destination: args.destination, version: args.version, files: loaded.files, drover, raw: loaded.raw, labelHosts: args.labelHosts });
 }

@@ -296,13 +296,24 @@ test('ssh, sshkit, builder keys and aliases are accepted', async () => {
   assert.equal(c.builder!.context, '.');
   assert.deepEqual(c.builder!.secrets, ['GITHUB_TOKEN']);
   assert.deepEqual(c.aliases, { shell: 'app exec -i bash' });
-  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true, canary: null });
+  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true, roleLabels: {}, canary: null });
   assert.equal(c.source.ssh?.user, 'app');
 });
 
 test('x-drover/auto_rollback: on unless the file turns it off', async () => {
   assert.equal((await load(BASE + WEB + 'x-drover:\n  auto_rollback: false\n')).drover.autoRollback, false);
   assert.equal((await load(BASE + WEB)).drover.autoRollback, true);
+});
+
+test('x-drover/roles/<role>/labels: a role may name no host (Drover fills it from agent labels), the selector resolved', async () => {
+  const yml = BASE + 'servers:\n  web: [a]\n  jobs:\n    hosts: []\n    cmd: run\nx-drover:\n  roles:\n    jobs:\n      labels: region=eu,tier=edge\n    web:\n      labels: { tier: web }\n';
+  const c = await load(yml, { labelHosts: { jobs: ['e2', 'e1'], web: ['a', 'w9'] } });
+  assert.deepEqual(c.drover.roleLabels, { jobs: { region: 'eu', tier: 'edge' }, web: { tier: 'web' } });
+  // Named hosts first (with their tags), matched agents after, each host once.
+  assert.deepEqual(c.roles.map((r) => [r.name, r.hosts.map((h) => h.host)]), [['web', ['a', 'w9']], ['jobs', ['e2', 'e1']]]);
+  assert.equal(c.roles[1]!.envByHost.e1 !== undefined, true);
+  // Without a selector an empty role is still Kamal's error.
+  await assert.rejects(load(BASE + 'servers:\n  web: [a]\n  jobs:\n    hosts: []\n'), (e: Error & { details?: string[] }) => (e.details ?? []).includes('No servers specified for the jobs role. You can ignore this with allow_empty_roles: true'));
 });
 
 test('x-drover/canary: hosts as a count or a percentage, soak defaulting to 60 s', async () => {

@@ -49,6 +49,8 @@ export interface ResolvedConfig {
     agentTimeout: number | null;
     /** Failed health gate: hosts that already switched go back to their previous version. */
     autoRollback: boolean;
+    /** `x-drover/roles/<role>/labels`: the agent labels that add hosts to a role. */
+    roleLabels: Record<string, Record<string, string>>;
     /** A first boot group that must stay healthy for `soakSeconds` before the others boot; null when not set. */
     canary: { hosts: number | string; soakSeconds: number } | null;
   };

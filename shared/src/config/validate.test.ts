@@ -66,6 +66,9 @@ const cases: [string, string, string][] = [
   ['x-drover canary hosts', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0%\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['x-drover canary zero', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['x-drover canary soak', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 1\n    soak: 0\n', 'x-drover/canary/soak: should be at least 1'],
+  ['x-drover roles: an unknown role', BASE + WEB + 'x-drover:\n  roles:\n    api:\n      labels: tier=edge\n', 'x-drover/roles/api: no such role in servers'],
+  ['x-drover roles: a bad selector', BASE + WEB + 'x-drover:\n  roles:\n    web:\n      labels: edge\n', 'x-drover/roles/web/labels: should be key=value pairs (region=eu,tier=edge) or a hash of labels'],
+  ['x-drover roles: labels of the wrong type', BASE + WEB + 'x-drover:\n  roles:\n    web:\n      labels: [a]\n', 'x-drover/roles/web/labels: should be key=value pairs (region=eu,tier=edge) or a hash of labels'],
   ['x-drover canary needs hosts', BASE + WEB + 'x-drover:\n  canary:\n    soak: 5\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['local registry with remote builder', BASE.replace(/registry:\n(  .*\n)+/, 'registry:\n  server: localhost:5555\n') + '  remote: tcp://builder:2375\n' + WEB, 'Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)'],
 ];

@@ -29,7 +29,7 @@ export function validateConfig(raw: Record<string, unknown>, drover: unknown, op
     if (d.success) droverSettings = d.data;
     else errors.push(...d.error.issues.map((i) => formatIssue(i, ['x-drover'])));
   }
-  if (parsed.success) errors.push(...crossChecks(parsed.data, options.hookFiles ?? []));
+  if (parsed.success) errors.push(...crossChecks(parsed.data, options.hookFiles ?? [], Object.keys(droverSettings?.roles ?? {})));
   if (errors.length > 0 || !parsed.success) {
     const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
     throw new UserError(`${options.label}: invalid configuration (${count})`, { details: errors, exitCode: 1 });

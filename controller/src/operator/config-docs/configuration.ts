@@ -49,6 +49,12 @@ x-drover:
   # deployment ends \`rolled_back\` with a line per host. Kamal leaves those hosts on
   # the new version; \`false\` does the same. Default: true.
   auto_rollback: true
+  # Roles whose hosts include every enrolled agent carrying these labels (set at
+  # enrollment or with \`drover agents label\`), besides the hosts named in servers.
+  # Such a role may name no host; if no agent matches, deploys are refused.
+  roles:
+    web:
+      labels: region=eu,tier=edge
   # Canary: the first \`hosts\` app hosts (a count, or a percentage of them) boot
   # first; their new containers must stay healthy (running, Docker health, the
   # health path answering 2xx) for \`soak\` seconds (default 60) before the other

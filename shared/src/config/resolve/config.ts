@@ -16,6 +16,8 @@ export interface ResolveContext {
   drover: DroverSettings | undefined;
   /** The merged document before validation (Kamal's `raw_config`); kept as `ResolvedConfig.raw`. */
   raw: Record<string, unknown>;
+  /** Agents matched by `x-drover/roles/<role>/labels`, by role: hosts of the role besides those named. */
+  labelHosts?: Record<string, string[]>;
 }
 
 /** Pure: a validated deploy.yml plus destination and version → the planner's input. */
@@ -34,7 +36,8 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
 
   const roles: ResolvedRole[] = servers.map((role) => {
     const prefix = containerPrefix(service, role.name, destination);
-    const hosts = role.config.hosts ?? [];
+    const named = role.config.hosts ?? [];
+    const hosts = [...named, ...(ctx.labelHosts?.[role.name] ?? []).filter((h) => !named.some((n) => n.host === h)).map((host) => ({ host, tags: [] }))];
     const proxyConfig = roleProxyConfig(config, role, primaryRole);
     const { restart, ...options } = role.config.options ?? {};
     const proxy = proxyConfig
@@ -123,6 +126,7 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
       project: ctx.drover?.project ?? service,
       agentTimeout: ctx.drover?.agent_timeout ?? null,
       autoRollback: ctx.drover?.auto_rollback ?? DROVER_DEFAULTS.autoRollback,
+      roleLabels: Object.fromEntries(Object.entries(ctx.drover?.roles ?? {}).map(([role, r]) => [role, r.labels])),
       canary: ctx.drover?.canary ? { hosts: ctx.drover.canary.hosts, soakSeconds: ctx.drover.canary.soak ?? DROVER_DEFAULTS.canarySoakSeconds } : null,
     },
     source: config,

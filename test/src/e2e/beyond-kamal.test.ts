@@ -7,14 +7,15 @@ import { Fleet } from './fleet.js';
 import { httpGet } from './http-get.js';
 import { startLoad, type LoadTally } from './load.js';
 
-// Issue 12, automatic rollback: four NAT'd hosts in boot groups of two; a version whose health gate fails
-// on web-4 only (Kamal's env tags give that host FAIL_HEALTH). The hosts that switched before web-4 failed
+// Issue 12 on four NAT'd hosts in boot groups of two. Automatic rollback: a version whose health gate fails
+// on web-4 only (Kamal's env tags give that host FAIL_HEALTH); the hosts that switched before web-4 failed
 // go back to the previous version, under load, without a failed request; with `auto_rollback: false` they
-// stay where Kamal leaves them.
+// stay where Kamal leaves them. Canary: a version that goes bad during the soak never leaves web-1. Fleets
+// by label: a role filled with the agents labelled tier=edge.
 
 const WEB = ['web-1', 'web-2', 'web-3', 'web-4'];
 
-describe('automatic rollback on a failed boot group (rig, 4 hosts)', () => {
+describe('beyond Kamal on 4 NAT\'d hosts: automatic rollback, canary, fleets by label (rig)', () => {
   let fleet: Fleet;
   let project: SampleProject;
   let v1: string;
@@ -118,5 +119,34 @@ describe('automatic rollback on a failed boot group (rig, 4 hosts)', () => {
     assert.match(r.out, /web-1: canary healthy for 4s \(\d+ checks\)/);
     assert.ok(r.out.includes('Canary healthy for 4s, booting the other hosts...'), r.all);
     assert.deepEqual(await versions(), ['four', 'four', 'four', 'four']);
+  });
+
+  test('fleets by label: a role with no named host gets the agents carrying its labels; a selector that matches nothing is refused', async () => {
+    for (const host of ['web-3', 'web-4']) {
+      const labelled = await drover(['agents', 'label', host, 'tier=edge']);
+      assert.equal(labelled.code, 0, labelled.all);
+    }
+    const config = join(project.dir, 'config', 'deploy.yml');
+    const jobsRole = '  jobs:\n    hosts: []\n    cmd: httpd -f -p 80 -h /www\n';
+    writeFileSync(config, `${readFileSync(config, 'utf8').replace('servers:\n', `servers:\n${jobsRole}`)}  roles:\n    jobs:\n      labels: tier=edge\n`);
+    const version = project.commit('five');
+
+    const shown = await drover(['config', '--json']);
+    assert.equal(shown.code, 0, shown.all);
+    assert.ok(shown.err.includes('jobs: agents labelled tier=edge: web-3, web-4'), shown.all);
+    assert.deepEqual((JSON.parse(shown.out) as { roles: Record<string, { hosts: string[] }> }).roles.jobs?.hosts, ['web-3', 'web-4']);
+
+    const r = await drover(['deploy']);
+    assert.equal(r.code, 0, r.all);
+    for (const host of WEB) {
+      const names = (await fleet.host(host).docker.listContainers()).map((c) => c.Names[0]!.slice(1));
+      assert.equal(names.includes(`sample-app-jobs-${version}`), host === 'web-3' || host === 'web-4', `${host}: ${names.join(', ')}`);
+    }
+
+    writeFileSync(config, readFileSync(config, 'utf8').replace('labels: tier=edge', 'labels: tier=nowhere'));
+    project.git(['commit', '-q', '-am', 'no agent has these labels']);
+    const refused = await drover(['redeploy', '-P', '--version', version]);
+    assert.equal(refused.code, 1, refused.all);
+    assert.match(refused.err, /servers\/jobs: no enrolled agent has the labels tier=nowhere/);
   });
 });
