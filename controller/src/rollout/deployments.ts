@@ -65,9 +65,13 @@ export class Deployments {
   /** A controller that stopped mid-deployment ends those deployments and frees their automatic locks: never a stale lock. */
   recoverInterrupted(): DeploymentRecord[] {
     const reason = 'the controller stopped during this deployment; it was marked failed and its deploy lock released';
+    // What was under way on which host: its agent may have finished it, so it is named, not guessed.
+    const inProgress = new Map(this.deps.store.listDeployments({ status: 'running', limit: 1000 }).map((d) => [d.id, this.deps.store.listSteps(d.id)
+      .filter((st) => st.status === 'running')
+      .map((st) => `${st.host ?? 'controller'}: ${st.kind} was in progress; its outcome on the host is unknown here (see \`drover details\`)`)]));
     const failed = this.deps.store.failInterruptedDeployments(reason, Date.now());
     for (const d of failed) {
-      this.events.append(d.id, { type: 'end', status: 'failed', error: reason, details: [], exitCode: 1, runtimeSeconds: 0 });
+      this.events.append(d.id, { type: 'end', status: 'failed', error: reason, details: inProgress.get(d.id) ?? [], exitCode: 1, runtimeSeconds: 0 });
       this.deps.log.info({ deployment: d.id }, 'interrupted deployment marked failed');
     }
     return failed;

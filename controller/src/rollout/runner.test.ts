@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from '@drover/shared/config/test-support';
 import { RpcError } from '@drover/shared/protocol';
+import { OPERATION_INTERRUPTED } from '@drover/shared/operations/failure';
 import { planAutomaticRollback } from '../plan/auto-rollback.js';
 import { planRollout } from '../plan/plan.js';
 import type { HostTask, PlanInput } from '../plan/types.js';
@@ -219,6 +220,21 @@ describe('automatic rollback', () => {
     assert.ok(says.includes('Rolling back vm1 to version v0...'), says.join('\n'));
     assert.ok(says.includes('Rolled back 1 host'));
     assert.equal(store.getLock('app'), null);
+  });
+
+  test('a boot the agent was killed in the middle of may have switched: it goes back too, to the version its role replaced elsewhere', async () => {
+    const boots: string[] = [];
+    const { agents } = caller((host, op, p) => {
+      if (op !== 'app.boot') return undefined;
+      boots.push(`${host} ${String(p.role)} ${String(p.version)}`);
+      if (host === 'vm2' && p.version === 'v') throw new RpcError(OPERATION_INTERRUPTED, 'app.boot was interrupted: the agent stopped while it ran');
+      return { container: { id: 'c', name: `app-web-${String(p.version)}` }, renamed: null, oldVersion: p.version === 'v' ? 'v0' : 'v', stopped: [], status: 'healthy', hostname: 'h', messages: [] };
+    });
+    const { outcome, says } = await rollout(YML_GROUPS, agents, {}, undefined, await rollbackTo(YML_GROUPS));
+    assert.deepEqual(boots, ['vm1 web v', 'vm2 web v', 'vm1 web v0', 'vm2 web v0']);
+    assert.deepEqual([outcome.status, outcome.error], ['rolled_back', 'vm2: app.boot was interrupted: the agent stopped while it ran']);
+    assert.deepEqual(outcome.details, ['vm1: rolled back (web on v0)', 'vm2: rolled back (web on v0)']);
+    assert.ok(says.includes('Rolling back vm1, vm2 to version v0...'), says.join('\n'));
   });
 
   test('a host that cannot go back is reported and the deployment ends failed', async () => {

@@ -1,7 +1,7 @@
 // Effects: runs a plan's phases through the agents, records every step and event, holds the lock.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUserError, UserError } from '@drover/shared';
-import { OPERATION_FAILED, operationFailure } from '@drover/shared/operations/failure';
+import { OPERATION_FAILED, OPERATION_INTERRUPTED, operationFailure } from '@drover/shared/operations/failure';
 import type { OperationName, OperationParams, OperationResult } from '@drover/shared/operations';
 import { RpcError } from '@drover/shared/protocol';
 import type { SwitchedContainer } from '../plan/auto-rollback.js';
@@ -12,6 +12,7 @@ import { ROLLOUT_DEFAULTS } from './defaults.js';
 import type { DeploymentEvent, EventLog } from './events.js';
 import type { HookGate } from './hook-gate.js';
 import { acquireDeployLock, type LockWait } from './lock.js';
+import { describe } from './progress-lines.js';
 
 /** Calls one operation on the agent of `host` (a deploy.yml host is an agent's name). */
 export interface AgentCaller {
@@ -59,7 +60,11 @@ export interface RolloutOutcome {
 
 /** A host's failure, kept with the lines a person needs under it. */
 class HostFailure extends Error {
-  constructor(readonly host: string, message: string, readonly details: string[], readonly exitCode: number) {
+  constructor(
+    readonly host: string, message: string, readonly details: string[], readonly exitCode: number,
+    /** The agent stopped while the operation ran: what it changed on the host is unknown. */
+    readonly interrupted = false,
+  ) {
     super(message);
   }
 }
@@ -89,6 +94,8 @@ class Run {
   private holdsLock = false;
   /** Containers that became healthy at the new version, for an automatic rollback. */
   private readonly switched: SwitchedContainer[] = [];
+  /** Boots the agent was killed in the middle of: they may have switched, so a rollback takes them too. */
+  private readonly interrupted: Array<{ host: string; role: string }> = [];
   /** A boot group failed (its health gate, or its hosts unreachable): what automatic rollback answers. */
   bootFailed = false;
   /** The canary did not stay healthy through its soak: rolled back whatever auto_rollback says. */
@@ -235,7 +242,7 @@ class Run {
       const message = err.code === 'disconnected' || err.code === 'not_connected'
         ? `agent ${host}: connection lost during ${op} (${err.message})`
         : redact(err.message);
-      return new HostFailure(host, message, details, failure?.success ? failure.data.exitCode || 1 : 1);
+      return new HostFailure(host, message, details, failure?.success ? failure.data.exitCode || 1 : 1, err.code === OPERATION_INTERRUPTED);
     }
     if (isUserError(err)) return new HostFailure(host, redact(err.message), err.details.map(redact), err.exitCode || 1);
     return new HostFailure(host, redact(`${op} failed on ${host}: ${(err as Error).message ?? String(err)}`), [], 1);
@@ -312,6 +319,7 @@ class Run {
       const previousVersion = booted.oldVersion;
       if (previousVersion && previousVersion !== task.call.params.version) this.switched.push({ host: task.host, role: task.role, previousVersion });
     } catch (err) {
+      if (err instanceof HostFailure && err.interrupted) this.interrupted.push({ host: task.host, role: task.role });
       this.say(`Failed to boot ${task.role} on ${task.host}`);
       if (task.gatekeeper && this.barrier.close()) this.say(`First ${primary} container is unhealthy on ${task.host}, not booting any other roles`);
       throw err;
@@ -327,17 +335,17 @@ class Run {
     if (!this.ctx.planRollback || this.switched.length === 0) return failed;
     if (!this.ctx.plan.autoRollback && !this.canaryFailed) return failed;
     const order = this.ctx.plan.hosts;
-    const switched = [...this.switched].sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
+    const switched = [...this.switched, ...this.maybeSwitched()].sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
     let tasks: HostTask[];
     try {
       tasks = this.ctx.planRollback(switched);
     } catch (err) {
       return { ...failed, details: [...failed.details, `automatic rollback not possible: ${this.failure(err).error ?? ''}`] };
     }
-    const versions = [...new Set(this.switched.map((s) => s.previousVersion))];
+    const versions = [...new Set(switched.map((s) => s.previousVersion))];
     this.say(`Rolling back ${tasks.map((t) => t.host).join(', ')} to ${versions.length === 1 ? `version ${versions[0]}` : 'the versions they ran before'}...`);
     const report = await Promise.all(tasks.map(async (task) => {
-      const back = this.switched.filter((s) => s.host === task.host).map((s) => `${s.role} on ${s.previousVersion}`).join(', ');
+      const back = switched.filter((s) => s.host === task.host).map((s) => `${s.role} on ${s.previousVersion}`).join(', ');
       try {
         await this.hostTask(task, 'rollback', () => undefined);
         return { ok: true, line: `${task.host}: rolled back (${back})` };
@@ -348,6 +356,18 @@ class Run {
     const complete = report.every((r) => r.ok);
     this.say(complete ? `Rolled back ${tasks.length} ${tasks.length === 1 ? 'host' : 'hosts'}` : 'Automatic rollback incomplete, see the hosts below');
     return { ...failed, status: complete ? 'rolled_back' : 'failed', details: [...failed.details, ...report.map((r) => r.line)] };
+  }
+
+  /**
+   * Interrupted boots, as switched from the version the role's other hosts reported replacing: booting that
+   * version converges whether or not the interrupted boot got as far as switching.
+   */
+  private maybeSwitched(): SwitchedContainer[] {
+    return this.interrupted.flatMap(({ host, role }) => {
+      const seen = this.switched.filter((s) => s.role === role).map((s) => s.previousVersion);
+      const previousVersion = seen.sort((a, b) => seen.filter((v) => v === b).length - seen.filter((v) => v === a).length)[0];
+      return previousVersion ? [{ host, role, previousVersion }] : [];
+    });
   }
 
   failure(err: unknown): RolloutOutcome {
@@ -369,52 +389,4 @@ function groupByHost(tasks: BootTask[]): BootTask[][] {
 /** Step ids become idempotency keys on the agent: letters, digits, `.`, `_`, `:` and `-` only. */
 function stepHost(host: string): string {
   return host.replace(/[^A-Za-z0-9_.:-]/g, '_');
-}
-
-/** The per-host progress line for a finished operation. */
-function describe(call: OpCall, result: unknown): string {
-  const r = result as Record<string, unknown> | null;
-  switch (call.op) {
-    case 'registry.login': return `logged in to ${call.params.registry.server ?? 'Docker Hub'}`;
-    case 'image.pull': return `pulled ${call.params.image}`;
-    case 'image.load': return `loaded ${call.params.image} (sent through the controller)`;
-    case 'proxy.boot': return `kamal-proxy ${String(r?.action ?? 'running')}`;
-    case 'app.stale_containers': {
-      const stopped = (r?.stopped as string[] | undefined) ?? [];
-      const found = (r?.containers as string[] | undefined) ?? [];
-      if (stopped.length) return `stopped stale ${stopped.join(', ')}`;
-      return found.length ? `detected stale ${found.join(', ')} (use \`drover app stale_containers --stop\` to stop)` : `no stale ${call.params.role} containers`;
-    }
-    case 'app.boot': {
-      const name = (r?.container as { name?: string } | undefined)?.name ?? call.params.role;
-      const stopped = (r?.stopped as string[] | undefined) ?? [];
-      return `${name} ${String(r?.status ?? 'booted')}${stopped.length ? `, stopped ${stopped.join(', ')}` : ''}`;
-    }
-    case 'image.tag': return `tagged ${call.params.tag}`;
-    // A skipped boot is also reported once for all hosts (Kamal's `Skipping booting …` line).
-    case 'accessory.boot': return `${call.params.accessoryService} ${r?.action === 'skipped' ? 'already exists, skipped' : 'booted'}`;
-    case 'accessory.reboot': return `${call.params.accessoryService} rebooted`;
-    case 'proxy.reboot': return 'kamal-proxy rebooted';
-    case 'prune.containers': case 'prune.images': {
-      const removed = (r?.removed as string[] | undefined) ?? [];
-      return `${call.op === 'prune.images' ? 'pruned images' : 'pruned containers'}${removed.length ? `: ${removed.length} removed` : ''}`;
-    }
-    default: return describeChange(call.op, r);
-  }
-}
-
-const CHANGED: Partial<Record<OperationName, string>> = {
-  'app.start': 'started', 'app.stop': 'stopped', 'app.remove': 'removed',
-  'proxy.start': 'started', 'proxy.stop': 'stopped', 'proxy.remove': 'removed',
-  'accessory.start': 'started', 'accessory.stop': 'stopped', 'accessory.restart': 'restarted', 'accessory.remove': 'removed',
-};
-
-/** Operations answering with changed containers and the agent's messages (`app.stop`, `proxy.remove`, `app.live`, …). */
-function describeChange(op: OperationName, r: Record<string, unknown> | null): string {
-  const containers = (r?.containers as string[] | undefined) ?? [];
-  const messages = (r?.messages as string[] | undefined) ?? [];
-  const verb = CHANGED[op];
-  if (!verb) return messages.join('; ') || `${op} done`;
-  const changed = containers.length ? `${verb} ${containers.join(', ')}` : messages.length ? null : `nothing ${verb}`;
-  return [changed, ...messages].filter((x) => x !== null).join('; ');
 }

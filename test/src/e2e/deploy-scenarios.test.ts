@@ -330,6 +330,7 @@ describe('Kamal scenarios through drover on NAT\'d hosts: accessories, destinati
     if (code === 'still running') await cli.stop('SIGKILL');
     assert.equal(code, 1, cli.all);
     assert.match(cli.err, /the controller stopped during this deployment/);
+    assert.match(cli.err, /web-1: app\.boot was in progress; its outcome on the host is unknown here/, 'the step under way is named');
 
     await waitFor('every agent back online', async () => {
       const r = await fleet.run(['agents', '--json'], p.dir);

@@ -23,7 +23,8 @@ export class Fleet {
 
   private constructor(
     readonly rig: Rig,
-    readonly controller: RigController,
+    /** Replaced by `restartController`. */
+    public controller: RigController,
     readonly dir: string,
     /** DROVER_* for an admin operator, plus DOCKER_HOST = the operator side's build dockerd. */
     readonly env: NodeJS.ProcessEnv,
@@ -72,6 +73,12 @@ export class Fleet {
   async stopAgent(name: string): Promise<void> {
     await this.agents.get(name)?.stop('SIGKILL');
     this.agents.delete(name);
+  }
+
+  /** Kills the controller (SIGKILL, no shutdown) and starts it again on the same address and data dir. */
+  async restartController(): Promise<void> {
+    await this.controller.proc.stop('SIGKILL');
+    this.controller = await serveController(OPERATOR_ADDRESS, Number(new URL(this.controller.url).port), join(this.dir, 'ctl'));
   }
 
   /** Runs `drover ARGS` in `cwd` as the operator would, to completion. */

@@ -29,6 +29,15 @@ export class RigHost {
   get mountNsPath(): string { return mountNsPin(this.topology.netns); }
   get utsNsPath(): string { return `${this.mountNsPath}.uts`; }
 
+  /** Pulls the host's cable: its link on the gateway's LAN goes down (nothing in or out) until `restoreNetwork`. */
+  async cutNetwork(): Promise<void> {
+    await run(['ip', '-n', this.slot.gatewayNetns, 'link', 'set', this.topology.vethGateway, 'down']);
+  }
+
+  async restoreNetwork(): Promise<void> {
+    await run(['ip', '-n', this.slot.gatewayNetns, 'link', 'set', this.topology.vethGateway, 'up']);
+  }
+
   /** The argv prefix that enters this host's namespaces. */
   enterArgs(): string[] {
     return ['nsenter', `--net=${this.netnsPath}`, `--mount=${this.mountNsPath}`, `--uts=${this.utsNsPath}`, '--'];
