@@ -180,7 +180,7 @@ export class FlowContext {
     }
     if (event.type !== 'end') return null;
     if (this.o.json) {
-      this.io.out(JSON.stringify({ result: { deployment: deployment.id, command: deployment.command, service: deployment.service, version: deployment.version, status: event.status, error: event.error, details: event.details, exitCode: event.exitCode, runtimeSeconds: event.runtimeSeconds } }));
+      this.io.out(JSON.stringify({ result: { deployment: deployment.id, command: deployment.command, service: deployment.service, version: deployment.version, status: event.status, error: event.error, details: event.details, exitCode: event.exitCode, runtimeSeconds: event.runtimeSeconds, skippedHosts: deployment.skippedHosts } }));
     }
     return event.exitCode;
   }

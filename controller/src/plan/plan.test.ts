@@ -47,6 +47,7 @@ function outline(plan: Plan): string[] {
       case 'sleep': return `sleep ${p.seconds}`;
       case 'ops': return `${p.name}: ${p.tasks.map((t) => `${t.host}[${t.calls.map((c) => c.op).join(',')}]`).join(' ')}`;
       case 'boot': return `boot ${p.group}: ${p.tasks.map((t) => `${t.host}:${t.role}${t.gatekeeper ? '*' : ''}`).join(' ')}${p.parallelRoles ? ' (parallel roles)' : ''}`;
+      case 'await_agents': return `await ${p.hosts.join(',')} ${p.seconds}s`;
       case 'soak': return `soak ${p.seconds}s: ${p.tasks.map((t) => `${t.host}[${t.calls.map((c) => c.op).join(',')}]`).join(' ')}`;
     }
   };
@@ -205,6 +206,28 @@ test('hosts are agents: unknown or offline agents fail before anything runs, nam
   }
   // Hosts outside the selection may be offline.
   assert.deepEqual(planRollout(input(config, { agents, selection: { roles: [], hosts: ['vm1'], primary: false } })).hosts, ['vm1']);
+});
+
+test('x-drover/offline: skip leaves the offline agents out, naming them; wait waits for them first; unknown agents still fail', async () => {
+  const seen = Date.UTC(2026, 10, 30, 12);
+  const agents = { vm1: online(), vm2: { ...online(), online: false, lastSeen: seen }, vm3: online() };
+  const skip = await load(`${BASE}${ROLES}x-drover:\n  offline: skip\n`, { version: 'v' });
+  const plan = planRollout(input(skip, { agents }));
+  assert.deepEqual([plan.hosts, plan.skippedHosts], [['vm1', 'vm3'], ['vm2']]);
+  assert.deepEqual(outline(plan).filter((l) => /^(say Skipping|pull|boot|proxy boot)/.test(l)), [
+    'say Skipping agents that are not connected: vm2 (last seen 2026-11-30T12:00:00.000Z)',
+    'pull: vm1[image.pull] vm3[image.pull]', 'proxy boot: vm1[proxy.boot]', 'boot 1: vm1:web* vm3:workers',
+  ]);
+  assert.throws(() => planRollout(input(skip, { agents: { vm2: agents.vm2, vm3: agents.vm3 } })), /^UserError: vm1: no enrolled agent has this name/);
+  const noWeb = { vm1: { ...online(), online: false, lastSeen: null }, vm2: { ...online(), online: false, lastSeen: null }, vm3: online() };
+  assert.throws(() => planRollout(input(skip, { agents: noWeb })), /^UserError: no agent of the primary role web is connected: vm1 \(never connected\), vm2 \(never connected\)$/);
+
+  const wait = await load(`${BASE}${ROLES}x-drover:\n  offline: wait\n  agent_timeout: 90\n`, { version: 'v' });
+  const waiting = planRollout(input(wait, { agents }));
+  assert.deepEqual(outline(waiting).slice(0, 3), [
+    'say Waiting up to 90s for agents to connect: vm2 (last seen 2026-11-30T12:00:00.000Z)...', 'await vm2 90s', 'pull: vm1[image.pull] vm2[image.pull] vm3[image.pull]',
+  ]);
+  assert.deepEqual(waiting.skippedHosts, []);
 });
 
 test('registry mirrors: one host per mirror pulls first to seed it', async () => {

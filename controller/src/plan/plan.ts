@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '@drover/shared/config';
 import { NEW_VERSION_COMMANDS } from './auto-rollback.js';
 import { appRemovePhase, checkOptions, isSubcommand, subcommandPhases } from './commands.js';
 import * as P from './op-params.js';
-import { selectSpecifics, type Specifics } from './selection.js';
+import { selectSpecifics, withoutHosts, type Specifics } from './selection.js';
 import type { BootTask, HostTask, OpCall, Phase, Plan, PlanInput, RolloutHook } from './types.js';
 
 /**
@@ -12,7 +12,8 @@ import type { BootTask, HostTask, OpCall, Phase, Plan, PlanInput, RolloutHook } 
  * Kamal's mutating subcommands (`commands.ts`).
  */
 export function planRollout(input: PlanInput): Plan {
-  const specifics = selectSpecifics(input.config, input.selection);
+  const selected = selectSpecifics(input.config, input.selection);
+  const { specifics, skipped, prelude } = isSubcommand(input.command) ? { specifics: selected, skipped: [], prelude: [] } : applyOfflinePolicy(input, selected);
   return {
     command: input.command,
     service: input.config.service,
@@ -23,7 +24,8 @@ export function planRollout(input: PlanInput): Plan {
     primaryHost: specifics.primaryHost,
     roles: specifics.roles.map((r) => r.name),
     hosts: specifics.hosts,
-    phases: planPhases(input, specifics),
+    phases: [...prelude, ...planPhases(input, specifics)],
+    skippedHosts: skipped,
     autoRollback: input.config.drover.autoRollback && NEW_VERSION_COMMANDS.has(input.command),
   };
 }
@@ -32,8 +34,32 @@ function planPhases(input: PlanInput, s: Specifics): Phase[] {
   const { command } = input;
   if (isSubcommand(command)) return subcommandPhases({ ...input, command }, s);
   checkOptions(command, input.options);
-  checkAgents(input, s.hosts);
   return PHASES[command](input, s);
+}
+
+/**
+ * Unknown agents always fail the plan. Selected agents that are not connected: `x-drover/offline` fails
+ * the plan naming each (Kamal's behaviour), skips them with a line saying so, or waits for them first.
+ */
+function applyOfflinePolicy(input: PlanInput, s: Specifics): { specifics: Specifics; skipped: string[]; prelude: Phase[] } {
+  const policy = input.config.drover.offline;
+  const offline = s.hosts.filter((h) => input.agents[h] && !input.agents[h]!.online);
+  checkAgents(input, policy === 'fail' ? s.hosts : s.hosts.filter((h) => !offline.includes(h)));
+  if (offline.length === 0) return { specifics: s, skipped: [], prelude: [] };
+  const list = offline.map((h) => `${h} (${lastSeen(input.agents[h]!)})`).join(', ');
+  if (policy === 'wait') {
+    const seconds = input.config.drover.agentTimeout;
+    return { specifics: s, skipped: [], prelude: [{ kind: 'say', text: `Waiting up to ${seconds}s for agents to connect: ${list}...` }, { kind: 'await_agents', hosts: offline, seconds }] };
+  }
+  const rest = withoutHosts(s, offline);
+  if (rest.hosts.length === 0) throw new UserError(`no selected agent is connected: ${list}`);
+  const primaryLeft = s.primaryRole && rest.appHosts.some((h) => s.rolesOn(h).includes(s.primaryRole!));
+  if (s.primaryRole && s.appHosts.length > 0 && !primaryLeft) throw new UserError(`no agent of the primary role ${s.primaryRole.name} is connected: ${list}`);
+  return { specifics: rest, skipped: offline, prelude: [{ kind: 'say', text: `Skipping agents that are not connected: ${list}` }] };
+}
+
+function lastSeen(agent: { lastSeen: number | null }): string {
+  return agent.lastSeen === null ? 'never connected' : `last seen ${new Date(agent.lastSeen).toISOString()}`;
 }
 
 const PHASES: Record<'deploy' | 'redeploy' | 'rollback' | 'setup' | 'remove', (input: PlanInput, s: Specifics) => Phase[]> = {
@@ -55,8 +81,7 @@ export function checkAgents(input: PlanInput, hosts: string[]): void {
     const agent = input.agents[host];
     if (!agent) problems.push(`${host}: no enrolled agent has this name (deploy.yml hosts are agent names; \`drover agents\` lists them)`);
     else if (!agent.online) {
-      const seen = agent.lastSeen === null ? 'never connected' : `last seen ${new Date(agent.lastSeen).toISOString()}`;
-      problems.push(`agent ${host}: not connected (${seen})`);
+      problems.push(`agent ${host}: not connected (${lastSeen(agent)})`);
     }
   }
   if (problems.length === 1) throw new UserError(problems[0]!);

@@ -54,6 +54,12 @@ export interface Specifics {
   rolesOn(host: string): ResolvedRole[];
 }
 
+/** The same selection without `hosts` (agents skipped because they are offline). */
+export function withoutHosts(s: Specifics, hosts: string[]): Specifics {
+  const keep = (list: string[]) => list.filter((h) => !hosts.includes(h));
+  return { ...s, hosts: keep(s.hosts), appHosts: keep(s.appHosts), proxyHosts: keep(s.proxyHosts) };
+}
+
 /** `-r`/`-h`/`-p` applied to the configuration; unmatched filters fail with Kamal's messages. */
 export function selectSpecifics(config: ResolvedConfig, selection: Selection): Specifics {
   // Kamal sorts roles by name, then puts the configured primary role first.

@@ -121,7 +121,9 @@ export type Phase =
    * Drover's canary (`x-drover/canary`): after the first boot group, its new containers are probed until
    * they have stayed healthy for `seconds`; a failure rolls the group back and stops the rollout.
    */
-  | { kind: 'soak'; seconds: number; hosts: string[]; tasks: HostTask[] };
+  | { kind: 'soak'; seconds: number; hosts: string[]; tasks: HostTask[] }
+  /** `x-drover/offline: wait`: these agents must connect within `seconds`, or the deployment fails here. */
+  | { kind: 'await_agents'; hosts: string[]; seconds: number };
 
 export interface Plan {
   command: PlanCommand;
@@ -136,6 +138,8 @@ export interface Plan {
   roles: string[];
   hosts: string[];
   phases: Phase[];
+  /** Selected hosts left out because their agents were not connected (`x-drover/offline: skip`). */
+  skippedHosts: string[];
   /**
    * `x-drover/auto_rollback` for a command that boots a new version: a failed boot group returns the
    * containers that switched. A failed canary soak rolls back whatever this says.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseOperationResult, type OperationName, type OperationParams, type OperationResult } from '@drover/shared/operations';
 import { RpcError, RpcErrorCode } from '@drover/shared/protocol';
+import { ROLLOUT_DEFAULTS } from './defaults.js';
 import type { AgentCaller } from './runner.js';
 
 /** The slice of the agent hub a rollout needs. */
@@ -17,6 +18,8 @@ export interface HubCalls {
  */
 export function hubAgentCaller(hub: HubCalls, opts: { reconnectMs: number; pollMs?: number }): AgentCaller {
   return {
+    isOnline: (host) => hub.isOnlineByName(host),
+
     async call<N extends OperationName>(host: string, op: N, params: OperationParams<N>, o: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>> {
       const deadline = Date.now() + opts.reconnectMs;
       for (;;) {
@@ -25,7 +28,7 @@ export function hubAgentCaller(hub: HubCalls, opts: { reconnectMs: number; pollM
           return parseOperationResult(op, raw);
         } catch (err) {
           if (!(err instanceof RpcError) || err.code !== RpcErrorCode.Disconnected || Date.now() >= deadline) throw err;
-          while (!hub.isOnlineByName(host) && Date.now() < deadline) await sleep(opts.pollMs ?? 250);
+          while (!hub.isOnlineByName(host) && Date.now() < deadline) await sleep(opts.pollMs ?? ROLLOUT_DEFAULTS.agentPollMs);
         }
       }
     },

@@ -10,6 +10,8 @@ export const ROLLOUT_DEFAULTS = {
    * agent upgrade), then repeats with the same operation id and gets the recorded outcome.
    */
   agentReconnectMs: 60_000,
+  /** How often a wait for agents (a reconnect, `x-drover/offline: wait`) looks again. */
+  agentPollMs: 250,
   /** The canary soak probes its containers this often, each probe bounded by the timeout. */
   canaryProbeIntervalMs: 2_000,
   canaryProbeTimeoutMs: 30_000,

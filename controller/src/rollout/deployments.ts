@@ -37,6 +37,8 @@ interface Snapshot {
   files: { name: string; content: string }[];
   selection: Request['selection'];
   hosts: string[];
+  /** Left out because their agents were not connected (`x-drover/offline: skip`). */
+  skippedHosts: string[];
   roles: string[];
   skipPush: boolean;
   options: Request['options'];
@@ -95,7 +97,7 @@ export class Deployments {
       hooks: req.hooks, assets: req.assets, skipPush: req.skipPush, options: req.options,
     });
     const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, roles: plan.roles, skipPush: req.skipPush, options: req.options };
+    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, skippedHosts: plan.skippedHosts, roles: plan.roles, skipPush: req.skipPush, options: req.options };
     const record = this.deps.store.createDeployment({
       id, service: config.service, destination: config.destination, command: req.command, version: config.version,
       performer: req.performer, createdAt: Date.now(), snapshot,
@@ -161,7 +163,7 @@ export class Deployments {
     return {
       id: d.id, service: d.service, destination: d.destination, command: d.command, version: d.version, performer: d.performer,
       status: d.status, createdAt: d.createdAt, finishedAt: d.finishedAt, error: d.error, exitCode: d.exitCode, eventCount: d.eventCount,
-      hosts: snap.hosts ?? [], roles: snap.roles ?? [],
+      hosts: snap.hosts ?? [], skippedHosts: snap.skippedHosts ?? [], roles: snap.roles ?? [],
     };
   }
 

@@ -50,7 +50,7 @@ async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
 type Script = (host: string, op: string, params: Record<string, unknown>) => Promise<unknown> | unknown;
 
 /** Records calls as `host op[role]` and answers with the script (defaults are valid catalog results). */
-function caller(script: Script = () => undefined): { agents: AgentCaller; log: string[] } {
+function caller(script: Script = () => undefined, offline = new Set<string>()): { agents: AgentCaller; log: string[] } {
   const log: string[] = [];
   const defaults: Record<string, (p: Record<string, unknown>) => unknown> = {
     'registry.login': () => ({ server: 'reg.test', status: 'ok' }),
@@ -65,6 +65,7 @@ function caller(script: Script = () => undefined): { agents: AgentCaller; log: s
   return {
     log,
     agents: {
+      isOnline: (host) => !offline.has(host),
       async call(host, op, params) {
         const p = params as Record<string, unknown>;
         log.push(`${host} ${op}${op === 'app.boot' ? `[${String(p.role)}]` : ''}`);
@@ -164,6 +165,26 @@ test('a hook the operator reports as failed ends the rollout there, with its mes
   const { outcome } = await running;
   assert.deepEqual([outcome.status, outcome.error], ['failed', 'Hook `pre-deploy` failed:\nCI is red']);
   assert.ok(!log.some((l) => l.includes('app.boot')));
+  assert.equal(store.getLock('app'), null);
+});
+
+test('x-drover/offline: wait: the rollout starts once the agents are connected, or fails naming those that never came', async () => {
+  const yml = `${YML}x-drover:\n  offline: wait\n  agent_timeout: 1\n`;
+  const late = new Set(['vm2']);
+  const { agents, log } = caller(() => undefined, late);
+  const agentsOffline = { vm1: online, vm2: { ...online, online: false, lastSeen: 0 }, vm3: online };
+  const running = rollout(yml, agents, { agents: agentsOffline });
+  await until(() => store.listDeployments({ status: 'running', limit: 10 }).length > 0);
+  late.clear();
+  const { outcome, says } = await running;
+  assert.equal(outcome.status, 'succeeded');
+  assert.deepEqual(says.slice(0, 2), ['Waiting up to 1s for agents to connect: vm2 (last seen 1970-01-01T00:00:00.000Z)...', 'Agents connected: vm2']);
+  assert.ok(log.includes('vm2 app.boot[web]'));
+
+  const { agents: never, log: nothing } = caller(() => undefined, new Set(['vm2']));
+  const timedOut = await rollout(yml, never, { agents: agentsOffline });
+  assert.deepEqual([timedOut.outcome.status, timedOut.outcome.error], ['failed', 'vm2: agent vm2 did not connect within 1s']);
+  assert.deepEqual(nothing, [], 'nothing ran, not even a pull');
   assert.equal(store.getLock('app'), null);
 });
 

@@ -17,6 +17,8 @@ import { describe } from './progress-lines.js';
 /** Calls one operation on the agent of `host` (a deploy.yml host is an agent's name). */
 export interface AgentCaller {
   call<N extends OperationName>(host: string, op: N, params: OperationParams<N>, opts: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>>;
+  /** Whether the agent of `host` is connected now. */
+  isOnline(host: string): boolean;
   /** The same, streaming `input` to the operation (an image archive for `image.load`). */
   callWithInput<N extends OperationName>(host: string, op: N, params: OperationParams<N>, input: () => AsyncIterable<Buffer>, opts: { operationId: string; timeoutMs: number }): Promise<OperationResult<N>>;
 }
@@ -131,6 +133,7 @@ class Run {
       case 'ops': return this.ops(phase.tasks, index);
       case 'boot': return this.bootGroup(phase.tasks, index, phase.parallelRoles);
       case 'soak': return this.soak(phase, index);
+      case 'await_agents': return this.awaitAgents(phase.hosts, phase.seconds);
     }
   }
 
@@ -255,6 +258,18 @@ class Run {
       this.bootFailed = true;
       throw err;
     }
+  }
+
+  /** `x-drover/offline: wait`: polls until every agent is connected; those still missing at the deadline fail. */
+  private async awaitAgents(hosts: string[], seconds: number): Promise<void> {
+    const deadline = this.clock() + seconds * 1000;
+    let missing = hosts;
+    while ((missing = missing.filter((h) => !this.ctx.agents.isOnline(h))).length > 0 && this.clock() < deadline) {
+      await sleep(ROLLOUT_DEFAULTS.agentPollMs, undefined, { signal: this.ctx.signal });
+    }
+    if (missing.length === 1) throw new HostFailure(missing[0]!, `agent ${missing[0]} did not connect within ${seconds}s`, [], 1);
+    if (missing.length > 1) throw new UserError(`${missing.length} agents did not connect within ${seconds}s`, { details: missing });
+    this.say(`Agents connected: ${hosts.join(', ')}`);
   }
 
   /** The canary soak: its containers probed every interval until the soak time passed; the first problem fails it. */

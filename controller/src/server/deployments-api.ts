@@ -71,6 +71,8 @@ export const DeploymentView = z.object({
   exitCode: z.number().nullable(),
   eventCount: z.number(),
   hosts: z.array(z.string()),
+  /** Selected hosts left out because their agents were not connected (`x-drover/offline: skip`). */
+  skippedHosts: z.array(z.string()),
   roles: z.array(z.string()),
 });
 export type DeploymentView = z.infer<typeof DeploymentView>;

@@ -24,6 +24,10 @@ export const KAMAL_DEFAULTS = {
 export const DROVER_DEFAULTS = {
   /** `x-drover/auto_rollback`: hosts that switched to a version whose later boot group failed its health gate go back. */
   autoRollback: true,
+  /** `x-drover/offline`: selected agents that are not connected fail the deployment, as an unreachable host fails Kamal's. */
+  offline: 'fail',
+  /** `x-drover/agent_timeout`: seconds `offline: wait` waits for the agents to connect. */
+  agentTimeoutSeconds: 60,
   /** `x-drover/canary/soak`: seconds the canary group must stay healthy before the other hosts boot. */
   canarySoakSeconds: 60,
 } as const;

@@ -296,7 +296,7 @@ test('ssh, sshkit, builder keys and aliases are accepted', async () => {
   assert.equal(c.builder!.context, '.');
   assert.deepEqual(c.builder!.secrets, ['GITHUB_TOKEN']);
   assert.deepEqual(c.aliases, { shell: 'app exec -i bash' });
-  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, autoRollback: true, roleLabels: {}, canary: null });
+  assert.deepEqual(c.drover, { controller: 'https://c:7443', project: 'app', agentTimeout: 20, offline: 'fail', autoRollback: true, roleLabels: {}, canary: null });
   assert.equal(c.source.ssh?.user, 'app');
 });
 

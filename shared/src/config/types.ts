@@ -46,7 +46,10 @@ export interface ResolvedConfig {
   drover: {
     controller: string | null;
     project: string;
-    agentTimeout: number | null;
+    /** Seconds `offline: wait` waits for agents to connect. */
+    agentTimeout: number;
+    /** What a deployment does with selected agents that are not connected. */
+    offline: 'fail' | 'skip' | 'wait';
     /** Failed health gate: hosts that already switched go back to their previous version. */
     autoRollback: boolean;
     /** `x-drover/roles/<role>/labels`: the agent labels that add hosts to a role. */

@@ -66,6 +66,7 @@ const cases: [string, string, string][] = [
   ['x-drover canary hosts', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0%\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['x-drover canary zero', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 0\n', 'x-drover/canary/hosts: should be a number of hosts (at least 1) or a percentage'],
   ['x-drover canary soak', BASE + WEB + 'x-drover:\n  canary:\n    hosts: 1\n    soak: 0\n', 'x-drover/canary/soak: should be at least 1'],
+  ['x-drover offline', BASE + WEB + 'x-drover:\n  offline: later\n', 'x-drover/offline: should be one of: fail, skip, wait'],
   ['x-drover roles: an unknown role', BASE + WEB + 'x-drover:\n  roles:\n    api:\n      labels: tier=edge\n', 'x-drover/roles/api: no such role in servers'],
   ['x-drover roles: a bad selector', BASE + WEB + 'x-drover:\n  roles:\n    web:\n      labels: edge\n', 'x-drover/roles/web/labels: should be key=value pairs (region=eu,tier=edge) or a hash of labels'],
   ['x-drover roles: labels of the wrong type', BASE + WEB + 'x-drover:\n  roles:\n    web:\n      labels: [a]\n', 'x-drover/roles/web/labels: should be key=value pairs (region=eu,tier=edge) or a hash of labels'],

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '@drover/controller/e2e/harness';
 import { SampleProject } from './deploy-project.js';
@@ -99,5 +100,29 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
     const again = await drover(['deploy']);
     assert.equal(again.code, 0, again.all);
     assert.deepEqual(await versions(), ['four', 'four', 'four', 'four']);
+  });
+
+  test('x-drover/offline: skip deploys the connected agents and names the one left out; wait waits for it to connect', async () => {
+    await fleet.stopAgent('web-4');
+    await eventually(async () => (await online('web-4')) === false, 30_000, 'web-4 offline');
+    const config = join(project.dir, 'config', 'deploy.yml');
+    appendFileSync(config, 'x-drover:\n  offline: skip\n');
+    project.commit('five');
+    const skipped = await drover(['deploy']);
+    assert.equal(skipped.code, 0, skipped.all);
+    assert.match(skipped.out, /Skipping agents that are not connected: web-4 \(last seen \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    assert.deepEqual(await versions(), ['five', 'five', 'five', 'four'], 'web-4 kept serving its version');
+    const [latest] = (JSON.parse((await drover(['deployments', '--json'])).out) as { deployments: Array<{ status: string; skippedHosts: string[] }> }).deployments;
+    assert.deepEqual([latest?.status, latest?.skippedHosts], ['succeeded', ['web-4']]);
+
+    writeFileSync(config, readFileSync(config, 'utf8').replace('offline: skip', 'offline: wait\n  agent_timeout: 120'));
+    project.commit('six');
+    const cli = fleet.spawn(['deploy'], project.dir);
+    await cli.waitFor(/Waiting up to 120s for agents to connect: web-4/, 180_000);
+    await fleet.startAgent('web-4');
+    assert.equal(await cli.exited, 0, cli.all);
+    assert.ok(cli.out.includes('Agents connected: web-4'), cli.all);
+    assert.deepEqual(await versions(), ['six', 'six', 'six', 'six']);
+    await lockIsFree();
   });
 });

@@ -40,8 +40,11 @@ x-drover:
   controller: https://drover.example.com:7443
   # The project's name on the controller (defaults to the service).
   project: storefront
-  # Accepted, not used yet: a deployment fails at once, naming each selected
-  # agent that is not connected and when it was last seen.
+  # Selected agents that are not connected when a deployment starts: \`fail\` it,
+  # naming each and when it was last seen (the default, as Kamal fails on an
+  # unreachable host); \`skip\` them (the others deploy, the skipped ones are named
+  # and recorded with the deployment); or \`wait\` up to agent_timeout seconds.
+  offline: wait
   agent_timeout: 60
   # When a boot group fails its health gate, the hosts that already switched to
   # the new version go back to the version they ran before (the old container

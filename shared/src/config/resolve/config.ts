@@ -124,7 +124,8 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
     drover: {
       controller: ctx.drover?.controller ?? null,
       project: ctx.drover?.project ?? service,
-      agentTimeout: ctx.drover?.agent_timeout ?? null,
+      agentTimeout: ctx.drover?.agent_timeout ?? DROVER_DEFAULTS.agentTimeoutSeconds,
+      offline: ctx.drover?.offline ?? DROVER_DEFAULTS.offline,
       autoRollback: ctx.drover?.auto_rollback ?? DROVER_DEFAULTS.autoRollback,
       roleLabels: Object.fromEntries(Object.entries(ctx.drover?.roles ?? {}).map(([role, r]) => [role, r.labels])),
       canary: ctx.drover?.canary ? { hosts: ctx.drover.canary.hosts, soakSeconds: ctx.drover.canary.soak ?? DROVER_DEFAULTS.canarySoakSeconds } : null,

@@ -21,8 +21,13 @@ export const droverSchema = kHash({
   controller: opt(kString),
   /** Name of the project on the controller; defaults to the service. */
   project: opt(kString),
-  /** Seconds a deploy waits for an agent to be connected before failing its host. */
-  agent_timeout: opt(kInteger),
+  /** With `offline: wait`: seconds a deployment waits for its offline agents to connect. */
+  agent_timeout: opt(kInteger.min(1, 'should be at least 1')),
+  /**
+   * Selected agents that are not connected when a deployment starts: `fail` it (Kamal's behaviour with an
+   * unreachable host), `skip` them (the others deploy; the skipped are named), or `wait` up to agent_timeout.
+   */
+  offline: opt(z.enum(['fail', 'skip', 'wait'], { errorMap: () => ({ message: 'should be one of: fail, skip, wait' }) })),
   /**
    * When a boot group fails its health gate, the hosts that already switched to the new version go back to
    * the version they ran before (Kamal leaves them on the new one). Default true.
