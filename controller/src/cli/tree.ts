@@ -6,6 +6,7 @@ import { agentsCommand } from './commands/agents.js';
 import { appCommand } from './commands/app.js';
 import { buildCommand } from './commands/build.js';
 import { configCommand } from './commands/config.js';
+import { convergeCommand } from './commands/converge.js';
 import { contextCommand } from './commands/context.js';
 import { controllerCommand } from './commands/controller.js';
 import { deployCommand } from './commands/deploy.js';
@@ -41,6 +42,6 @@ export const DROVER: CommandSpec = {
     initCommand, lockCommand, proxyCommand, pruneCommand, deployCommand('redeploy'), registryCommand, deployCommand('remove'),
     deployCommand('rollback'), secretsCommand, serverCommand, deployCommand('setup'), upgradeCommand, versionCommand,
     // Drover's own.
-    deploymentsCommand, agentsCommand, loginCommand, contextCommand, controllerCommand,
+    deploymentsCommand, convergeCommand, agentsCommand, loginCommand, contextCommand, controllerCommand,
   ],
 };

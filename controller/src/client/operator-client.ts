@@ -7,7 +7,7 @@ import type { AttachOptions } from './attach-exec.js';
 import { rpcFollow, type RpcFollowOptions } from './follow-client.js';
 import { AgentInventory, AgentList, MintJoinTokenResult, RpcResult, WhoAmI, type AgentView, type LabelPatch, type MintJoinTokenBody } from '../server/operator-api.js';
 import type { OperatorCredentials } from './operator-config.js';
-import { DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
+import { ConvergenceView, DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
 import { IndexedEvent } from '../rollout/events.js';
 import { JoinTokenList, JoinTokenRevoked, OperatorTokenList, OperatorTokenRevoked, type JoinTokenView, type OperatorTokenView } from '../server/tokens-api.js';
 import { PinnedHttp, textOf } from './pinned-http.js';
@@ -185,6 +185,14 @@ export class OperatorClient {
 
   async releaseLock(key: string): Promise<boolean> {
     return ((await this.send('DELETE', `/v1/locks/${encodeURIComponent(key)}`, undefined, null)) as { released: boolean }).released;
+  }
+
+  convergence(): Promise<z.infer<typeof ConvergenceView>> {
+    return this.send('GET', '/v1/convergence', undefined, ConvergenceView);
+  }
+
+  setConvergencePaused(paused: boolean): Promise<z.infer<typeof ConvergenceView>> {
+    return this.send('POST', '/v1/convergence', { paused }, ConvergenceView);
   }
 
   async close(): Promise<void> {

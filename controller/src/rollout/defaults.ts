@@ -10,6 +10,10 @@ export const ROLLOUT_DEFAULTS = {
    * agent upgrade), then repeats with the same operation id and gets the recorded outcome.
    */
   agentReconnectMs: 60_000,
+  /** How often the controller looks for skipped hosts whose agents are back (also on each agent connecting). */
+  convergenceIntervalMs: 10_000,
+  /** Convergence deployments tried per skipped host before it is left for a person (its last error shown). */
+  convergenceAttempts: 3,
   /** How often a wait for agents (a reconnect, `x-drover/offline: wait`) looks again. */
   agentPollMs: 250,
   /** The canary soak probes its containers this often, each probe bounded by the timeout. */

@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { ROLLOUT_DEFAULTS } from './defaults.js';
 import { EventLog } from './events.js';
 import { HookGate } from './hook-gate.js';
-import { runRollout, type AgentCaller } from './runner.js';
+import { runRollout, type AgentCaller, type RolloutOutcome } from './runner.js';
 
 type Request = z.output<typeof import('../server/deployments-api.js').DeploymentRequest>;
 
@@ -30,6 +30,8 @@ export interface DeploymentsDeps {
   presence(): Record<string, AgentPresence>;
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   hookLimits?: { timeoutMs: number; unattendedMs: number };
+  /** Told of every deployment that ended (convergence keeps its waiting hosts by it). */
+  onFinished?(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome): void;
 }
 
 /** What is kept with a deployment besides its events: enough to see and re-run it, no secret values. */
@@ -42,6 +44,8 @@ interface Snapshot {
   roles: string[];
   skipPush: boolean;
   options: Request['options'];
+  /** `error_pages_path` files, for a convergence that deploys this version later without the operator. */
+  errorPages: Record<string, string> | null;
 }
 
 /**
@@ -97,7 +101,7 @@ export class Deployments {
       hooks: req.hooks, assets: req.assets, skipPush: req.skipPush, options: req.options,
     });
     const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, skippedHosts: plan.skippedHosts, roles: plan.roles, skipPush: req.skipPush, options: req.options };
+    const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, skippedHosts: plan.skippedHosts, roles: plan.roles, skipPush: req.skipPush, options: req.options, errorPages: req.assets.errorPages };
     const record = this.deps.store.createDeployment({
       id, service: config.service, destination: config.destination, command: req.command, version: config.version,
       performer: req.performer, createdAt: Date.now(), snapshot,
@@ -141,6 +145,7 @@ export class Deployments {
       planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, labelHosts, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
+      this.deps.onFinished?.(record, plan, outcome);
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
     }).catch((err: unknown) => {
       this.deps.log.error({ deployment: record.id, err: (err as Error).message }, 'deployment bookkeeping failed');

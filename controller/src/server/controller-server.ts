@@ -10,6 +10,7 @@ import { Metrics } from './metrics.js';
 import { registerEnrollRoute } from './routes-enroll.js';
 import { operatorRoutes } from './routes-operator.js';
 import { deploymentRoutes } from './routes-deployments.js';
+import { convergenceRoutes } from './routes-convergence.js';
 import { opsRoutes } from './routes-ops.js';
 import { tokenRoutes } from './routes-tokens.js';
 import { installRoutes } from './routes-install.js';
@@ -18,6 +19,8 @@ import { sendError } from './http-errors.js';
 import { ConnectionLimits, DEFAULT_LISTENER_LIMITS, listenerTimeouts, type ListenerLimits, type Refusal } from './connection-limits.js';
 import { useOperatorScopes, useZodSchemas } from './route-schemas.js';
 import { Deployments } from '../rollout/deployments.js';
+import { Convergence } from '../rollout/convergence.js';
+import { DeploymentRequest } from './deployments-api.js';
 import { hubAgentCaller } from '../rollout/agent-caller.js';
 import { SecretBox } from '../store/secret-box.js';
 import { ImageStore } from '../store/image-store.js';
@@ -96,12 +99,21 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   useZodSchemas(app);
   useOperatorScopes(app, store);
   const images = new ImageStore(opts.dataDir);
-  const deployments = new Deployments({
-    store, secretBox: SecretBox.open(opts.dataDir), log: app.log, images,
+  const secretBox = SecretBox.open(opts.dataDir);
+  const convergence = new Convergence({
+    pending: store.convergence, store, secretBox, log: app.log,
+    submit: (req) => deployments.submit(DeploymentRequest.parse(req)),
+    isOnline: (host) => hub.isOnlineByName(host),
+  });
+  const deployments: Deployments = new Deployments({
+    store, secretBox, log: app.log, images,
     agents: hubAgentCaller(hub, { reconnectMs: ROLLOUT_DEFAULTS.agentReconnectMs }),
     presence: () => agentPresence(store, hub),
+    onFinished: (record, plan, outcome) => convergence.deploymentFinished(record, plan, outcome),
   });
   deployments.recoverInterrupted();
+  convergence.start();
+  hub.on('online', () => convergence.tick());
 
   // Unauthenticated, so it says nothing but "up" (no id, no counts).
   app.get('/healthz', async () => ({ ok: true }));
@@ -110,6 +122,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
   await app.register(tokenRoutes, { store });
   await app.register(deploymentRoutes, { store, deployments, images });
+  await app.register(convergenceRoutes, { convergence: store.convergence, tick: () => convergence.tick() });
   await app.register(opsRoutes, { store, hub });
   await app.register(installRoutes, { fingerprint: identity.fingerprint, publicUrl: opts.publicUrl ?? null, scheme });
   const execGateway = new ExecGateway({ store, hub, log: app.log });
@@ -141,6 +154,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
     async close() {
       if (closed) return;
       closed = true;
+      convergence.stop();
       await deployments.close();
       execGateway.close();
       hub.close();

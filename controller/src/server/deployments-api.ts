@@ -104,3 +104,13 @@ export const LockView = z.object({
 });
 export type LockView = z.infer<typeof LockView>;
 export const LockStatus = z.object({ lock: LockView.nullable() });
+
+/** `drover converge pause|resume`. */
+export const ConvergenceBody = z.object({ paused: z.boolean() }).strict();
+
+export const ConvergenceView = z.object({
+  paused: z.boolean(),
+  pending: z.array(z.object({
+    key: z.string(), host: z.string(), version: z.string(), deploymentId: z.string(), since: z.number(), attempts: z.number(), lastError: z.string().nullable(),
+  })),
+});

@@ -201,4 +201,24 @@ export const MIGRATIONS: { version: number; name: string; sql: string; rebuildsT
       CREATE INDEX deployments_running ON deployments(status) WHERE status = 'running';
     `,
   },
+  {
+    version: 6,
+    name: 'hosts waiting to converge to the version a deployment skipped them for; controller settings',
+    sql: `
+      CREATE TABLE pending_convergence (
+        key TEXT NOT NULL,
+        host TEXT NOT NULL,
+        version TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        PRIMARY KEY (key, host)
+      );
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];

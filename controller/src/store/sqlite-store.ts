@@ -8,6 +8,7 @@ import type {
   DeploymentEventRecord, DeploymentRecord, DeploymentStatus, FinishedStatus, LockRecord, NewDeployment, StepRecord,
 } from './deployment-store.js';
 import { SqliteDeployments } from './sqlite-deployments.js';
+import { SqliteConvergence } from './sqlite-convergence.js';
 import { SqliteTokens } from './sqlite-tokens.js';
 
 type Row = Record<string, unknown>;
@@ -43,6 +44,8 @@ export class SqliteStore implements Store {
   private agentById: Database.Statement | null = null;
   private readonly deployments: SqliteDeployments;
   private readonly tokens: SqliteTokens;
+  /** Hosts waiting to converge (`rollout/convergence.ts`). */
+  readonly convergence: SqliteConvergence;
 
   constructor(dataDir: string) {
     ensurePrivateDir(dataDir);
@@ -57,6 +60,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.deployments = new SqliteDeployments(this.db, this.path);
     this.tokens = new SqliteTokens(this.db, this.path);
+    this.convergence = new SqliteConvergence(this.db);
   }
 
   /** Highest applied migration. */

@@ -102,7 +102,7 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
     assert.deepEqual(await versions(), ['four', 'four', 'four', 'four']);
   });
 
-  test('x-drover/offline: skip deploys the connected agents and names the one left out; wait waits for it to connect', async () => {
+  test('x-drover/offline: skip deploys the connected agents and names the one left out, which converges when it is back; wait waits for it', async () => {
     await fleet.stopAgent('web-4');
     await eventually(async () => (await online('web-4')) === false, 30_000, 'web-4 offline');
     const config = join(project.dir, 'config', 'deploy.yml');
@@ -112,9 +112,28 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
     assert.equal(skipped.code, 0, skipped.all);
     assert.match(skipped.out, /Skipping agents that are not connected: web-4 \(last seen \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
     assert.deepEqual(await versions(), ['five', 'five', 'five', 'four'], 'web-4 kept serving its version');
-    const [latest] = (JSON.parse((await drover(['deployments', '--json'])).out) as { deployments: Array<{ status: string; skippedHosts: string[] }> }).deployments;
+    const deploymentsNow = async () => (JSON.parse((await drover(['deployments', '--json'])).out) as { deployments: Array<{ status: string; skippedHosts: string[]; performer: string; hosts: string[]; version: string }> }).deployments;
+    const [latest] = await deploymentsNow();
     assert.deepEqual([latest?.status, latest?.skippedHosts], ['succeeded', ['web-4']]);
 
+    // Back online, web-4 is brought to the version it missed, by a deployment the controller runs itself
+    // (once convergence is resumed: paused, a host that comes back only waits).
+    const paused = await drover(['converge', 'pause']);
+    assert.equal(paused.code, 0, paused.all);
+    await fleet.startAgent('web-4');
+    await eventually(async () => (await online('web-4')) === true, 30_000, 'web-4 online');
+    const waiting = await drover(['converge', 'status']);
+    assert.match(waiting.out, /^Convergence is paused\nweb-4: sample-app to \w+ \(skipped by dep-/, waiting.all);
+    assert.equal((await drover(['converge', 'resume'])).code, 0);
+    const converging = async () => (await deploymentsNow()).find((d) => d.performer === 'drover converge');
+    await eventually(async () => (await converging())?.status === 'succeeded', 90_000, 'a convergence deployment for web-4 succeeded');
+    const converged = await converging();
+    assert.deepEqual([converged?.hosts, converged?.version], [['web-4'], latest?.version]);
+    assert.deepEqual(await versions(), ['five', 'five', 'five', 'five']);
+    await lockIsFree();
+
+    await fleet.stopAgent('web-4');
+    await eventually(async () => (await online('web-4')) === false, 30_000, 'web-4 offline again');
     writeFileSync(config, readFileSync(config, 'utf8').replace('offline: skip', 'offline: wait\n  agent_timeout: 120'));
     project.commit('six');
     const cli = fleet.spawn(['deploy'], project.dir);
