@@ -5,13 +5,15 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { request, Agent } from 'undici';
 import WebSocket from 'ws';
 import { AGENT_CONNECT_PATH, AGENT_ENROLL_PATH, PROTOCOL_VERSION, connectPinned } from '@drover/shared/protocol';
+import { answer } from '../fleet/sim-ops.js';
 
 // mode 'bare': connect `count` websockets to the baseline server (bare-server.ts) and count the first frame; no enrollment, no auth.
-interface Cfg { url: string; fingerprint: string; token: string; count: number; concurrency: number; mode?: 'agents' | 'bare' }
+// mode 'fleet': agents that answer a rollout's operations (../fleet/sim-ops.ts) instead of `agent.ping` only.
+interface Cfg { url: string; fingerprint: string; token: string; count: number; concurrency: number; mode?: 'agents' | 'bare' | 'fleet'; dropRate?: number }
 const cfg = JSON.parse(process.argv[2]!) as Cfg;
 const send = (m: object) => process.send?.(m);
 
-interface Lite { id: string; controllerId: string; key: KeyObject; ws: WebSocket | null; online: boolean; attempt: number }
+interface Lite { id: string; controllerId: string; key: KeyObject; ws: WebSocket | null; online: boolean; attempt: number; journal: Map<string, unknown> }
 const agents: Lite[] = [];
 let online = 0;
 let handshakes = 0;
@@ -29,7 +31,7 @@ async function enrollOne(i: number): Promise<void> {
   });
   const body = (await res.body.json()) as { agentId: string; controllerId: string };
   if (res.statusCode !== 201) throw new Error(`enroll ${i}: ${res.statusCode} ${JSON.stringify(body)}`);
-  agents[i] = { id: body.agentId, controllerId: body.controllerId, key: privateKey, ws: null, online: false, attempt: 0 };
+  agents[i] = { id: body.agentId, controllerId: body.controllerId, key: privateKey, ws: null, online: false, attempt: 0, journal: new Map() };
 }
 
 const b64url = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -70,6 +72,8 @@ function connect(a: Lite, initial = false): void {
       settle();
       online++;
       handshakes++;
+    } else if (m.t === 'req' && cfg.mode === 'fleet' && m.method !== 'agent.ping') {
+      answer(a, m as never, { dropRate: cfg.dropRate ?? 0 }, (frame) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(frame)), () => ws.terminate());
     } else if (m.t === 'req') {
       ws.send(JSON.stringify({ t: 'res', id: m.id, ok: true, result: { pong: true } }));
     }
@@ -88,7 +92,7 @@ function connect(a: Lite, initial = false): void {
 async function main(): Promise<void> {
   const t0 = performance.now();
   let next = 0;
-  if (cfg.mode === 'bare') for (let i = 0; i < cfg.count; i++) agents[i] = { id: `bare-${i}`, controllerId: '', key: null as never, ws: null, online: false, attempt: 0 };
+  if (cfg.mode === 'bare') for (let i = 0; i < cfg.count; i++) agents[i] = { id: `bare-${i}`, controllerId: '', key: null as never, ws: null, online: false, attempt: 0, journal: new Map() };
   else
   await Promise.all(Array.from({ length: cfg.concurrency }, async () => {
     while (next < cfg.count) await enrollOne(next++);

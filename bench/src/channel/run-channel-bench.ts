@@ -3,40 +3,21 @@
 // reconnect-storm rate after a controller kill -9, RSS per connection, RPC
 // broadcast latency, and idle heartbeat CPU. Usage:
 //   node bench/dist/channel/run-channel-bench.js [--agents 10000] [--idle-seconds 30]
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { request, Agent } from 'undici';
-import { connectPinned } from '@drover/shared/protocol';
+import { adminApi, adminToken, cpuTicks, rssKiB, sleep, startController as startControllerWith } from './controller-proc.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CONTROLLER = resolve(here, '../../../controller/dist/drover/main.js');
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '30' }, 'cpu-prof-dir': { type: 'string' } } });
 const N = Number(values.agents);
 const IDLE_S = Number(values['idle-seconds']);
 // V8 CPU profiles of the controller (the restarted one: the first dies by SIGKILL) and the load process.
 const PROFILE = values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof-dir'])] : [];
-
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-const cpuTicks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return Number(f[11]) + Number(f[12]); };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startController(dataDir: string, port: number): Promise<{ proc: ChildProcess; url: string; fingerprint: string }> {
-  // All N agents come from one loopback address with up to 1,000 handshakes in flight: trusted (exempt from
-  // the per-address limits, as loopback is by default), like a NAT address an operator lists in --trusted-addresses.
-  const serve = ['controller', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error', '--trusted-addresses', '127.0.0.1'];
-  const proc = spawn(process.execPath, [...PROFILE, CONTROLLER, ...serve], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  for (let i = 0; i < 200 && !/fingerprint: sha256/.test(err); i++) await sleep(50);
-  const url = /listening on (https:\/\/\S+)/.exec(err)?.[1];
-  const fingerprint = /fingerprint: (sha256:[0-9a-f]+)/.exec(err)?.[1];
-  if (!url || !fingerprint) throw new Error(`controller did not start: ${err}`);
-  return { proc, url, fingerprint };
-}
+const startController = (dataDir: string, port: number) => startControllerWith(dataDir, port, PROFILE);
 
 /**
  * The same load process against bare-server.ts (same HTTPS + ws stack and
@@ -63,16 +44,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   let ctl = await startController(join(dir, 'ctl'), port);
-  const tok = spawn(process.execPath, [CONTROLLER, 'controller', 'token', 'create', '--scope', 'admin', '--data-dir', join(dir, 'ctl')], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let admin = '';
-  tok.stdout!.on('data', (d: Buffer) => { admin += d.toString(); });
-  await new Promise((r) => tok.on('exit', r));
-  admin = admin.trim();
-  const dispatcher = new Agent({ connect: (o, cb) => { connectPinned({ host: o.hostname, port: Number(o.port), alpn: ['http/1.1'] }, ctl.fingerprint, (e, s) => (e ? cb(e, null) : cb(null, s))); } });
-  const api = async (path: string, body: unknown) => {
-    const r = await request(`${ctl.url}${path}`, { method: 'POST', dispatcher, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body), headersTimeout: 120_000, bodyTimeout: 120_000 });
-    return (await r.body.json()) as Record<string, unknown>;
-  };
+  const client = adminApi(ctl, await adminToken(join(dir, 'ctl')));
+  const api = (path: string, body: unknown) => client.call('POST', path, body);
   const join1 = await api('/v1/agents/tokens', { reusable: true, ttlSeconds: 3600 });
   const baseline = await bareBaseline(join(dir, 'ctl', 'tls'), ctl.fingerprint);
   const baseRss = rssKiB(ctl.proc.pid!);
@@ -104,7 +77,7 @@ async function main(): Promise<void> {
   // Reconnect storm: kill -9 and restart on the same port and data dir.
   ctl.proc.kill('SIGKILL');
   await new Promise((r) => ctl.proc.once('exit', r));
-  await dispatcher.close();
+  await client.close();
   while (last.online > 0) await sleep(20);
   const tRestart = performance.now();
   ctl = await startController(join(dir, 'ctl'), port);

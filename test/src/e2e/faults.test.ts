@@ -74,8 +74,11 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
   });
 
   test('an agent killed (SIGKILL) mid-boot: the interrupted boot is reported, not repeated blind, and every host goes back to the previous version', async () => {
-    project.commit('three', { startDelaySeconds: 6 });
+    const three = project.commit('three', { startDelaySeconds: 6 });
     const { cli, tally } = await deployWithFault(async () => {
+      // Killed once its boot has created the new container (the app then sleeps 6 s before it listens).
+      const docker = fleet.host('web-3').docker;
+      await eventually(async () => (await docker.listContainers({ all: true })).some((c) => c.Names[0] === `/sample-app-web-${three}`), 60_000, 'the boot on web-3 created its container');
       await fleet.stopAgent('web-3');
       await fleet.startAgent('web-3');
     });

@@ -146,18 +146,23 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
   });
 
   test('--upgrade during a running deploy: the boot in progress finishes, the new agent answers its outcome, the deploy succeeds', async () => {
-    // A boot that takes 8 s (the app sleeps before it listens): the upgrade stops the agent in the middle of it.
-    const v2 = project.commit('two', { startDelaySeconds: 8 });
+    // A boot that takes 25 s (the app sleeps before it listens): the upgrade stops the agent in the middle of
+    // it, even when downloading and checking the 100 MB artifact is slow.
+    const config = join(project.dir, 'config', 'deploy.yml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^deploy_timeout: \d+$/m, 'deploy_timeout: 60'));
+    const v2 = project.commit('two', { startDelaySeconds: 25 });
     const deploy = new Proc(spawn(process.execPath, [DROVER_MAIN, 'deploy'], { cwd: project.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     await deploy.waitFor(/Start container with version/, 120_000);
     const pid = await agentPid(host);
     appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from('\nupgrade during a deploy\n'));
     const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
     writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    // The agent is stopped while the boot runs; it finishes the boot first (the service manager waits for it),
+    // and the controller takes the outcome from the new agent. Killed mid-boot instead, the deploy would fail.
+    assert.ok(!deploy.all.includes('healthy'), `the boot is still running when the upgrade starts:\n${deploy.all}`);
     const r = await runOnHost(host, scriptWith('--upgrade'));
     assert.equal(r.code, 0, r.err);
     assert.notEqual(await agentPid(host), pid, 'the agent was replaced');
-    assert.ok(!deploy.all.includes('healthy'), `the upgrade happened while the boot was running:\n${deploy.all}`);
     assert.equal(await deploy.exited, 0, deploy.all);
     assert.match(deploy.all, new RegExp(`${HOST}: sample-app-web-${v2} healthy`));
     const running = await host.docker.listContainers({ filters: { label: ['service=sample-app'] } });
