@@ -144,20 +144,21 @@ export function pullPhases(input: PlanInput, s: Specifics): Phase[] {
   ];
 }
 
+/** A number of hosts written as a count or as `N%` of `total` (rounded down, at least 1). */
+function hostsOf(value: number | string, total: number): number {
+  if (typeof value === 'string' && value.endsWith('%')) return Math.max(Math.floor((total * parseInt(value, 10)) / 100), 1);
+  return Number(value);
+}
+
 /** `boot.limit`: a host count, or `N%` of all hosts (accessory hosts included), at least 1. */
 export function bootGroupSize(config: ResolvedConfig): number | null {
-  const limit = config.boot.limit;
-  if (limit === null) return null;
-  if (typeof limit === 'string' && limit.endsWith('%')) return Math.max(Math.floor((config.hosts.length * parseInt(limit, 10)) / 100), 1);
-  return Number(limit);
+  return config.boot.limit === null ? null : hostsOf(config.boot.limit, config.hosts.length);
 }
 
 /** `x-drover/canary/hosts` of `count` app hosts: a count, or a percentage (at least 1); null without a canary. */
 export function canaryGroupSize(config: ResolvedConfig, count: number): number | null {
   const hosts = config.drover.canary?.hosts;
-  if (hosts === undefined) return null;
-  if (typeof hosts === 'string') return Math.min(Math.max(Math.floor((count * parseInt(hosts, 10)) / 100), 1), count);
-  return Math.min(hosts, count);
+  return hosts === undefined ? null : Math.min(hostsOf(hosts, count), count);
 }
 
 /** Boot groups of `boot.limit` hosts; with a canary (commands booting a new version), the canary hosts first. */

@@ -48,7 +48,8 @@ export class Convergence {
   /** Every finished deployment: what its hosts now run, and what its skipped hosts wait for. */
   deploymentFinished(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome): void {
     const converging = record.performer === CONVERGENCE_PERFORMER;
-    if (outcome.status === 'succeeded' && (NEW_VERSION_COMMANDS.has(plan.command) || plan.command === 'rollback' || converging)) {
+    // A convergence is a `deploy` itself.
+    if (outcome.status === 'succeeded' && (NEW_VERSION_COMMANDS.has(plan.command) || plan.command === 'rollback')) {
       this.deps.pending.recordDeployed({ key: plan.lockKey, version: plan.version, deploymentId: record.id, deployed: plan.hosts, skipped: plan.skippedHosts, at: Date.now() });
     } else if (converging) {
       for (const host of plan.hosts) this.deps.pending.noteConvergenceAttempt(plan.lockKey, host, outcome.error ?? outcome.status);

@@ -130,9 +130,14 @@ export class Deployments {
     const secretValues = new Set(Object.values(req.secrets));
     let redactor = secretRedactor([...secretValues]);
     const redact = (text: string) => redactor(text);
+    // Once per version: a rollback asks for each container it returns.
+    const secretsByVersion = new Map<string, Record<string, string>>([[config.version, req.secrets]]);
     const secretsFor = (version: string): Record<string, string> => {
-      const sealed = version === config.version ? null : this.deps.store.getServiceSecrets(config.serviceAndDestination, version);
+      const known = secretsByVersion.get(version);
+      if (known) return known;
+      const sealed = this.deps.store.getServiceSecrets(config.serviceAndDestination, version);
       const values = sealed ? this.deps.secretBox.unseal(sealed) : req.secrets;
+      secretsByVersion.set(version, values);
       for (const v of Object.values(values)) secretValues.add(v);
       redactor = secretRedactor([...secretValues]);
       return values;
