@@ -175,8 +175,15 @@ export class OperatorClient {
     await this.send('POST', `/v1/deployments/${encodeURIComponent(id)}/hooks/${encodeURIComponent(step)}`, report, null);
   }
 
+  /** The service's lock, else the host lock of a convergence. */
   async lockStatus(key: string): Promise<LockView | null> {
-    return (await this.send('GET', `/v1/locks/${encodeURIComponent(key)}`, undefined, LockStatus)).lock;
+    return (await this.serviceLocks(key))[0] ?? null;
+  }
+
+  /** The service's lock and the host locks of its convergences, the service's first. */
+  async serviceLocks(key: string): Promise<LockView[]> {
+    const status = await this.send('GET', `/v1/locks/${encodeURIComponent(key)}`, undefined, LockStatus);
+    return status.locks ?? (status.lock ? [status.lock] : []);
   }
 
   async acquireLock(key: string, body: LockAcquireBody): Promise<LockView> {

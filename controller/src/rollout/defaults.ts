@@ -14,6 +14,8 @@ export const ROLLOUT_DEFAULTS = {
   convergenceIntervalMs: 10_000,
   /** Convergence deployments tried per skipped host before it is left for a person (its last error shown). */
   convergenceAttempts: 3,
+  /** Convergence deployments running at once (each brings one host up to date under its own host lock). */
+  convergenceParallel: 8,
   /** How often a wait for agents (a reconnect, `x-drover/offline: wait`) looks again. */
   agentPollMs: 250,
   /** The canary soak probes its containers this often, each probe bounded by the timeout. */

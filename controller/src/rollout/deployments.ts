@@ -30,8 +30,19 @@ export interface DeploymentsDeps {
   presence(): Record<string, AgentPresence>;
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   hookLimits?: { timeoutMs: number; unattendedMs: number };
-  /** Told of every deployment that ended (convergence keeps its waiting hosts by it). */
-  onFinished?(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome): void;
+  /** Told of every deployment that ended (convergence keeps its waiting hosts and label fleets by it). */
+  onFinished?(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome, fleet: DeployedFleet | null): void;
+}
+
+/** A deployment's label fleet: its roles' selectors and every host its config names or selected. */
+export interface DeployedFleet {
+  selectors: Record<string, Record<string, string>>;
+  members: string[];
+}
+
+/** Who runs a submitted deployment; a convergence locks only the host it brings up to date. */
+export interface SubmitOptions {
+  lockKey?: string;
 }
 
 /** What is kept with a deployment besides its events: enough to see and re-run it, no secret values. */
@@ -87,7 +98,7 @@ export class Deployments {
    * Checks, plans and starts a deployment. Everything that can be wrong with the request (config, secrets,
    * agents offline or unknown) is reported here, before anything is recorded or run.
    */
-  submit(req: Request): DeploymentRecord {
+  submit(req: Request, opts: SubmitOptions = {}): DeploymentRecord {
     const presence = this.deps.presence();
     const { config, labelHosts } = this.resolve(req, presence);
     const missing = NEEDS_SECRETS.has(req.command) ? requiredSecretNames(config).filter((n) => req.secrets[n] === undefined) : [];
@@ -109,7 +120,7 @@ export class Deployments {
     if (Object.keys(req.secrets).length > 0 && KEEPS_SECRETS.has(req.command)) {
       this.deps.store.putServiceSecrets(config.serviceAndDestination, config.version, this.deps.secretBox.seal(req.secrets), Date.now(), ROLLOUT_DEFAULTS.keptSecretVersions);
     }
-    this.start(record, plan, config, req, labelHosts);
+    this.start(record, plan, config, req, labelHosts, opts.lockKey ?? plan.lockKey);
     return record;
   }
 
@@ -124,7 +135,7 @@ export class Deployments {
     return { config, labelHosts };
   }
 
-  private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request, labelHosts: Record<string, string[]>): void {
+  private start(record: DeploymentRecord, plan: Plan, config: ResolvedConfig, req: Request, labelHosts: Record<string, string[]>, lockKey: string): void {
     const abort = new AbortController();
     // Grows when an automatic rollback brings back an earlier version's secret values.
     const secretValues = new Set(Object.values(req.secrets));
@@ -144,13 +155,13 @@ export class Deployments {
     };
     this.deps.log.info({ deployment: record.id, service: record.service, command: record.command, version: record.version, hosts: plan.hosts.length }, 'deployment started');
     const done = runRollout({
-      deploymentId: record.id, plan, lockHolder: req.lockHolder, lockWait: req.lockWait,
+      deploymentId: record.id, plan, lockHolder: req.lockHolder, lockKey, lockWait: req.lockWait,
       bootSeconds: config.timeouts.deploy + config.timeouts.readinessDelay,
       agents: this.deps.agents, images: this.deps.images, store: this.deps.store, events: this.events, hooks: this.hooks, redact, signal: abort.signal,
       planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, labelHosts, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
-      this.deps.onFinished?.(record, plan, outcome);
+      this.deps.onFinished?.(record, plan, outcome, fleetOf(config));
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
     }).catch((err: unknown) => {
       this.deps.log.error({ deployment: record.id, err: (err as Error).message }, 'deployment bookkeeping failed');
@@ -186,6 +197,12 @@ export class Deployments {
     const settled = Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }
+}
+
+/** Null when no role selects its hosts by label. */
+function fleetOf(config: ResolvedConfig): DeployedFleet | null {
+  if (Object.keys(config.drover.roleLabels).length === 0) return null;
+  return { selectors: config.drover.roleLabels, members: [...new Set(config.roles.flatMap((r) => r.hosts.map((h) => h.host)))] };
 }
 
 export type { DeploymentRequest };

@@ -1,10 +1,11 @@
 import { UserError } from '@drover/shared';
-import type { DeploymentStore, LockRecord } from '../store/deployment-store.js';
+import { lockedHost, type DeploymentStore, type LockRecord } from '../store/deployment-store.js';
 import { ROLLOUT_DEFAULTS } from './defaults.js';
 
-/** Kamal's lock details text (`kamal lock status`). */
+/** Kamal's lock details text (`kamal lock status`), and the host of a convergence's host lock. */
 export function lockStatusText(lock: LockRecord): string {
-  return `Locked by: ${lock.holder} at ${new Date(lock.acquiredAt).toISOString().replace(/\.\d{3}Z$/, 'Z')}\nVersion: ${lock.version ?? ''}\nMessage: ${lock.message}`;
+  const host = lockedHost(lock.key);
+  return `Locked by: ${lock.holder} at ${new Date(lock.acquiredAt).toISOString().replace(/\.\d{3}Z$/, 'Z')}\nVersion: ${lock.version ?? ''}\nMessage: ${lock.message}${host === null ? '' : `\nHost: ${host}`}`;
 }
 
 export interface LockWait {
@@ -21,7 +22,9 @@ export async function acquireDeployLock(args: {
   sleep(ms: number): Promise<void>; clock(): number;
 }): Promise<void> {
   const { store, lock, wait, say } = args;
-  say(wait ? `Acquiring the deploy lock (waiting up to ${wait.timeoutSeconds}s)...` : 'Acquiring the deploy lock...');
+  const host = lockedHost(lock.key);
+  const which = host === null ? 'the deploy lock' : `the deploy lock of ${host}`;
+  say(wait ? `Acquiring ${which} (waiting up to ${wait.timeoutSeconds}s)...` : `Acquiring ${which}...`);
   const deadline = args.clock() + (wait?.timeoutSeconds ?? 0) * 1000;
   let reported = false;
   for (;;) {

@@ -94,7 +94,7 @@ async function rollout(yml: string, agents: AgentCaller, over: Partial<PlanInput
   store.createDeployment({ id, service: 'app', destination: null, command: plan.command, version: 'v', performer: 'me', createdAt: Date.now(), snapshot: {} });
   const events = new EventLog(store);
   const outcome = await runRollout({
-    deploymentId: id, plan, lockHolder: 'me', lockWait: null, bootSeconds: 5, agents, store, events, hooks,
+    deploymentId: id, plan, lockHolder: 'me', lockKey: plan.lockKey, lockWait: null, bootSeconds: 5, agents, store, events, hooks,
     images: { open: async function* (service: string, version: string) { yield Buffer.from(`archive of ${service}:${version}`); } },
     redact: (s) => s, signal: new AbortController().signal, planRollback,
   });

@@ -6,7 +6,7 @@ import type { OperationName, OperationParams, OperationResult } from '@drover/sh
 import { RpcError } from '@drover/shared/protocol';
 import type { SwitchedContainer } from '../plan/auto-rollback.js';
 import type { BootTask, HostTask, OpCall, Phase, Plan } from '../plan/types.js';
-import type { DeploymentStore } from '../store/deployment-store.js';
+import { lockedHost, type DeploymentStore } from '../store/deployment-store.js';
 import { Barrier } from './barrier.js';
 import { ROLLOUT_DEFAULTS } from './defaults.js';
 import type { DeploymentEvent, EventLog } from './events.js';
@@ -33,6 +33,8 @@ export interface RolloutContext {
   plan: Plan;
   /** Kamal's `Locked by:` (the operator's git user.name). */
   lockHolder: string;
+  /** The lock to take: the service's (`plan.lockKey`) or, for a convergence, one host's. */
+  lockKey: string;
   lockWait: LockWait | null;
   /** Seconds the app's health gate may take (deploy_timeout + readiness_delay), for the boot call's deadline. */
   bootSeconds: number;
@@ -143,7 +145,7 @@ class Run {
       store, wait: this.ctx.lockWait, say: (t) => this.say(t), clock: this.clock,
       sleep: (ms) => sleep(ms, undefined, { signal: this.ctx.signal }),
       lock: {
-        key: plan.lockKey, holder: this.ctx.lockHolder, message: ROLLOUT_DEFAULTS.automaticLockMessage, version: plan.version,
+        key: this.ctx.lockKey, holder: this.ctx.lockHolder, message: ROLLOUT_DEFAULTS.automaticLockMessage, version: plan.version,
         acquiredAt: this.clock(), automatic: true, deploymentId: this.ctx.deploymentId,
       },
     });
@@ -151,14 +153,15 @@ class Run {
   }
 
   private unlock(): void {
-    this.say('Releasing the deploy lock...');
+    const host = lockedHost(this.ctx.lockKey);
+    this.say(host === null ? 'Releasing the deploy lock...' : `Releasing the deploy lock of ${host}...`);
     this.releaseLock();
   }
 
   releaseLock(): void {
     if (!this.holdsLock) return;
     this.holdsLock = false;
-    this.ctx.store.releaseLock(this.ctx.plan.lockKey, { deploymentId: this.ctx.deploymentId });
+    this.ctx.store.releaseLock(this.ctx.lockKey, { deploymentId: this.ctx.deploymentId });
   }
 
   private async hook(hook: string, hosts: string[], step: string): Promise<void> {

@@ -102,14 +102,15 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   const secretBox = SecretBox.open(opts.dataDir);
   const convergence = new Convergence({
     pending: store.convergence, store, secretBox, log: app.log,
-    submit: (req) => deployments.submit(DeploymentRequest.parse(req)),
+    submit: (req, lockKey) => deployments.submit(DeploymentRequest.parse(req), { lockKey }),
     isOnline: (host) => hub.isOnlineByName(host),
+    agentLabels: () => Object.fromEntries(store.listAgents().map((a) => [a.name, { labels: a.labels }])),
   });
   const deployments: Deployments = new Deployments({
     store, secretBox, log: app.log, images,
     agents: hubAgentCaller(hub, { reconnectMs: ROLLOUT_DEFAULTS.agentReconnectMs }),
     presence: () => agentPresence(store, hub),
-    onFinished: (record, plan, outcome) => convergence.deploymentFinished(record, plan, outcome),
+    onFinished: (record, plan, outcome, fleet) => convergence.deploymentFinished(record, plan, outcome, fleet),
   });
   deployments.recoverInterrupted();
   convergence.start();
@@ -122,7 +123,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   await app.register(operatorRoutes, { store, hub, identity, publicUrl: opts.publicUrl ?? null, scheme });
   await app.register(tokenRoutes, { store });
   await app.register(deploymentRoutes, { store, deployments, images });
-  await app.register(convergenceRoutes, { convergence: store.convergence, tick: () => convergence.tick() });
+  await app.register(convergenceRoutes, { pending: store.convergence, convergence });
   await app.register(opsRoutes, { store, hub });
   await app.register(installRoutes, { fingerprint: identity.fingerprint, publicUrl: opts.publicUrl ?? null, scheme });
   const execGateway = new ExecGateway({ store, hub, log: app.log });

@@ -103,7 +103,8 @@ export const LockView = z.object({
   status: z.string(),
 });
 export type LockView = z.infer<typeof LockView>;
-export const LockStatus = z.object({ lock: LockView.nullable() });
+/** `lock`: the service's lock, else a convergence's host lock; `locks`: the service's and every host lock. */
+export const LockStatus = z.object({ lock: LockView.nullable(), locks: z.array(LockView).optional() });
 
 /** `drover converge pause|resume`. */
 export const ConvergenceBody = z.object({ paused: z.boolean() }).strict();
@@ -111,6 +112,10 @@ export const ConvergenceBody = z.object({ paused: z.boolean() }).strict();
 export const ConvergenceView = z.object({
   paused: z.boolean(),
   pending: z.array(z.object({
-    key: z.string(), host: z.string(), version: z.string(), deploymentId: z.string(), since: z.number(), attempts: z.number(), lastError: z.string().nullable(),
+    key: z.string(), host: z.string(), version: z.string(), deploymentId: z.string(), reason: z.enum(['skipped', 'joined']),
+    since: z.number(), attempts: z.number(), lastError: z.string().nullable(),
+    /** The convergence deployment under way for the host. */
+    converging: z.string().nullable(),
   })),
 });
+export type ConvergenceView = z.infer<typeof ConvergenceView>;

@@ -1,21 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Convergence } from '../rollout/convergence.js';
 import type { ConvergenceStore } from '../store/convergence-store.js';
-import { ConvergenceBody } from './deployments-api.js';
+import { ConvergenceBody, type ConvergenceView } from './deployments-api.js';
 
 export interface ConvergenceRouteDeps {
-  convergence: ConvergenceStore;
-  /** Looks again at once (after a resume). */
-  tick(): void;
+  pending: ConvergenceStore;
+  convergence: Pick<Convergence, 'tick' | 'converging'>;
 }
 
-/** Skipped hosts waiting to converge, and the switch that pauses convergence (`drover converge`). */
-export const convergenceRoutes: FastifyPluginAsync<ConvergenceRouteDeps> = async (app, { convergence, tick }) => {
-  const view = () => ({ paused: convergence.convergencePaused(), pending: convergence.pendingConvergence() });
+/** Hosts waiting to converge, and the switch that pauses convergence (`drover converge`, `drover details`). */
+export const convergenceRoutes: FastifyPluginAsync<ConvergenceRouteDeps> = async (app, { pending, convergence }) => {
+  const view = (): ConvergenceView => ({
+    paused: pending.convergencePaused(),
+    pending: pending.pendingConvergence().map((p) => ({ ...p, converging: convergence.converging(p.key, p.host) })),
+  });
   app.get('/v1/convergence', { config: { scope: 'read' } }, async () => view());
   app.post('/v1/convergence', { config: { scope: 'deploy' }, schema: { body: ConvergenceBody } }, async (req) => {
     const { paused } = req.body as { paused: boolean };
-    convergence.setConvergencePaused(paused);
-    if (!paused) tick();
+    pending.setConvergencePaused(paused);
+    // Looks again at once after a resume.
+    if (!paused) convergence.tick();
     return view();
   });
 };

@@ -101,8 +101,8 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRouteDeps> = async (
   });
 
   app.get('/v1/locks/:key', { config: { scope: 'read' }, schema: { params: LockParams } }, async (req) => {
-    const lock = store.getLock((req.params as z.output<typeof LockParams>).key);
-    return { lock: lock ? lockView(lock) : null };
+    const locks = store.serviceLocks((req.params as z.output<typeof LockParams>).key).map(lockView);
+    return { lock: locks[0] ?? null, locks };
   });
 
   app.post('/v1/locks/:key', { config: { scope: 'deploy' }, schema: { params: LockParams, body: LockAcquireBody } }, async (req, reply) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 import { MIGRATIONS } from './migrations.js';
-import { serviceKey, type LockRecord, type NewDeployment } from './deployment-store.js';
+import { hostLockKey, lockedHost, serviceKey, type LockRecord, type NewDeployment } from './deployment-store.js';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'drover-deploy-store-'));
@@ -235,6 +235,32 @@ test('acquireLock is exclusive per key and reports the holder; release can be sc
     assert.equal(s.releaseLock('app'), false);
     assert.equal(s.releaseLock('app-staging'), true, 'without deploymentId any lock is released');
     assert.equal(s.acquireLock(lock('app', { holder: 'bob' })).acquired, true);
+  });
+});
+
+test('host locks: a service lock and its host locks exclude each other, host locks of different hosts do not', () => {
+  withStore((s) => {
+    assert.equal(s.acquireLock(lock(hostLockKey('app', 'h1'), { deploymentId: 'c1' })).acquired, true);
+    assert.equal(s.acquireLock(lock(hostLockKey('app', 'h2'), { deploymentId: 'c2' })).acquired, true, 'another host converges beside it');
+    const again = s.acquireLock(lock(hostLockKey('app', 'h1'), { deploymentId: 'c3' }));
+    assert.equal(again.acquired ? null : again.held.deploymentId, 'c1');
+    const service = s.acquireLock(lock('app', { holder: 'bob', deploymentId: 'd1' }));
+    assert.equal(service.acquired ? null : service.held.key, 'app@h1', 'a deployment of the service waits for the host locks');
+    assert.equal(s.acquireLock(lock('app-staging')).acquired, true, 'another destination is another service');
+    assert.equal(s.acquireLock(lock('ap')).acquired, true);
+    assert.deepEqual(s.serviceLocks('app').map((l) => l.key), ['app@h1', 'app@h2']);
+    assert.equal(s.getLock('app'), null, 'getLock is the exact key');
+    assert.equal(lockedHost('app@h1'), 'h1');
+    assert.equal(lockedHost('app-staging'), null);
+
+    assert.equal(s.releaseLock('app@h2', { deploymentId: 'c2' }), true);
+    assert.equal(s.releaseLock('app'), true, 'released by hand, the host locks go with the service');
+    assert.deepEqual(s.serviceLocks('app'), []);
+    assert.deepEqual(s.listLocks().map((l) => l.key), ['ap', 'app-staging']);
+    assert.equal(s.acquireLock(lock('app', { deploymentId: 'd1' })).acquired, true);
+    const host = s.acquireLock(lock(hostLockKey('app', 'h3'), { deploymentId: 'c4' }));
+    assert.equal(host.acquired ? null : host.held.key, 'app', 'a convergence waits for the service lock');
+    assert.deepEqual(s.serviceLocks('app').map((l) => l.key), ['app']);
   });
 });
 

@@ -82,16 +82,39 @@ export interface DeploymentStore {
    * (exit code 1) and releases the automatic locks they held, in one transaction; returns them.
    */
   failInterruptedDeployments(reason: string, at: number): DeploymentRecord[];
-  /** Atomic: takes the lock if free, else returns who holds it. */
+  /**
+   * Atomic: takes the lock if free, else returns who holds it. A service's lock and the host locks of that
+   * service (`hostLockKey`) exclude each other; host locks of different hosts do not.
+   */
   acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord };
+  /** The lock of exactly `key`. */
   getLock(key: string): LockRecord | null;
+  /** A service's lock and its host locks, the service's first. */
+  serviceLocks(key: string): LockRecord[];
   listLocks(): LockRecord[];
-  /** Releases `key`; with `deploymentId`, only if that deployment holds it. Returns whether a lock was removed. */
+  /**
+   * Releases `key`; with `deploymentId`, only if that deployment holds it, else (by hand) a service's host
+   * locks too. Returns whether a lock was removed.
+   */
   releaseLock(key: string, opts?: { deploymentId?: string }): boolean;
   /** Stores the encrypted secrets of one version of a service (key = `<service>[-<destination>]`), keeping only the newest `keep` versions (default 2: current and previous). Re-putting an existing version replaces it and makes it newest. */
   putServiceSecrets(key: string, version: string, sealed: Buffer, at: number, keep?: number): void;
   getServiceSecrets(key: string, version: string): Buffer | null;
   listServiceSecretVersions(key: string): string[];
+}
+
+/**
+ * The lock a convergence takes: one host of a service (`<key>@<host>`; `@` is in no service key). It keeps
+ * the service's deployments out, not the convergence of another host.
+ */
+export function hostLockKey(key: string, host: string): string {
+  return `${key}@${host}`;
+}
+
+/** The host of a host lock's key; null for a service's lock. */
+export function lockedHost(key: string): string | null {
+  const at = key.indexOf('@');
+  return at < 0 ? null : key.slice(at + 1);
 }
 
 /** The lock and secrets key of a service: `<service>[-<destination>]`, as Kamal names its lock. */

@@ -221,4 +221,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string; rebuildsT
       );
     `,
   },
+  {
+    version: 7,
+    name: 'label fleets: the selectors, version and hosts of each service deployed by label; why a host waits to converge',
+    sql: `
+      ALTER TABLE pending_convergence ADD COLUMN reason TEXT NOT NULL DEFAULT 'skipped';
+      CREATE TABLE label_fleets (
+        key TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        selectors TEXT NOT NULL,
+        members TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

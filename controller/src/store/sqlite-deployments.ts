@@ -4,6 +4,7 @@ import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
   DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, StepRecord, StepStatus,
 } from './deployment-store.js';
+import { lockedHost } from './deployment-store.js';
 
 type Row = Record<string, unknown>;
 
@@ -307,7 +308,8 @@ export class SqliteDeployments implements DeploymentStore {
 
   acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } {
     return this.db.transaction((): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } => {
-      const held = this.getLock(lock.key);
+      const host = lockedHost(lock.key);
+      const held = host === null ? this.serviceLocks(lock.key)[0] : (this.getLock(lock.key) ?? this.getLock(lock.key.slice(0, -host.length - 1)));
       if (held) return { acquired: false, held };
       this.q(`INSERT INTO locks (key, holder, message, version, acquired_at, automatic, deployment_id)
         VALUES (@key, @holder, @message, @version, @acquiredAt, @automatic, @deploymentId)`)
@@ -324,13 +326,19 @@ export class SqliteDeployments implements DeploymentStore {
     return r ? lockFromRow(r, this.where) : null;
   }
 
+  serviceLocks(key: string): LockRecord[] {
+    // `key@` to `key@\u{10ffff}`: the host locks, by range so the primary key's index serves it.
+    return (this.q('SELECT * FROM locks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY length(key), key').all(key, `${key}@`, `${key}A`) as Row[])
+      .map((r) => lockFromRow(r, this.where));
+  }
+
   listLocks(): LockRecord[] {
     return (this.q('SELECT * FROM locks ORDER BY key').all() as Row[]).map((r) => lockFromRow(r, this.where));
   }
 
   releaseLock(key: string, opts: { deploymentId?: string } = {}): boolean {
     const res = opts.deploymentId === undefined
-      ? this.q('DELETE FROM locks WHERE key = ?').run(key)
+      ? this.q('DELETE FROM locks WHERE key = ? OR (key >= ? AND key < ?)').run(key, `${key}@`, `${key}A`)
       : this.q('DELETE FROM locks WHERE key = ? AND deployment_id = ?').run(key, opts.deploymentId);
     return res.changes > 0;
   }

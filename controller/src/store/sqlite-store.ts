@@ -241,6 +241,10 @@ export class SqliteStore implements Store {
     return this.deployments.getLock(key);
   }
 
+  serviceLocks(key: string): LockRecord[] {
+    return this.deployments.serviceLocks(key);
+  }
+
   listLocks(): LockRecord[] {
     return this.deployments.listLocks();
   }

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '@drover/controller/e2e/harness';
 import { SampleProject } from './deploy-project.js';
 import { Fleet } from './fleet.js';
 import { httpGet } from './http-get.js';
@@ -11,14 +12,17 @@ import { startLoad, type LoadTally } from './load.js';
 // on web-4 only (Kamal's env tags give that host FAIL_HEALTH); the hosts that switched before web-4 failed
 // go back to the previous version, under load, without a failed request; with `auto_rollback: false` they
 // stay where Kamal leaves them. Canary: a version that goes bad during the soak never leaves web-1. Fleets
-// by label: a role filled with the agents labelled tier=edge.
+// by label: a role filled with the agents labelled tier=edge, and web-5, enrolled later with that label,
+// brought into the role by convergence.
 
 const WEB = ['web-1', 'web-2', 'web-3', 'web-4'];
 
-describe('beyond Kamal on 4 NAT\'d hosts: automatic rollback, canary, fleets by label (rig)', () => {
+describe('beyond Kamal on 4 NAT\'d hosts (and a fifth that enrolls later): automatic rollback, canary, fleets by label (rig)', () => {
   let fleet: Fleet;
   let project: SampleProject;
   let v1: string;
+  /** The version the tier=edge fleet was deployed at. */
+  let edgeVersion = '';
   const urls: string[] = [];
 
   const drover = (args: string[]) => fleet.run(args, project.dir);
@@ -39,7 +43,7 @@ describe('beyond Kamal on 4 NAT\'d hosts: automatic rollback, canary, fleets by 
   };
 
   before(async () => {
-    fleet = await Fleet.start(WEB);
+    fleet = await Fleet.start([...WEB, 'web-5'], { enrolled: WEB });
     await fleet.rig.buildProxyImage();
     project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, {
       servers: { web: ['web-1', 'web-2', 'web-3', 'web-4: [unwell]'] },
@@ -130,6 +134,7 @@ describe('beyond Kamal on 4 NAT\'d hosts: automatic rollback, canary, fleets by 
     const jobsRole = '  jobs:\n    hosts: []\n    cmd: httpd -f -p 80 -h /www\n';
     writeFileSync(config, `${readFileSync(config, 'utf8').replace('servers:\n', `servers:\n${jobsRole}`)}  roles:\n    jobs:\n      labels: tier=edge\n`);
     const version = project.commit('five');
+    edgeVersion = version;
 
     const shown = await drover(['config', '--json']);
     assert.equal(shown.code, 0, shown.all);
@@ -148,5 +153,48 @@ describe('beyond Kamal on 4 NAT\'d hosts: automatic rollback, canary, fleets by 
     const refused = await drover(['redeploy', '-P', '--version', version]);
     assert.equal(refused.code, 1, refused.all);
     assert.match(refused.err, /servers\/jobs: no enrolled agent has the labels tier=nowhere/);
+  });
+
+  test('convergence: an agent enrolled later with a role\'s labels joins it, waits out a held lock, deploys under its own host lock', async () => {
+    type Waiting = { host: string; version: string; reason: string; attempts: number; converging: string | null };
+    const waiting = async (): Promise<Waiting | undefined> => {
+      const r = await drover(['converge', 'status', '--json']);
+      assert.equal(r.code, 0, r.all);
+      return (JSON.parse(r.out) as { pending: Waiting[] }).pending.find((p) => p.host === 'web-5');
+    };
+    assert.equal((await drover(['converge', 'pause'])).code, 0);
+    await fleet.enroll('web-5', 'tier=edge,region=eu');
+    await eventually(async () => (await waiting()) !== undefined, 20_000, 'web-5 joined the tier=edge fleet');
+    const joined = await waiting();
+    assert.deepEqual([joined?.version, joined?.reason, joined?.attempts, joined?.converging], [edgeVersion, 'joined', 0, null], 'paused: it waits');
+
+    // `details` of the project (its selector again tier=edge) shows what web-5 waits for.
+    const config = join(project.dir, 'config', 'deploy.yml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('labels: tier=nowhere', 'labels: tier=edge'));
+    project.git(['commit', '-q', '-am', 'edge again']);
+    const details = await drover(['details']);
+    assert.equal(details.code, 0, details.all);
+    assert.match(details.out, new RegExp(`Convergence \\(paused\\):\\n  web-5: sample-app to ${edgeVersion} \\(joined the label fleet of dep-`));
+
+    // A held deploy lock keeps it waiting; once released, it converges.
+    assert.equal((await drover(['lock', 'acquire', '-m', 'maintenance window'])).code, 0);
+    assert.equal((await drover(['converge', 'resume'])).code, 0);
+    const locked = await waiting();
+    assert.deepEqual([locked?.attempts, locked?.converging], [0, null], 'never beside a held lock');
+    assert.equal((await drover(['lock', 'release'])).code, 0);
+    assert.equal((await drover(['converge', 'resume'])).code, 0);
+    await eventually(async () => (await waiting()) === undefined, 120_000, 'web-5 converged');
+
+    const names = (await fleet.host('web-5').docker.listContainers()).map((c) => c.Names[0]!.slice(1));
+    assert.ok(names.includes(`sample-app-jobs-${edgeVersion}`), names.join(', '));
+    const list = await drover(['deployments', '--json']);
+    const converged = (JSON.parse(list.out) as { deployments: Array<{ id: string; performer: string; hosts: string[]; status: string }> }).deployments
+      .find((d) => d.performer === 'drover converge');
+    assert.deepEqual([converged?.hosts, converged?.status], [['web-5'], 'succeeded']);
+    const watched = await drover(['deployments', 'watch', converged!.id]);
+    assert.ok(watched.out.includes('Acquiring the deploy lock of web-5...'), watched.all);
+    assert.equal((await drover(['lock', 'status'])).out.trim(), 'There is no deploy lock');
+    const audit = await drover(['audit', '-h', 'web-5']);
+    assert.match(audit.out, /drover converge/, audit.all);
   });
 });

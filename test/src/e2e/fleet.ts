@@ -30,7 +30,8 @@ export class Fleet {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(hosts: string[]): Promise<Fleet> {
+  /** `enrolled`: the hosts whose agents enroll now (default all); the others wait for `enroll`. */
+  static async start(hosts: string[], opts: { enrolled?: string[] } = {}): Promise<Fleet> {
     const rig = await Rig.start({ hosts });
     const dir = mkdtempSync(join(tmpdir(), 'drover-fleet-'));
     try {
@@ -43,7 +44,8 @@ export class Fleet {
         DROVER_FINGERPRINT: controller.fingerprint, DOCKER_HOST: `unix://${rig.operator.dockerSocketPath}`,
       };
       const fleet = new Fleet(rig, controller, dir, env);
-      await Promise.all(rig.hosts.map((h) => fleet.enroll(h)));
+      const enrolled = opts.enrolled ?? hosts;
+      await Promise.all(enrolled.map((h) => fleet.enroll(h)));
       return fleet;
     } catch (err) {
       await rig.stop();
@@ -56,8 +58,10 @@ export class Fleet {
     return this.rig.host(name);
   }
 
-  private async enroll(host: RigHost): Promise<void> {
-    const minted = await drover(['agents', 'token', '--name', host.name, '--json'], this.env);
+  /** Mints a join token (with `labels`, `k=v,...`), enrolls the host's agent with it and starts it. */
+  async enroll(name: string, labels?: string): Promise<void> {
+    const host = this.host(name);
+    const minted = await drover(['agents', 'token', '--name', host.name, ...(labels ? ['--labels', labels] : []), '--json'], this.env);
     assert.equal(minted.code, 0, minted.err);
     const enroll = agentOnHost(host, ['enroll', '--data-dir', AGENT_DIR], { DROVER_JOIN_TOKEN: (JSON.parse(minted.out) as { token: string }).token });
     assert.equal(await enroll.exited, 0, enroll.all);

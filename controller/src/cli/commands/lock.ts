@@ -13,9 +13,9 @@ const json = (inv: Invocation, value: unknown): void => inv.io.out(JSON.stringif
 
 async function status(inv: Invocation): Promise<number> {
   const key = await lockKey(inv);
-  const lock = await withClient(inv, (c) => c.lockStatus(key));
-  if (inv.globals.json) json(inv, { lock });
-  else inv.io.out(lock ? lock.status : 'There is no deploy lock');
+  const locks = await withClient(inv, (c) => c.serviceLocks(key));
+  if (inv.globals.json) json(inv, { lock: locks[0] ?? null, locks });
+  else inv.io.out(locks.length > 0 ? locks.map((l) => l.status).join('\n\n') : 'There is no deploy lock');
   return 0;
 }
 
@@ -41,7 +41,9 @@ async function release(inv: Invocation): Promise<number> {
 export const lockCommand: CommandSpec = {
   name: 'lock',
   summary: 'Show, acquire or release the deploy lock',
-  description: 'The deploy lock lives in the controller, one per <service>[-<destination>].',
+  description: `The deploy lock lives in the controller, one per <service>[-<destination>]. A convergence
+(\`drover converge\`) locks only the host it brings up to date; \`status\` shows those host locks too, and
+\`release\` releases them with the service's.`,
   subcommands: [
     { name: 'status', summary: 'Show who holds the deploy lock', run: status },
     {

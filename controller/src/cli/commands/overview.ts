@@ -1,7 +1,9 @@
 // Kamal's top-level reporting commands: `details` (proxy, app and accessories), `audit` (the hosts'
 // audit logs), `docs` (configuration reference), and `upgrade` (Kamal 1 → 2, which Drover never was).
+import type { ConvergenceView } from '../../server/deployments-api.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { call, loadTarget, onHosts, report } from '../hosts.js';
+import { pendingLines } from './converge.js';
 import { withClient } from '../with-client.js';
 
 async function details(inv: Invocation): Promise<number> {
@@ -21,8 +23,19 @@ async function details(inv: Invocation): Promise<number> {
     exit ||= await runCli(DROVER, [...words, ...rest], io);
     if (inv.globals.json && captured.trim()) json[key] = JSON.parse(captured);
   }
-  if (inv.globals.json) inv.io.out(JSON.stringify(json, null, 2));
+  const convergence = await withClient(inv, (c) => c.convergence());
+  const pending = convergence.pending.filter((p) => p.key === config.serviceAndDestination);
+  if (inv.globals.json) inv.io.out(JSON.stringify({ ...json, convergence: { paused: convergence.paused, pending } }, null, 2));
+  else printConvergence(inv, convergence.paused, pending);
   return exit;
+}
+
+/** Drover's part of `details`: the service's hosts waiting to converge (`drover converge`). */
+function printConvergence(inv: Invocation, paused: boolean, pending: ConvergenceView['pending']): void {
+  const state = paused ? 'paused' : 'on';
+  if (pending.length === 0) return inv.io.out(`Convergence (${state}): no host waits for this service`);
+  inv.io.out(`Convergence (${state}):`);
+  for (const line of pendingLines(pending)) inv.io.out(`  ${line}`);
 }
 
 /** The invocation's global options as argv again. */
