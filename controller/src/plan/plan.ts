@@ -44,7 +44,8 @@ function planPhases(input: PlanInput, s: Specifics): Phase[] {
 function applyOfflinePolicy(input: PlanInput, s: Specifics): { specifics: Specifics; skipped: string[]; prelude: Phase[] } {
   const policy = input.config.drover.offline;
   const offline = s.hosts.filter((h) => input.agents[h] && !input.agents[h]!.online);
-  checkAgents(input, policy === 'fail' ? s.hosts : s.hosts.filter((h) => !offline.includes(h)));
+  const offlineSet = new Set(offline);
+  checkAgents(input, policy === 'fail' ? s.hosts : s.hosts.filter((h) => !offlineSet.has(h)));
   if (offline.length === 0) return { specifics: s, skipped: [], prelude: [] };
   const list = offline.map((h) => `${h} (${lastSeen(input.agents[h]!)})`).join(', ');
   if (policy === 'wait') {

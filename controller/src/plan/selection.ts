@@ -7,6 +7,11 @@ import type { Selection } from './types.js';
  * `*` and `?` (not matching `/`), `[...]` classes, `{a,b}` alternatives; everything else literal.
  */
 export function fnmatch(pattern: string, name: string): boolean {
+  return fnmatcher(pattern)(name);
+}
+
+/** `fnmatch` with the pattern compiled once, for matching it against many names. */
+function fnmatcher(pattern: string): (name: string) => boolean {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -25,14 +30,18 @@ export function fnmatch(pattern: string, name: string): boolean {
       i = end;
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`).test(name);
+  const compiled = new RegExp(`^${re}$`);
+  return (name) => compiled.test(name);
 }
 
 /** Kamal's `filter_specific_items`: matches in filter order, each item once. */
 function filterItems(filters: string[], items: string[]): string[] {
-  const out: string[] = [];
-  for (const f of filters) for (const item of items) if (fnmatch(f, item) && !out.includes(item)) out.push(item);
-  return out;
+  const out = new Set<string>();
+  for (const f of filters) {
+    const matches = fnmatcher(f);
+    for (const item of items) if (matches(item)) out.add(item);
+  }
+  return [...out];
 }
 
 function stableSortFirst<T>(list: T[], first: (x: T) => boolean): T[] {
@@ -56,16 +65,22 @@ export interface Specifics {
 
 /** The same selection without `hosts` (agents skipped because they are offline). */
 export function withoutHosts(s: Specifics, hosts: string[]): Specifics {
-  const keep = (list: string[]) => list.filter((h) => !hosts.includes(h));
+  const left = new Set(hosts);
+  const keep = (list: string[]) => list.filter((h) => !left.has(h));
   return { ...s, hosts: keep(s.hosts), appHosts: keep(s.appHosts), proxyHosts: keep(s.proxyHosts) };
 }
 
-/** `-r`/`-h`/`-p` applied to the configuration; unmatched filters fail with Kamal's messages. */
+/**
+ * `-r`/`-h`/`-p` applied to the configuration; unmatched filters fail with Kamal's messages. Host lists
+ * are looked up through sets: a label fleet puts thousands of hosts in a role.
+ */
 export function selectSpecifics(config: ResolvedConfig, selection: Selection): Specifics {
   // Kamal sorts roles by name, then puts the configured primary role first.
   const configRoles = stableSortFirst([...config.roles].sort((a, b) => a.name.localeCompare(b.name)), (r) => r.name === config.primaryRole);
   const configPrimary = (roles: ResolvedRole[]) => roles.find((r) => r.name === config.primaryRole) ?? roles[0] ?? null;
   const roleHosts = (r: ResolvedRole) => r.hosts.map((h) => h.host);
+  const roleHostSets = new Map(config.roles.map((r) => [r, new Set(roleHosts(r))]));
+  const onRole = (r: ResolvedRole, host: string) => roleHostSets.get(r)?.has(host) ?? false;
 
   let specificRoles: ResolvedRole[] | null = null;
   if (selection.roles.length > 0) {
@@ -84,16 +99,17 @@ export function selectSpecifics(config: ResolvedConfig, selection: Selection): S
   }
 
   const candidateHosts = specificHosts ?? config.hosts;
-  const roles0 = (specificRoles ?? configRoles).filter((r) => roleHosts(r).some((h) => candidateHosts.includes(h)));
-  const specificRoleHosts = specificRoles?.flatMap(roleHosts) ?? [];
-  const hosts0 = specificRoleHosts.length > 0 ? candidateHosts.filter((h) => specificRoleHosts.includes(h)) : candidateHosts;
+  const roles0 = (specificRoles ?? configRoles).filter((r) => candidateHosts.some((h) => onRole(r, h)));
+  const onSpecificRole = specificRoles ? (h: string) => specificRoles.some((r) => onRole(r, h)) : null;
+  const hosts0 = onSpecificRole && specificRoles!.some((r) => r.hosts.length > 0) ? candidateHosts.filter(onSpecificRole) : candidateHosts;
+  const selected = new Set(hosts0);
 
   const primaryOfSpecific = specificRoles ? configPrimary(specificRoles) : null;
   const primaryHost = specificHosts?.[0] ?? (primaryOfSpecific ? roleHosts(primaryOfSpecific)[0] ?? null : null) ?? config.primaryHost;
-  const rolesOn = (host: string) => roles0.filter((r) => roleHosts(r).includes(host));
+  const rolesOn = (host: string) => roles0.filter((r) => onRole(r, host));
   const primaryRole = primaryHost ? configPrimary(rolesOn(primaryHost)) : null;
   const roles = stableSortFirst(roles0, (r) => r === primaryRole);
-  const sortHosts = (list: string[]) => stableSortFirst(list, (h) => rolesOn(h).some((r) => r === primaryRole));
+  const sortHosts = (list: string[]) => (primaryRole ? stableSortFirst(list, (h) => onRole(primaryRole, h)) : [...list]);
   const appHostsInConfig = [...new Set(config.roles.flatMap(roleHosts))];
   const proxyHostsInConfig = [...new Set([
     ...config.roles.filter((r) => r.proxy).flatMap(roleHosts),
@@ -102,8 +118,8 @@ export function selectSpecifics(config: ResolvedConfig, selection: Selection): S
   return {
     roles,
     hosts: sortHosts(hosts0),
-    appHosts: sortHosts(appHostsInConfig.filter((h) => hosts0.includes(h))),
-    proxyHosts: proxyHostsInConfig.filter((h) => hosts0.includes(h)),
+    appHosts: sortHosts(appHostsInConfig.filter((h) => selected.has(h))),
+    proxyHosts: proxyHostsInConfig.filter((h) => selected.has(h)),
     primaryHost,
     primaryRole,
     rolesOn,

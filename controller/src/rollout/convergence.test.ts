@@ -162,3 +162,17 @@ test('an agent that comes to match a label-selected role joins it: it converges 
   convergence.tick();
   assert.deepEqual([waiting(), store.convergence.labelFleets().some((f) => f.key === 'edge')], [[], false]);
 });
+
+test('agents connecting together share one tick', async () => {
+  const { convergence } = setup(new Set());
+  let ticks = 0;
+  const tick = convergence.tick.bind(convergence);
+  convergence.tick = () => { ticks++; tick(); };
+  const waitFor = async (n: number) => { while (ticks < n) await new Promise((r) => setTimeout(r, 5)); };
+  for (let i = 0; i < 3; i++) convergence.soon(20);
+  await waitFor(1);
+  convergence.soon(20);
+  await waitFor(2);
+  assert.equal(ticks, 2, 'three agents connecting at once made one tick, the next one another');
+  convergence.stop();
+});

@@ -39,6 +39,7 @@ export class Convergence {
   /** Convergence deployments in flight, by `key host`. */
   private readonly inFlight = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private soonTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: ConvergenceDeps) {}
 
@@ -49,6 +50,20 @@ export class Convergence {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.soonTimer) clearTimeout(this.soonTimer);
+  }
+
+  /**
+   * A tick shortly (an agent connected): agents connecting together — thousands after a controller
+   * restart — share one, since each tick matches every agent against the label fleets.
+   */
+  soon(delayMs: number = ROLLOUT_DEFAULTS.convergenceSoonMs): void {
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      this.tick();
+    }, delayMs);
+    this.soonTimer.unref();
   }
 
   /** Every finished deployment: what its hosts now run, what its skipped hosts wait for, who its label fleet is. */

@@ -16,6 +16,10 @@ export const ROLLOUT_DEFAULTS = {
   convergenceAttempts: 3,
   /** Convergence deployments running at once (each brings one host up to date under its own host lock). */
   convergenceParallel: 8,
+  /** After an agent connects, the convergence tick waits this long for others connecting with it. */
+  convergenceSoonMs: 500,
+  /** Hosts a phase starts per event-loop turn (a fleet of thousands leaves the loop to other requests between slices). */
+  dispatchSlice: 500,
   /** How often a wait for agents (a reconnect, `x-drover/offline: wait`) looks again. */
   agentPollMs: 250,
   /** The canary soak probes its containers this often, each probe bounded by the timeout. */

@@ -1,5 +1,5 @@
 // Effects: runs a plan's phases through the agents, records every step and event, holds the lock.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { isUserError, UserError } from '@drover/shared';
 import { OPERATION_FAILED, OPERATION_INTERRUPTED, operationFailure } from '@drover/shared/operations/failure';
 import type { OperationName, OperationParams, OperationResult } from '@drover/shared/operations';
@@ -171,9 +171,19 @@ class Run {
     if (!outcome.ok) throw new UserError(this.ctx.redact(outcome.message ?? `Hook \`${hook}\` failed`));
   }
 
-  /** Runs `each` on every item at once; all finish before failures are reported (Kamal's `on(hosts)`). */
+  /**
+   * Runs `each` on every item at once; all finish before failures are reported (Kamal's `on(hosts)`).
+   * Thousands of hosts are started a slice per event-loop turn, so requests waiting on the controller
+   * (`drover agents`, followers) are served in between.
+   */
   private async inParallel<T>(items: T[], each: (item: T) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled(items.map(each));
+    const settling: Promise<PromiseSettledResult<void>>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && i % ROLLOUT_DEFAULTS.dispatchSlice === 0) await nextTurn();
+      // Settled at once: a host failing while later slices wait is never an unhandled rejection.
+      settling.push(each(items[i]!).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason })));
+    }
+    const results = await Promise.all(settling);
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 1) throw failures[0];
     if (failures.length > 1) {
@@ -214,7 +224,7 @@ class Run {
       ? this.ctx.agents.callWithInput(host, call.op, call.params, () => this.ctx.images.open(call.params.service, call.params.version), opts)
       : this.ctx.agents.call(host, call.op, call.params as never, opts);
     pending.catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     this.emit({ type: 'step', step, host, op: call.op, status: 'running' });
     this.ctx.store.recordStep({ deploymentId: this.ctx.deploymentId, stepId: step, host, kind: call.op, status: 'running', startedAt: t0, finishedAt: null, error: null });
     try {

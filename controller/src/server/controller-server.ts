@@ -114,7 +114,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
   });
   deployments.recoverInterrupted();
   convergence.start();
-  hub.on('online', () => convergence.tick());
+  hub.on('online', () => convergence.soon());
 
   // Unauthenticated, so it says nothing but "up" (no id, no counts).
   app.get('/healthz', async () => ({ ok: true }));

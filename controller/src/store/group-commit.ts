@@ -4,30 +4,26 @@
  * (with `synchronous=FULL` each commit is an fsync that blocks the loop). Anything that reads or
  * orders against them flushes first; `afterCommit` runs once they are durable (live followers hear of
  * an event only then, so a follower never sees an event a crash could take back).
+ *
+ * A turn that produced more than `chunk` items (a phase dispatched to thousands of hosts) commits them
+ * `chunk` at a time, one turn each, so requests waiting on the loop are served in between.
  */
 export class GroupCommit<T> {
   private pending: T[] = [];
-  private callbacks: (() => void)[] = [];
+  /** Callbacks, each with the number of items that must be committed before it runs. */
+  private callbacks: { after: number; cb: () => void }[] = [];
+  private added = 0;
+  private committed = 0;
   private scheduled = false;
   private failure: unknown = null;
 
-  constructor(private readonly commit: (items: T[]) => void) {}
+  constructor(private readonly commit: (items: T[]) => void, private readonly chunk = 2_000) {}
 
   add(item: T): void {
     this.rethrow();
     this.pending.push(item);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        try {
-          this.flush();
-        } catch (err) {
-          // Reported to the next caller: a timer has no one to throw to.
-          this.failure = err;
-        }
-      });
-    }
+    this.added++;
+    this.schedule();
   }
 
   get size(): number {
@@ -37,19 +33,40 @@ export class GroupCommit<T> {
   /** Commits what is pending now (a no-op when nothing is). */
   flush(): void {
     this.rethrow();
-    if (this.pending.length === 0) return;
-    const items = this.pending;
-    const callbacks = this.callbacks;
-    this.pending = [];
-    this.callbacks = [];
-    this.commit(items);
-    for (const cb of callbacks) cb();
+    this.commitSome(this.pending.length);
   }
 
   /** Runs `cb` once everything added so far is committed (at once when nothing is pending). */
   afterCommit(cb: () => void): void {
     if (this.pending.length === 0) cb();
-    else this.callbacks.push(cb);
+    else this.callbacks.push({ after: this.added, cb });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try {
+        this.commitSome(this.chunk);
+        if (this.pending.length > 0) this.schedule();
+      } catch (err) {
+        // Reported to the next caller: a timer has no one to throw to.
+        this.failure = err;
+      }
+    });
+  }
+
+  private commitSome(count: number): void {
+    if (this.pending.length === 0) return;
+    const items = this.pending.length <= count ? this.pending : this.pending.slice(0, count);
+    this.pending = this.pending.length <= count ? [] : this.pending.slice(count);
+    this.commit(items);
+    this.committed += items.length;
+    const due = this.callbacks.filter((c) => c.after <= this.committed);
+    if (due.length === 0) return;
+    this.callbacks = this.callbacks.filter((c) => c.after > this.committed);
+    for (const { cb } of due) cb();
   }
 
   private rethrow(): void {

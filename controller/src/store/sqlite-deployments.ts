@@ -156,17 +156,21 @@ export class SqliteDeployments implements DeploymentStore {
   private commitWrites(items: PendingWrite[]): void {
     try {
       this.db.transaction(() => {
+        // A deployment's event count once per commit, not once per event.
+        const eventCounts = new Map<string, number>();
         for (const w of items) {
           if (w.kind === 'event') {
-            this.q('UPDATE deployments SET event_count = ? WHERE id = ?').run(w.idx + 1, w.deploymentId);
             this.q('INSERT INTO deployment_events (deployment_id, idx, at, event) VALUES (?, ?, ?, ?)').run(w.deploymentId, w.idx, w.at, w.text);
+            eventCounts.set(w.deploymentId, w.idx + 1);
           } else {
             this.upsertStep(w.step);
           }
         }
+        for (const [id, count] of eventCounts) this.q('UPDATE deployments SET event_count = ? WHERE id = ?').run(count, id);
       }).immediate();
     } finally {
-      this.nextEventIndex.clear();
+      // Indexes of events still pending stay known (a chunked commit leaves some for the next turn).
+      if (this.writes.size === 0) this.nextEventIndex.clear();
     }
   }
 

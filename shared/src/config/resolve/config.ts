@@ -37,7 +37,8 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
   const roles: ResolvedRole[] = servers.map((role) => {
     const prefix = containerPrefix(service, role.name, destination);
     const named = role.config.hosts ?? [];
-    const hosts = [...named, ...(ctx.labelHosts?.[role.name] ?? []).filter((h) => !named.some((n) => n.host === h)).map((host) => ({ host, tags: [] }))];
+    const namedHosts = new Set(named.map((n) => n.host));
+    const hosts = [...named, ...(ctx.labelHosts?.[role.name] ?? []).filter((h) => !namedHosts.has(h)).map((host) => ({ host, tags: [] }))];
     const proxyConfig = roleProxyConfig(config, role, primaryRole);
     const { restart, ...options } = role.config.options ?? {};
     const proxy = proxyConfig
@@ -77,11 +78,13 @@ export function resolveConfig(config: DeployConfig, ctx: ResolveContext): Resolv
   const hosts = [...new Set([...roles.flatMap((r) => r.hosts.map((h) => h.host)), ...accessories.flatMap((a) => a.hosts)])];
   const proxyRunByHost: Record<string, ResolvedProxyRun | null> = {};
   const rootProxyRun = config.proxy ? resolveProxyRun(config.proxy.run) : null;
+  // By set: a role may hold thousands of hosts (label fleets).
+  const proxied = [
+    ...roles.filter((r) => r.proxy).map((r) => ({ run: r.proxy!.run, on: new Set(r.hosts.map((h) => h.host)) })),
+    ...accessories.filter((a) => a.proxy).map((a) => ({ run: a.proxy!.run, on: new Set(a.hosts) })),
+  ];
   for (const host of hosts) {
-    const runs = [
-      ...roles.filter((r) => r.proxy && r.hosts.some((h) => h.host === host)).map((r) => r.proxy!.run),
-      ...accessories.filter((a) => a.proxy && a.hosts.includes(host)).map((a) => a.proxy!.run),
-    ];
+    const runs = proxied.filter((p) => p.on.has(host)).map((p) => p.run);
     // An accessory's proxy block does not inherit the root one, but kamal-proxy itself is booted with
     // the root `proxy/run` wherever no role on the host says otherwise (Kamal's proxy boot config).
     proxyRunByHost[host] = runs.find((r) => r !== null) ?? (runs.length > 0 ? rootProxyRun : null);
