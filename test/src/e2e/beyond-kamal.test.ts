@@ -174,6 +174,7 @@ describe('beyond Kamal on 4 NAT\'d hosts (and a fifth that enrolls later): autom
     project.git(['commit', '-q', '-am', 'edge again']);
     const details = await drover(['details']);
     assert.equal(details.code, 0, details.all);
+    assert.ok(details.out.includes('Role jobs: agents labelled tier=edge: web-3, web-4, web-5'), details.out);
     assert.match(details.out, new RegExp(`Convergence \\(paused\\):\\n  web-5: sample-app to ${edgeVersion} \\(joined the label fleet of dep-`));
 
     // A held deploy lock keeps it waiting; once released, it converges.

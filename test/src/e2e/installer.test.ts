@@ -27,6 +27,8 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
   let project: SampleProject;
   let firstLine: string;
   let firstToken: string;
+  /** The shortest-lived token there is (1 minute), minted first: it has expired by the time its test runs. */
+  let shortLived: { installCommand: string; id: string; expiresAt: number };
 
   const mint = async (): Promise<{ installCommand: string; token: string }> => {
     const r = await drover(['agents', 'token', '--name', HOST, '--json'], env);
@@ -70,6 +72,9 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     };
     await rig.buildProxyImage();
     project = SampleProject.create(join(dir, 'app'), rig, { servers: { web: [HOST] } }, 'one');
+    const short = await drover(['agents', 'token', '--name', HOST, '--ttl', '1m', '--json'], env);
+    assert.equal(short.code, 0, short.err);
+    shortLived = JSON.parse(short.out) as typeof shortLived;
     ({ installCommand: firstLine, token: firstToken } = await mint());
   });
   after(async () => {
@@ -186,6 +191,18 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.match(r.err, /the controller refused: this join token was already used/);
     assert.match(r.err, /error: enrollment failed/);
     assert.equal(await agentPid(host), null);
+  });
+
+  test('an expired join token fails with its expiry and starts nothing', async () => {
+    // Minted in `before` with the shortest TTL: the tests before this one take about that long.
+    await eventually(async () => Date.now() > shortLived.expiresAt + 1_000, 90_000, 'the 1-minute token expired');
+    const listed = await drover(['agents', 'token', 'list', '--all', '--json'], env);
+    assert.equal((JSON.parse(listed.out) as { tokens: { id: string; status: string }[] }).tokens.find((t) => t.id === shortLived.id)?.status, 'expired');
+    const r = await runOnHost(host, shortLived.installCommand);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /this join token expired at \d{4}-\d\d-\d\dT[\d:.]+Z; mint a new one/);
+    assert.equal(await agentPid(host), null);
+    assert.equal(await onHost(`find ${INSTALL_PATHS.join(' ')} -mindepth 1 -name '*identity*'`), '', 'no identity was made');
   });
 
   test('--uninstall --purge also removes the app containers and kamal-proxy', async () => {

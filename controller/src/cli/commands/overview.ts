@@ -1,5 +1,6 @@
 // Kamal's top-level reporting commands: `details` (proxy, app and accessories), `audit` (the hosts'
 // audit logs), `docs` (configuration reference), and `upgrade` (Kamal 1 → 2, which Drover never was).
+import type { ResolvedConfig } from '@drover/shared/config';
 import type { ConvergenceView } from '../../server/deployments-api.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { call, loadTarget, onHosts, report } from '../hosts.js';
@@ -23,19 +24,38 @@ async function details(inv: Invocation): Promise<number> {
     exit ||= await runCli(DROVER, [...words, ...rest], io);
     if (inv.globals.json && captured.trim()) json[key] = JSON.parse(captured);
   }
-  const convergence = await withClient(inv, (c) => c.convergence());
-  const pending = convergence.pending.filter((p) => p.key === config.serviceAndDestination);
-  if (inv.globals.json) inv.io.out(JSON.stringify({ ...json, convergence: { paused: convergence.paused, pending } }, null, 2));
-  else printConvergence(inv, convergence.paused, pending);
+  const drover = await droverPart(inv, config);
+  if (inv.globals.json) inv.io.out(JSON.stringify({ ...json, ...drover }, null, 2));
+  else printDroverPart(inv, drover);
   return exit;
 }
 
-/** Drover's part of `details`: the service's hosts waiting to converge (`drover converge`). */
-function printConvergence(inv: Invocation, paused: boolean, pending: ConvergenceView['pending']): void {
-  const state = paused ? 'paused' : 'on';
-  if (pending.length === 0) return inv.io.out(`Convergence (${state}): no host waits for this service`);
+interface DroverPart {
+  /** By role selecting hosts by label: its selector and the enrolled agents that match it. */
+  fleets: Record<string, { selector: string; agents: string[] }>;
+  convergence: { paused: boolean; pending: ConvergenceView['pending'] };
+}
+
+/** Drover's part of `details`: the agents each label selector matches, and the service's hosts waiting to converge. */
+async function droverPart(inv: Invocation, config: ResolvedConfig): Promise<DroverPart> {
+  const selectors = config.drover.roleLabels;
+  const { describeSelector, matchRoleLabels } = await import('../../plan/fleets.js');
+  return withClient(inv, async (c) => {
+    const [view, agents] = await Promise.all([c.convergence(), Object.keys(selectors).length > 0 ? c.listAgents() : []]);
+    const matched = matchRoleLabels(selectors, Object.fromEntries(agents.map((a) => [a.name, a])));
+    return {
+      fleets: Object.fromEntries(Object.entries(selectors).map(([role, labels]) => [role, { selector: describeSelector(labels), agents: matched[role] ?? [] }])),
+      convergence: { paused: view.paused, pending: view.pending.filter((p) => p.key === config.serviceAndDestination) },
+    };
+  });
+}
+
+function printDroverPart(inv: Invocation, { fleets, convergence }: DroverPart): void {
+  for (const [role, { selector, agents }] of Object.entries(fleets)) inv.io.out(`Role ${role}: agents labelled ${selector}: ${agents.join(', ') || 'none'}`);
+  const state = convergence.paused ? 'paused' : 'on';
+  if (convergence.pending.length === 0) return inv.io.out(`Convergence (${state}): no host waits for this service`);
   inv.io.out(`Convergence (${state}):`);
-  for (const line of pendingLines(pending)) inv.io.out(`  ${line}`);
+  for (const line of pendingLines(convergence.pending)) inv.io.out(`  ${line}`);
 }
 
 /** The invocation's global options as argv again. */
