@@ -42,7 +42,7 @@ test('an operation id runs once: concurrent and later retries get the recorded o
   await assert.rejects(store.run('../etc/passwd', 'app.boot', P, work), /is not valid/);
 });
 
-test('the intent is journaled durably before the operation runs', async (t) => {
+test('the intent is journaled before the operation runs', async (t) => {
   const dir = journalDir(t);
   let seen: unknown = null;
   await storeIn(dir).run('op-1', 'app.stop', P, async () => {
@@ -112,4 +112,15 @@ test('records of agents before the journal still answer; torn temp files are cle
   store.recover();
   assert.deepEqual(readdirSync(dir), ['old-1.json']);
   assert.deepEqual(await store.run('old-1', 'app.stop', P, async () => ({ legacy: false })), { legacy: true });
+});
+
+test('records of boots are written durably; those of operations a retry runs again skip the fsyncs', async (t) => {
+  const dir = journalDir(t);
+  const writes: string[] = [];
+  const store = storeIn(dir, { write: (path, data, opts) => { writes.push(`${(JSON.parse(data) as { state: string }).state} ${opts.durable ? 'durable' : 'volatile'}`); writeFileSync(path, data); } });
+  await store.run('op-boot', 'app.boot', P, async () => ({}));
+  await store.run('op-stop', 'app.stop', P, async () => ({}));
+  assert.deepEqual(writes, ['started durable', 'finished durable', 'started volatile', 'finished volatile']);
+  // Either way the record answers a retry.
+  assert.deepEqual(await storeIn(dir).run('op-stop', 'app.stop', P, async () => ({ again: true })), {});
 });

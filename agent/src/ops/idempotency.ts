@@ -36,8 +36,11 @@ export interface JournalOptions {
    * mid-way) runs again when retried with its id, or is answered `operation_interrupted`.
    */
   rerunAfterInterruption(method: string): boolean;
-  /** Durable atomic write (temp, fsync, rename, fsync of the directory); tests inject failures. */
-  write?(path: string, data: string): void;
+  /**
+   * Atomic write (temp, rename), durable (fsyncs of the file and its directory) when asked; tests inject
+   * failures.
+   */
+  write?(path: string, data: string, opts: { durable: boolean }): void;
 }
 
 /** A stable digest of an operation's params: a retry must send the same ones. */
@@ -56,7 +59,7 @@ export class IdempotencyStore {
   private readonly running = new Map<string, { method: string; digest: string; promise: Promise<unknown> }>();
   /** Outcomes whose record could not be written: retries in this process still get them. */
   private readonly unrecorded = new Map<string, { method: string; digest: string; outcome: Outcome }>();
-  private readonly write: (path: string, data: string) => void;
+  private readonly write: (path: string, data: string, opts: { durable: boolean }) => void;
 
   constructor(private readonly dir: string, private readonly opts: JournalOptions) {
     this.write = opts.write ?? writePrivateFile;
@@ -118,7 +121,7 @@ export class IdempotencyStore {
   private async execute<R>(id: string, method: string, digest: string, fn: () => Promise<R>): Promise<R> {
     const base = { method, paramsDigest: digest, startedAt: new Date().toISOString() };
     try {
-      this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }));
+      this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }), { durable: this.mustSurvive(method) });
     } catch (err) {
       throw new UserError(`${method}: cannot journal operation ${id} before running it, so nothing was changed: ${(err as Error).message}`);
     }
@@ -140,9 +143,18 @@ export class IdempotencyStore {
     if (!this.tryWrite(id, record)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
   }
 
+  /**
+   * Whether the operation's records must survive a power loss: only for those a retry does not run again
+   * after an interruption. A lost (or torn) record of any other one makes its retry run it again, which
+   * they are built for, so they skip the fsyncs (four per operation, on the deploy's critical path).
+   */
+  private mustSurvive(method: string): boolean {
+    return !this.opts.rerunAfterInterruption(method);
+  }
+
   private tryWrite(id: string, record: OperationRecord): boolean {
     try {
-      this.write(this.pathOf(id), JSON.stringify(record));
+      this.write(this.pathOf(id), JSON.stringify(record), { durable: this.mustSurvive(record.method) });
       return true;
     } catch (err) {
       this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });

@@ -23,6 +23,8 @@ const plan = (over: Partial<Plan>): Plan => ({
 });
 
 let next = 0;
+/** A deployment without -r/-h/-p, with no label fleet. */
+const WHOLE = { fleet: null, wholeService: true };
 function setup(online: Set<string>, labels: Record<string, Record<string, string>> = {}, service = 'app') {
   const submitted: DeploymentRequest[] = [];
   const lockKeys: string[] = [];
@@ -46,7 +48,7 @@ test('a skipped host is deployed by the controller once its agent is back, from 
   store.putServiceSecrets('app', 'v2', Buffer.from(JSON.stringify({ DB: 'secret' })), 1);
   const online = new Set<string>(['h1', 'h2']);
   const { convergence, submitted, lockKeys } = setup(online);
-  convergence.deploymentFinished(store.getDeployment('d1')!, plan({}), ok, null);
+  convergence.deploymentFinished(store.getDeployment('d1')!, plan({}), ok, WHOLE);
   assert.deepEqual(store.convergence.pendingConvergence().map((p) => [p.host, p.version, p.deploymentId]), [['h3', 'v2', 'd1']]);
 
   convergence.tick();
@@ -75,7 +77,7 @@ test('a skipped host is deployed by the controller once its agent is back, from 
 
   // Its success clears the host; a later deployment that skips it again sets the newer version.
   const conv = store.getDeployment('conv-0')!;
-  convergence.deploymentFinished(conv, plan({ hosts: ['h3'], skippedHosts: [] }), ok, null);
+  convergence.deploymentFinished(conv, plan({ hosts: ['h3'], skippedHosts: [] }), ok, WHOLE);
   assert.deepEqual(store.convergence.pendingConvergence(), []);
 });
 
@@ -83,7 +85,7 @@ test('a failing convergence is tried a few times, its last error kept; missing s
   store.createDeployment({ id: 'd2', service: 'app', destination: null, command: 'deploy', version: 'v9', performer: 'me', createdAt: 2, snapshot: { files: FILES } });
   store.finishDeployment('d2', { status: 'succeeded', error: null, exitCode: 0, at: 3 });
   const { convergence, submitted } = setup(new Set(['h4']));
-  convergence.deploymentFinished(store.getDeployment('d2')!, plan({ version: 'v9', hosts: ['h1'], skippedHosts: ['h4'] }), ok, null);
+  convergence.deploymentFinished(store.getDeployment('d2')!, plan({ version: 'v9', hosts: ['h1'], skippedHosts: ['h4'] }), ok, WHOLE);
   for (let i = 0; i < 5; i++) convergence.tick();
   assert.equal(submitted.length, 0);
   const [pending] = store.convergence.pendingConvergence();
@@ -94,16 +96,16 @@ test('a failing convergence is tried a few times, its last error kept; missing s
 test('failed and rolled-back deployments change nothing waiting; a failed convergence records why', () => {
   const { convergence } = setup(new Set());
   store.createDeployment({ id: 'd3', service: 'other', destination: null, command: 'deploy', version: 'v1', performer: 'me', createdAt: 3, snapshot: {} });
-  convergence.deploymentFinished(store.getDeployment('d3')!, plan({ lockKey: 'other', skippedHosts: ['x'] }), { ...ok, status: 'rolled_back', error: 'x' }, null);
+  convergence.deploymentFinished(store.getDeployment('d3')!, plan({ lockKey: 'other', skippedHosts: ['x'] }), { ...ok, status: 'rolled_back', error: 'x' }, WHOLE);
   assert.ok(!store.convergence.pendingConvergence().some((p) => p.key === 'other'));
-  convergence.deploymentFinished(store.getDeployment('d3')!, plan({ lockKey: 'other', skippedHosts: ['x'] }), ok, null);
+  convergence.deploymentFinished(store.getDeployment('d3')!, plan({ lockKey: 'other', skippedHosts: ['x'] }), ok, WHOLE);
   store.createDeployment({ id: 'c3', service: 'other', destination: null, command: 'deploy', version: 'v1', performer: CONVERGENCE_PERFORMER, createdAt: 4, snapshot: {} });
-  convergence.deploymentFinished(store.getDeployment('c3')!, plan({ lockKey: 'other', hosts: ['x'], skippedHosts: [] }), { ...ok, status: 'failed', error: 'x: did not become healthy' }, null);
+  convergence.deploymentFinished(store.getDeployment('c3')!, plan({ lockKey: 'other', hosts: ['x'], skippedHosts: [] }), { ...ok, status: 'failed', error: 'x: did not become healthy' }, WHOLE);
   assert.equal(store.convergence.pendingConvergence().find((p) => p.key === 'other')?.lastError, 'x: did not become healthy');
 });
 
 test('an agent that comes to match a label-selected role joins it: it converges to the fleet\'s version under its own host lock', () => {
-  const fleet = (members: string[]) => ({ selectors: { web: { tier: 'edge' } }, members });
+  const whole = (members: string[]) => ({ fleet: { selectors: { web: { tier: 'edge' } }, members }, wholeService: true });
   const finished = (id: string, version: string, over: { performer?: string; command?: 'deploy' | 'remove' } = {}) => {
     store.createDeployment({ id, service: 'edge', destination: null, command: over.command ?? 'deploy', version, performer: over.performer ?? 'me', createdAt: 10, snapshot: { files: FILES, errorPages: null } });
     store.finishDeployment(id, { status: 'succeeded', error: null, exitCode: 0, at: 11 });
@@ -117,7 +119,7 @@ test('an agent that comes to match a label-selected role joins it: it converges 
   const online = new Set(['e1', 'e2', 'c1']);
   const { convergence, submitted, lockKeys } = setup(online, labels, 'edge');
 
-  convergence.deploymentFinished(finished('f1', 'v1'), edgePlan({ version: 'v1', hosts: ['e1', 'e2'] }), ok, fleet(['e1', 'e2']));
+  convergence.deploymentFinished(finished('f1', 'v1'), edgePlan({ version: 'v1', hosts: ['e1', 'e2'] }), ok, whole(['e1', 'e2']));
   convergence.tick();
   assert.deepEqual([waiting(), submitted.length], [[], 0], 'members and non-matching agents wait for nothing');
 
@@ -142,7 +144,7 @@ test('an agent that comes to match a label-selected role joins it: it converges 
   assert.equal(submitted.length, 2, 'no convergence while the service deploys');
   assert.deepEqual(waiting().at(-1), ['e5', 'v1', 'f1', 'joined']);
   store.finishDeployment('f2', { status: 'succeeded', error: null, exitCode: 0, at: 13 });
-  convergence.deploymentFinished(store.getDeployment('f2')!, edgePlan({ version: 'v2', hosts: ['e1', 'e2', 'e3', 'e4'] }), ok, fleet(['e1', 'e2', 'e3', 'e4']));
+  convergence.deploymentFinished(store.getDeployment('f2')!, edgePlan({ version: 'v2', hosts: ['e1', 'e2', 'e3', 'e4'] }), ok, whole(['e1', 'e2', 'e3', 'e4']));
   assert.deepEqual(waiting(), [['e5', 'v2', 'f2', 'joined']], 'the joiner follows the newest version; deployed hosts wait for nothing');
   assert.deepEqual(store.convergence.labelFleets().find((f) => f.key === 'edge')?.members, ['e1', 'e2', 'e3', 'e4', 'e5']);
 
@@ -152,12 +154,23 @@ test('an agent that comes to match a label-selected role joins it: it converges 
   assert.deepEqual(submitted.at(-1)?.selection?.hosts, ['e5']);
   const [conv] = runningConvergences();
   store.finishDeployment(conv!, { status: 'succeeded', error: null, exitCode: 0, at: 15 });
-  convergence.deploymentFinished(store.getDeployment(conv!)!, edgePlan({ version: 'v2', hosts: ['e5'] }), ok, fleet(['e1', 'e2', 'e3', 'e4', 'e5']));
+  convergence.deploymentFinished(store.getDeployment(conv!)!, edgePlan({ version: 'v2', hosts: ['e5'] }), ok, whole(['e1', 'e2', 'e3', 'e4', 'e5']));
   assert.deepEqual(waiting(), []);
   assert.equal(store.convergence.labelFleets().find((f) => f.key === 'edge')?.deploymentId, 'f2', 'a convergence leaves the fleet as deployed');
 
+  // Removed from one host (`remove -h e7`): nothing waits there, and it is not brought back.
+  store.convergence.setConvergencePaused(true);
+  labels.e7 = { tier: 'edge' };
+  convergence.tick();
+  assert.deepEqual(waiting(), [['e7', 'v2', 'f2', 'joined']]);
+  convergence.deploymentFinished(finished('f4', 'v2', { command: 'remove' }), edgePlan({ command: 'remove', version: 'v2', hosts: ['e7'] }), ok, { fleet: null, wholeService: false });
+  convergence.tick();
+  assert.deepEqual(waiting(), []);
+  assert.ok(store.convergence.labelFleets().find((f) => f.key === 'edge')?.members.includes('e7'));
+  store.convergence.setConvergencePaused(false);
+
   // Removed, the service has no fleet: a matching agent joins nothing.
-  convergence.deploymentFinished(finished('f3', 'v2', { command: 'remove' }), edgePlan({ command: 'remove', version: 'v2' }), ok, fleet([]));
+  convergence.deploymentFinished(finished('f3', 'v2', { command: 'remove' }), edgePlan({ command: 'remove', version: 'v2' }), ok, whole([]));
   labels.e6 = { tier: 'edge' };
   convergence.tick();
   assert.deepEqual([waiting(), store.convergence.labelFleets().some((f) => f.key === 'edge')], [[], false]);

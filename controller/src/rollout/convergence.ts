@@ -12,7 +12,7 @@ import { hostLockKey, serviceKey, type DeploymentRecord, type DeploymentStore } 
 import type { SecretBox } from '../store/secret-box.js';
 import type { DeploymentRequest } from '../server/deployments-api.js';
 import { ROLLOUT_DEFAULTS } from './defaults.js';
-import type { DeployedFleet } from './deployments.js';
+import type { FinishedScope } from './deployments.js';
 import type { RolloutOutcome } from './runner.js';
 
 /** The performer and lock holder of convergence deployments (the hosts' audit logs show it). */
@@ -67,15 +67,19 @@ export class Convergence {
   }
 
   /** Every finished deployment: what its hosts now run, what its skipped hosts wait for, who its label fleet is. */
-  deploymentFinished(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome, fleet: DeployedFleet | null): void {
+  deploymentFinished(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome, scope: FinishedScope): void {
     const converging = record.performer === CONVERGENCE_PERFORMER;
+    const at = Date.now();
     if (outcome.status === 'succeeded' && plan.command === 'remove') {
-      this.deps.pending.forgetService(plan.lockKey);
+      // Removed everywhere: nothing waits for the service. Removed from some hosts: nothing waits there
+      // (they stay members of its fleet: an operator's removal is not undone behind their back).
+      if (scope.wholeService) this.deps.pending.forgetService(plan.lockKey);
+      else this.deps.pending.recordDeployed({ key: plan.lockKey, version: plan.version, deploymentId: record.id, deployed: plan.hosts, skipped: [], at });
     } else if (outcome.status === 'succeeded' && (NEW_VERSION_COMMANDS.has(plan.command) || plan.command === 'rollback')) {
       this.deps.pending.recordDeployed({
-        key: plan.lockKey, version: plan.version, deploymentId: record.id, deployed: plan.hosts, skipped: plan.skippedHosts, at: Date.now(),
+        key: plan.lockKey, version: plan.version, deploymentId: record.id, deployed: plan.hosts, skipped: plan.skippedHosts, at,
         // A convergence is a `deploy` of one host: the fleet it joined stays as its deployment recorded it.
-        ...(converging ? {} : { fleet }),
+        ...(converging ? {} : { fleet: scope.fleet }),
       });
     } else if (converging) {
       for (const host of plan.hosts) this.deps.pending.noteConvergenceAttempt(plan.lockKey, host, outcome.error ?? outcome.status);

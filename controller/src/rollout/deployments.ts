@@ -31,7 +31,15 @@ export interface DeploymentsDeps {
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   hookLimits?: { timeoutMs: number; unattendedMs: number };
   /** Told of every deployment that ended (convergence keeps its waiting hosts and label fleets by it). */
-  onFinished?(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome, fleet: DeployedFleet | null): void;
+  onFinished?(record: DeploymentRecord, plan: Plan, outcome: RolloutOutcome, scope: FinishedScope): void;
+}
+
+/** What a finished deployment covered, besides its plan's hosts. */
+export interface FinishedScope {
+  /** Its label fleet; null when no role of its config selects hosts by label. */
+  fleet: DeployedFleet | null;
+  /** Run without -r, -h or -p: every host of the service. */
+  wholeService: boolean;
 }
 
 /** A deployment's label fleet: its roles' selectors and every host its config names or selected. */
@@ -161,7 +169,8 @@ export class Deployments {
       planRollback: NEW_VERSION_COMMANDS.has(req.command) ? (switched) => this.planRollback(req, labelHosts, switched, secretsFor) : null,
     }).then((outcome) => {
       this.deps.store.finishDeployment(record.id, { status: outcome.status, error: outcome.error, exitCode: outcome.exitCode, at: Date.now() });
-      this.deps.onFinished?.(record, plan, outcome, fleetOf(config));
+      const { roles, hosts, primary } = req.selection;
+      this.deps.onFinished?.(record, plan, outcome, { fleet: fleetOf(config), wholeService: roles.length === 0 && hosts.length === 0 && !primary });
       this.deps.log.info({ deployment: record.id, status: outcome.status }, 'deployment finished');
     }).catch((err: unknown) => {
       this.deps.log.error({ deployment: record.id, err: (err as Error).message }, 'deployment bookkeeping failed');

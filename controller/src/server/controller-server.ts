@@ -110,7 +110,7 @@ async function startLocked(opts: ControllerServerOptions): Promise<RunningContro
     store, secretBox, log: app.log, images,
     agents: hubAgentCaller(hub, { reconnectMs: ROLLOUT_DEFAULTS.agentReconnectMs }),
     presence: () => agentPresence(store, hub),
-    onFinished: (record, plan, outcome, fleet) => convergence.deploymentFinished(record, plan, outcome, fleet),
+    onFinished: (record, plan, outcome, scope) => convergence.deploymentFinished(record, plan, outcome, scope),
   });
   deployments.recoverInterrupted();
   convergence.start();
