@@ -189,3 +189,15 @@ test('agents connecting together share one tick', async () => {
   assert.equal(ticks, 2, 'three agents connecting at once made one tick, the next one another');
   convergence.stop();
 });
+
+test('a store that fails while convergence looks is logged, not thrown at the timer', () => {
+  const warnings: string[] = [];
+  const convergence = new Convergence({
+    pending: Object.assign(Object.create(store.convergence) as typeof store.convergence, { labelFleets: () => { throw new Error('database disk image is malformed'); } }),
+    store, secretBox: { unseal: () => ({}) }, isOnline: () => true, agentLabels: () => ({}),
+    log: { info: () => undefined, warn: (obj) => warnings.push(JSON.stringify(obj)) },
+    submit: () => { throw new Error('not reached'); },
+  });
+  assert.doesNotThrow(() => convergence.tick());
+  assert.match(warnings.join('\n'), /database disk image is malformed/);
+});

@@ -97,6 +97,15 @@ export class Convergence {
    * convergence for each waiting host that can have one.
    */
   tick(): void {
+    // Timers call it: a failure (the store unreadable) is logged, never the controller's end.
+    try {
+      this.look();
+    } catch (err) {
+      this.deps.log.warn({ err: describeError(err) }, 'convergence: could not look for hosts to converge');
+    }
+  }
+
+  private look(): void {
     this.admitJoiners();
     if (this.deps.pending.convergencePaused()) return;
     for (const [id, deployment] of this.inFlight) if (this.deps.store.getDeployment(deployment)?.status !== 'running') this.inFlight.delete(id);

@@ -91,8 +91,16 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
   });
 
   test('the controller killed mid-boot and restarted: the deployment ends failed naming the steps under way, the lock is free, nothing stopped serving', async () => {
-    project.commit('four', { startDelaySeconds: 6 });
-    const { cli, tally } = await deployWithFault(() => fleet.restartController());
+    const four = project.commit('four', { startDelaySeconds: 6 });
+    const { cli, tally } = await deployWithFault(async () => {
+      // Killed once every host's boot has created its container (the app then sleeps 6 s before it
+      // listens): the controller has recorded those boots as under way by then.
+      for (const host of WEB) {
+        const docker = fleet.host(host).docker;
+        await eventually(async () => (await docker.listContainers({ all: true })).some((c) => c.Names[0] === `/sample-app-web-${four}`), 60_000, `the boot on ${host} created its container`);
+      }
+      await fleet.restartController();
+    });
     assert.equal(await cli.exited, 1, cli.all);
     assert.deepEqual(tally.failed, [], 'the proxies kept serving while the controller was down');
     assert.match(cli.err, /the controller stopped during this deployment/);
