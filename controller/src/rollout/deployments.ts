@@ -91,15 +91,26 @@ export class Deployments {
   recoverInterrupted(): DeploymentRecord[] {
     const reason = 'the controller stopped during this deployment; it was marked failed and its deploy lock released';
     // What was under way on which host: its agent may have finished it, so it is named, not guessed.
-    const inProgress = new Map(this.deps.store.listDeployments({ status: 'running', limit: 1000 }).map((d) => [d.id, this.deps.store.listSteps(d.id)
-      .filter((st) => st.status === 'running')
-      .map((st) => `${st.host ?? 'controller'}: ${st.kind} was in progress; its outcome on the host is unknown here (see \`drover details\`)`)]));
+    const inProgress = new Map(this.deps.store.listDeployments({ status: 'running', limit: 1000 }).map((d) => [d.id, this.underWay(d)]));
     const failed = this.deps.store.failInterruptedDeployments(reason, Date.now());
     for (const d of failed) {
       this.events.append(d.id, { type: 'end', status: 'failed', error: reason, details: inProgress.get(d.id) ?? [], exitCode: 1, runtimeSeconds: 0 });
       this.deps.log.info({ deployment: d.id }, 'interrupted deployment marked failed');
     }
     return failed;
+  }
+
+  /**
+   * The steps recorded as running; when none is (the controller stopped between sending a phase's
+   * requests and recording them), the phase its last line announced.
+   */
+  private underWay(d: DeploymentRecord): string[] {
+    const steps = this.deps.store.listSteps(d.id).filter((st) => st.status === 'running')
+      .map((st) => `${st.host ?? 'controller'}: ${st.kind} was in progress; its outcome on the host is unknown here (see \`drover details\`)`);
+    if (steps.length > 0) return steps;
+    const said = this.deps.store.listEvents(d.id, Math.max(0, d.eventCount - 20)).map((e) => e.event as { type?: string; text?: string })
+      .filter((e) => e.type === 'say').at(-1);
+    return said?.text ? [`controller: stopped during "${said.text}"; what the hosts did of it is unknown here (see \`drover details\`)`] : [];
   }
 
   /**
