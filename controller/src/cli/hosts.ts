@@ -14,6 +14,8 @@ export interface Target {
   /** Secret values the config reads (only when asked for). */
   secrets: Record<string, string>;
   performer: string;
+  /** By role selecting hosts by label: the enrolled agents its selector matches. */
+  labelMatches: Record<string, string[]>;
 }
 
 /** The project's config (`-c`, `-d`, `--version`, else `version`) and the selected hosts and roles. */
@@ -33,8 +35,8 @@ export async function loadTarget(inv: Invocation, opts: { secrets?: boolean; ver
     config = await loadConfig(load);
   }
   // Secret names do not depend on hosts chosen by label (they carry no tags), so only the config is loaded again.
-  config = await withLabelHosts(inv, config, load);
-  return { config, secrets, specifics: selectSpecifics(config, inv.globals.selection), performer: performerOf(cwd) };
+  const labelled = await withLabelHosts(inv, config, load);
+  return { config: labelled.config, secrets, specifics: selectSpecifics(labelled.config, inv.globals.selection), performer: performerOf(cwd), labelMatches: labelled.labelMatches };
 }
 
 /** One agent operation through the controller, its result parsed by the catalog. */

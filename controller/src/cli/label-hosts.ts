@@ -5,12 +5,15 @@ import type { LoadConfigOptions, ResolvedConfig } from '@drover/shared/config';
 import type { Invocation } from './framework/spec.js';
 import { withClient } from './with-client.js';
 
-/** The config again with the agents its label selectors match; unchanged when it has none. */
-export async function withLabelHosts(inv: Pick<Invocation, 'globals' | 'io'>, config: ResolvedConfig, load: LoadConfigOptions): Promise<ResolvedConfig> {
-  if (Object.keys(config.drover.roleLabels).length === 0) return config;
+/**
+ * The config again with the agents its label selectors match (unchanged when it has none), and those
+ * matches by role (named hosts included).
+ */
+export async function withLabelHosts(inv: Pick<Invocation, 'globals' | 'io'>, config: ResolvedConfig, load: LoadConfigOptions): Promise<{ config: ResolvedConfig; labelMatches: Record<string, string[]> }> {
+  if (Object.keys(config.drover.roleLabels).length === 0) return { config, labelMatches: {} };
   const { matchRoleLabels } = await import('../plan/fleets.js');
   const { loadConfig } = await import('@drover/shared/config');
   const agents = await withClient(inv, (c) => c.listAgents());
-  const labelHosts = matchRoleLabels(config.drover.roleLabels, Object.fromEntries(agents.map((a) => [a.name, a])));
-  return loadConfig({ ...load, labelHosts });
+  const labelMatches = matchRoleLabels(config.drover.roleLabels, Object.fromEntries(agents.map((a) => [a.name, a])));
+  return { config: await loadConfig({ ...load, labelHosts: labelMatches }), labelMatches };
 }

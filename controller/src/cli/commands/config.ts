@@ -12,7 +12,7 @@ async function labelled(inv: Invocation, config: ResolvedConfig, load: LoadConfi
   const { describeSelector } = await import('../../plan/fleets.js');
   const { withLabelHosts } = await import('../label-hosts.js');
   try {
-    const matched = await withLabelHosts(inv, config, load);
+    const { config: matched } = await withLabelHosts(inv, config, load);
     for (const [name, labels] of selectors) {
       const named = config.roles.find((r) => r.name === name)?.hosts.map((h) => h.host) ?? [];
       const added = matched.roles.find((r) => r.name === name)?.hosts.map((h) => h.host).filter((h) => !named.includes(h)) ?? [];

@@ -12,7 +12,7 @@ async function details(inv: Invocation): Promise<number> {
   const { runCli } = await import('../framework/run.js');
   // The same global options for each part, as Kamal's `details` invokes its subcommands.
   const rest = passGlobals(inv);
-  const { config } = await loadTarget(inv);
+  const { config, labelMatches } = await loadTarget(inv);
   const parts: [string, string[]][] = [['proxy', ['proxy', 'details']], ['app', ['app', 'details']]];
   if (config.accessories.length > 0) parts.push(['accessories', ['accessory', 'details', 'all']]);
   let exit = 0;
@@ -24,7 +24,7 @@ async function details(inv: Invocation): Promise<number> {
     exit ||= await runCli(DROVER, [...words, ...rest], io);
     if (inv.globals.json && captured.trim()) json[key] = JSON.parse(captured);
   }
-  const drover = await droverPart(inv, config);
+  const drover = await droverPart(inv, config, labelMatches);
   if (inv.globals.json) inv.io.out(JSON.stringify({ ...json, ...drover }, null, 2));
   else printDroverPart(inv, drover);
   return exit;
@@ -37,17 +37,13 @@ interface DroverPart {
 }
 
 /** Drover's part of `details`: the agents each label selector matches, and the service's hosts waiting to converge. */
-async function droverPart(inv: Invocation, config: ResolvedConfig): Promise<DroverPart> {
-  const selectors = config.drover.roleLabels;
-  const { describeSelector, matchRoleLabels } = await import('../../plan/fleets.js');
-  return withClient(inv, async (c) => {
-    const [view, agents] = await Promise.all([c.convergence(), Object.keys(selectors).length > 0 ? c.listAgents() : []]);
-    const matched = matchRoleLabels(selectors, Object.fromEntries(agents.map((a) => [a.name, a])));
-    return {
-      fleets: Object.fromEntries(Object.entries(selectors).map(([role, labels]) => [role, { selector: describeSelector(labels), agents: matched[role] ?? [] }])),
-      convergence: { paused: view.paused, pending: view.pending.filter((p) => p.key === config.serviceAndDestination) },
-    };
-  });
+async function droverPart(inv: Invocation, config: ResolvedConfig, labelMatches: Record<string, string[]>): Promise<DroverPart> {
+  const { describeSelector } = await import('../../plan/fleets.js');
+  const view = await withClient(inv, (c) => c.convergence());
+  return {
+    fleets: Object.fromEntries(Object.entries(config.drover.roleLabels).map(([role, labels]) => [role, { selector: describeSelector(labels), agents: labelMatches[role] ?? [] }])),
+    convergence: { paused: view.paused, pending: view.pending.filter((p) => p.key === config.serviceAndDestination) },
+  };
 }
 
 function printDroverPart(inv: Invocation, { fleets, convergence }: DroverPart): void {
