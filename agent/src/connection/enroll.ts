@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { hostname } from 'node:os';
-import { request } from 'undici';
 import { DROVER_VERSION, UserError } from '@drover/shared';
 import { AGENT_ENROLL_PATH, EnrollResponse, PinMismatchError, plainHttpRefusal, readJoinToken, type EnrollRequest } from '@drover/shared/protocol';
+import { PinnedHttp, textOf } from '@drover/shared/protocol/pinned-http';
+import { isoTime } from '@drover/shared/utc-time';
 import { isEnrolled, saveIdentity, type AgentIdentity } from '../state/agent-state.js';
-import { pinnedDispatcher } from './pinned-http.js';
 
 export interface EnrollOptions {
   dataDir: string;
@@ -28,7 +28,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   } catch (err) {
     throw new UserError(`--token: ${(err as Error).message}`);
   }
-  if (claims.exp * 1000 < Date.now()) throw new UserError(`--token: this join token expired at ${new Date(claims.exp * 1000).toISOString()}; mint a new one`);
+  if (claims.exp * 1000 < Date.now()) throw new UserError(`--token: this join token expired at ${isoTime(claims.exp * 1000)}; mint a new one`);
   const base = opts.controllerUrl ?? claims.drover.url;
   let url: URL;
   try {
@@ -43,19 +43,18 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     token: opts.token, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
     hostname: hostname(), agentVersion: DROVER_VERSION, ...(opts.name ? { name: opts.name } : {}),
   };
-  const dispatcher = url.protocol === 'https:' ? pinnedDispatcher(claims.drover.fp) : undefined;
+  const http = new PinnedHttp(claims.drover.fp, url.href);
   let status: number;
   let json: unknown;
   try {
-    const res = await request(url, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 });
-    status = res.statusCode;
-    json = await res.body.json().catch(() => null);
+    const res = await http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), headersTimeoutMs: 30_000, bodyIdleMs: 30_000 });
+    status = res.statusCode ?? 0;
+    json = jsonOrNull(await textOf(res));
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause ?? err;
-    if (cause instanceof PinMismatchError) throw new UserError(`enroll: ${cause.message}`);
-    throw new UserError(`enroll: cannot reach the controller at ${url.origin}: ${(cause as Error).message}`);
+    if (err instanceof PinMismatchError) throw new UserError(`enroll: ${err.message}`);
+    throw new UserError(`enroll: cannot reach the controller at ${url.origin}: ${(err as Error).message}`);
   } finally {
-    await dispatcher?.close();
+    http.close();
   }
   if (status !== 201) {
     const message = (json as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${status}`;
@@ -69,4 +68,12 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   };
   saveIdentity(opts.dataDir, identity, privateKey);
   return identity;
+}
+
+function jsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainHttpRefusal } from '@drover/shared/protocol';
@@ -46,4 +49,20 @@ test('run refuses an identity whose controller is plain http on another host', {
   t.after(() => stop.abort());
   await assert.rejects(runAgent({ dataDir, log: createLogger(() => undefined), signal: stop.signal, runDirectory: join(dataDir, 'run') }), (e: Error & { exitCode?: number }) =>
     /refusing plain http:\/\/ to 10\.255\.255\.1:7443/.test(e.message) && e.exitCode === 3);
+});
+
+test('enroll talks only to a controller holding the pinned key: another key gets no request, so never the token', { timeout: 20_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=impostor', '-days', '1',
+    '-keyout', join(dataDir, 'key.pem'), '-out', join(dataDir, 'cert.pem')], { stdio: 'ignore' });
+  let requests = 0;
+  const server = createServer({ key: readFileSync(join(dataDir, 'key.pem')), cert: readFileSync(join(dataDir, 'cert.pem')) }, (_req, res) => {
+    requests++;
+    res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await assert.rejects(enroll({ dataDir, token: joinToken(url) }), /^UserError: enroll: 127\.0\.0\.1:\d+ presented TLS key sha256:[0-9a-f]{64}, but sha256:(ab){32} is pinned; refusing to talk to it$/);
+  assert.equal(requests, 0);
 });

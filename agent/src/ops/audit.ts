@@ -1,4 +1,5 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { isoTime } from '@drover/shared/utc-time';
 import { hostPaths, serviceAndDestination } from './names.js';
 
 export interface AuditTags {
@@ -10,7 +11,7 @@ export interface AuditTags {
 
 /** Kamal's `Time.now.utc.iso8601`: second precision, `Z`. */
 export function recordedAt(now = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoTime(now).replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

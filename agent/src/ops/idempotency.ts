@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
+import { isoTime } from '@drover/shared/utc-time';
 import { OPERATION_INTERRUPTED } from '@drover/shared/operations/failure';
 import { RpcError } from '@drover/shared/protocol';
 import type { AgentLogger } from '../log.js';
@@ -106,7 +107,7 @@ export class IdempotencyStore {
       if (record?.state !== 'started') continue;
       const rerun = this.opts.rerunAfterInterruption(record.method);
       this.opts.log.warn('operation interrupted by the agent stopping', { operationId: id, method: record.method, startedAt: record.startedAt ?? 'unknown', onRetry: rerun ? 'runs again' : 'answered operation_interrupted' });
-      this.tryWrite(id, { ...record, state: 'interrupted', recoveredAt: now.toISOString() });
+      this.tryWrite(id, { ...record, state: 'interrupted', recoveredAt: isoTime(now) });
     }
   }
 
@@ -119,7 +120,7 @@ export class IdempotencyStore {
   }
 
   private async execute<R>(id: string, method: string, digest: string, fn: () => Promise<R>): Promise<R> {
-    const base = { method, paramsDigest: digest, startedAt: new Date().toISOString() };
+    const base = { method, paramsDigest: digest, startedAt: isoTime() };
     try {
       this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }), { durable: this.mustSurvive(method) });
     } catch (err) {
@@ -139,7 +140,7 @@ export class IdempotencyStore {
 
   /** Records the outcome; a failure to do so never changes the outcome (the change is made), it is logged. */
   private finish(id: string, base: { method: string; paramsDigest: string; startedAt: string }, outcome: Outcome): void {
-    const record: OperationRecord = { ...base, state: 'finished', finishedAt: new Date().toISOString(), outcome };
+    const record: OperationRecord = { ...base, state: 'finished', finishedAt: isoTime(), outcome };
     if (!this.tryWrite(id, record)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
   }
 

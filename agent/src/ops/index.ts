@@ -19,7 +19,7 @@ import { classify, collectInventory } from './inventory.js';
 import { streamLogs } from './logs.js';
 import { containerHostname, containerPrefix, execContainerName, PROXY_CONTAINER, roleFilters } from './names.js';
 import * as proxy from './proxy-lifecycle.js';
-import { pruneContainers, pruneImages } from './prune.js';
+import { pruneAll, pruneContainers, pruneImages } from './prune.js';
 import { withSecretsRedacted } from './redact-errors.js';
 import type { CatalogOperation, Operation, OperationContext, OperationsDeps } from './types.js';
 
@@ -123,6 +123,7 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
     },
     'prune.containers': (p) => pruneContainers(deps, p),
     'prune.images': (p) => pruneImages(deps, p),
+    'prune.all': (p) => pruneAll(deps, p),
     inventory: () => collectInventory(deps.docker, deps.host),
     'audit.read': (p) => readAudit(deps.runDirectory, p.service, p.destination, p.lines),
   };

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { Inventory, ManagedContainer } from '@drover/shared/operations';
+import { isoTime } from '@drover/shared/utc-time';
 import { PROXY_CONTAINER } from './names.js';
 
 /** `Up 3 minutes (healthy)` → healthy; no health check → none. */
@@ -45,5 +46,5 @@ function imageVersion(image: string): string | null {
 export async function collectInventory(docker: Dockerode, host: string): Promise<Inventory> {
   const all = await docker.listContainers({ all: true });
   const containers = all.map(classify).filter((c): c is ManagedContainer => c !== null).sort((a, b) => b.createdAt - a.createdAt);
-  return { host, collectedAt: new Date().toISOString(), containers: containers.filter((c) => c.kind !== 'proxy'), proxy: containers.find((c) => c.kind === 'proxy') ?? null };
+  return { host, collectedAt: isoTime(), containers: containers.filter((c) => c.kind !== 'proxy'), proxy: containers.find((c) => c.kind === 'proxy') ?? null };
 }

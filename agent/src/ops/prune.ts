@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { pruneContainersParams, pruneImagesParams } from '@drover/shared/operations';
+import type { pruneAllParams, pruneContainersParams, pruneImagesParams } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
 import { bareName, listContainers, removeContainer } from './containers.js';
 import type { OperationsDeps } from './types.js';
@@ -40,4 +40,11 @@ export async function pruneImages(deps: OperationsDeps, p: z.output<typeof prune
     await deps.docker.getImage(t).remove().then(() => removed.push(t), () => undefined);
   }
   return { removed };
+}
+
+/** Kamal's `prune all`: old containers first, so the images they held can go too. */
+export async function pruneAll(deps: OperationsDeps, p: z.output<typeof pruneAllParams>) {
+  const containers = await pruneContainers(deps, p);
+  const images = await pruneImages(deps, p);
+  return { containers: containers.removed, images: images.removed };
 }

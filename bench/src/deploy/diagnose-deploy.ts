@@ -31,9 +31,10 @@ const fs = require('node:fs');
 const file = process.env.DROVER_BENCH_TRACE;
 const mark = (name, extra) => fs.appendFileSync(file, JSON.stringify({ name, at: Date.now(), ...extra }) + '\\n');
 mark('preload');
-dc.subscribe('undici:request:create', ({ request }) => mark('request', { method: request.method, path: request.path }));
-dc.subscribe('undici:client:connected', () => mark('connected'));
-dc.subscribe('undici:request:headers', ({ request, response }) => mark('headers', { method: request.method, path: request.path, status: response.statusCode }));
+// The CLI's client is node's http/https (shared/src/protocol/pinned-http.ts): its diagnostics channels.
+dc.subscribe('http.client.request.start', ({ request }) => mark('request', { method: request.method, path: request.path }));
+dc.subscribe('net.client.socket', ({ socket }) => socket.once('secureConnect', () => mark('connected')).once('connect', () => mark('tcp')));
+dc.subscribe('http.client.response.finish', ({ request, response }) => mark('headers', { method: request.method, path: request.path, status: response.statusCode }));
 process.on('exit', () => mark('exit'));
 `;
 

@@ -13,7 +13,7 @@ export const PHASE_OPS: Record<PhaseName, string[]> = {
   stale: ['app.stale_containers'],
   boot: ['app.boot'],
   tag: ['image.tag'],
-  prune: ['prune.containers', 'prune.images'],
+  prune: ['prune.all'],
 };
 
 export interface PhaseTimes {

@@ -17,6 +17,7 @@ const OPS: Record<string, { ms: [number, number]; result: (p: Params) => unknown
   'image.tag': { ms: [20, 60], result: (p) => ({ image: p.image, tag: p.tag }) },
   'prune.containers': { ms: [50, 150], result: () => ({ removed: [] }) },
   'prune.images': { ms: [50, 150], result: () => ({ removed: [] }) },
+  'prune.all': { ms: [100, 300], result: () => ({ containers: [], images: [] }) },
 };
 
 export interface SimAgent {

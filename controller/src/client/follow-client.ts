@@ -4,7 +4,7 @@ import { UserError } from '@drover/shared';
 import { KEEPALIVE_HEADER, RpcFollowLine, STREAM_KEEPALIVE_MS, type RpcBody, type TtySize } from '../server/operator-api.js';
 import { errorOf, errorOfBody, unreachable } from './api-errors.js';
 import type { OperatorCredentials } from './operator-config.js';
-import { textOf, type PinnedHttp } from './pinned-http.js';
+import { textOf, type PinnedHttp } from '@drover/shared/protocol/pinned-http';
 
 export interface RpcFollowOptions {
   /** Each piece of output as it arrives. A returned promise is awaited before more is read: nothing piles up. */

@@ -10,7 +10,7 @@ import type { OperatorCredentials } from './operator-config.js';
 import { ConvergenceView, DeploymentCreated, DeploymentDetail, DeploymentList, LockStatus, LockView, type DeploymentRequest, type DeploymentView, type HookReport, type LockAcquireBody } from '../server/deployments-api.js';
 import { IndexedEvent } from '../rollout/events.js';
 import { JoinTokenList, JoinTokenRevoked, OperatorTokenList, OperatorTokenRevoked, type JoinTokenView, type OperatorTokenView } from '../server/tokens-api.js';
-import { PinnedHttp, textOf } from './pinned-http.js';
+import { PinnedHttp, textOf } from '@drover/shared/protocol/pinned-http';
 
 /** Client for the operator API, used by the `drover` CLI. */
 export class OperatorClient {

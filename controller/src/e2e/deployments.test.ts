@@ -83,7 +83,7 @@ describe('deployments through the controller (protocol-level agents)', () => {
     assert.deepEqual([d.status, d.command, d.service, d.version, d.hosts, d.roles], ['running', 'deploy', 'shop', 'v1', ['web-1'], ['web']]);
     const events = await follow(client, d.id);
     assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'end', status: 'succeeded', exitCode: 0 });
-    assert.deepEqual(agent.calls.map((c) => c.method), ['image.pull', 'proxy.boot', 'app.stale_containers', 'app.boot', 'image.tag', 'prune.containers', 'prune.images']);
+    assert.deepEqual(agent.calls.map((c) => c.method), ['image.pull', 'proxy.boot', 'app.stale_containers', 'app.boot', 'image.tag', 'prune.all']);
     for (const c of agent.calls) assert.match(String(c.params.operationId), new RegExp(`^${d.id}\\.\\d+\\.\\d+\\.web-1$|^${d.id}\\.\\d+\\.web\\.web-1$`));
     const boot = agent.calls.find((c) => c.method === 'app.boot')!.params as { env: { secrets: Record<string, string> } };
     assert.deepEqual(boot.env.secrets, { DATABASE_PASSWORD: SECRET }, 'the agent gets the secret value');
@@ -130,7 +130,7 @@ describe('deployments through the controller (protocol-level agents)', () => {
     }
     assert.deepEqual(seen, [
       'pre-deploy@image.pull',
-      'post-deploy@image.pull,proxy.boot,app.stale_containers,app.boot,image.tag,prune.containers,prune.images',
+      'post-deploy@image.pull,proxy.boot,app.stale_containers,app.boot,image.tag,prune.all',
     ]);
     assert.equal((await client.deployment(d.id)).deployment.status, 'succeeded');
     const replayed = [];

@@ -21,6 +21,7 @@ export function deployResultOf(method: string, params: Record<string, unknown>):
     case 'app.boot': return { container: { id: 'c1', name: `shop-web-${String(params.version)}` }, renamed: null, oldVersion: null, stopped: [], status: 'healthy', hostname: 'web-1-abc', messages: [] };
     case 'image.tag': return { image: params.image, tag: params.tag };
     case 'prune.containers': case 'prune.images': return { removed: [] };
+    case 'prune.all': return { containers: [], images: [] };
     default: throw new Error(`unexpected ${method}`);
   }
 }

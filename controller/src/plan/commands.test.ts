@@ -100,6 +100,7 @@ const accRemove = (acc: 'db' | 'cache'): OpCall => ({
 });
 const pruneContainers = (retain: number): OpCall => ({ op: 'prune.containers', params: { ...S, retain } });
 const pruneImages: OpCall = { op: 'prune.images', params: { ...S, latestImage: LATEST } };
+const pruneAll = (retain: number): OpCall => ({ op: 'prune.all', params: { ...S, retain, latestImage: LATEST } });
 
 interface Case {
   name: string;
@@ -223,7 +224,7 @@ const CASES: Case[] = [
   {
     name: 'prune all: containers (retain_containers) then images, every host',
     command: 'prune all',
-    phases: [LOCK, ops('prune', Object.fromEntries(['vm1', 'vm2', 'vm3', 'db1'].map((h) => [h, [pruneContainers(3), pruneImages]]))), UNLOCK],
+    phases: [LOCK, ops('prune', Object.fromEntries(['vm1', 'vm2', 'vm3', 'db1'].map((h) => [h, [pruneAll(3)]]))), UNLOCK],
   },
   { name: 'prune images -h db1', command: 'prune images', selection: { hosts: ['db1'] }, phases: [LOCK, ops('prune images', { db1: [pruneImages] }), UNLOCK] },
   { name: 'prune containers: retain defaults to retain_containers', command: 'prune containers', selection: { hosts: ['vm1'] }, phases: [LOCK, ops('prune containers', { vm1: [pruneContainers(3)] }), UNLOCK] },

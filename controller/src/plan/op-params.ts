@@ -143,6 +143,10 @@ export function pruneContainersParams(config: ResolvedConfig, performer: string,
   return { ...scope(config, performer), retain };
 }
 
+export function pruneAllParams(config: ResolvedConfig, performer: string): OperationParams<'prune.all'> {
+  return { ...scope(config, performer), retain: config.retainContainers, latestImage: config.image.latestRef };
+}
+
 export function pruneImagesParams(config: ResolvedConfig, performer: string): OperationParams<'prune.images'> {
   return { ...scope(config, performer), latestImage: config.image.latestRef };
 }

@@ -71,7 +71,7 @@ test('deploy: pull, lock, pre-deploy, proxy, stale, boot with the barrier, tag, 
     'hook post-app-boot vm1,vm2,vm3',
     'tag latest: vm1[image.tag] vm2[image.tag] vm3[image.tag]',
     'say Prune old containers and images...',
-    'prune: vm1[prune.containers,prune.images] vm2[prune.containers,prune.images] vm3[prune.containers,prune.images]',
+    'prune: vm1[prune.all] vm2[prune.all] vm3[prune.all]',
     'unlock',
     'hook post-deploy vm1,vm2,vm3',
   ]);

@@ -205,10 +205,7 @@ export function appBootPhases(input: PlanInput, s: Specifics): Phase[] {
 
 /** Kamal's `prune all`: old containers (keeping `retain_containers`), then unused images. */
 export function prunePhase(config: ResolvedConfig, hosts: string[], performer: string): Phase[] {
-  return ops('prune', perHost(hosts, () => [
-    { op: 'prune.containers', params: P.pruneContainersParams(config, performer, config.retainContainers) },
-    { op: 'prune.images', params: P.pruneImagesParams(config, performer) },
-  ]));
+  return ops('prune', perHost(hosts, () => [{ op: 'prune.all', params: P.pruneAllParams(config, performer) }]));
 }
 
 function accessoryBootPhases(input: PlanInput, s: Specifics): Phase[] {

@@ -30,6 +30,10 @@ export function describe(call: OpCall, result: unknown): string {
       const removed = (r?.removed as string[] | undefined) ?? [];
       return `${call.op === 'prune.images' ? 'pruned images' : 'pruned containers'}${removed.length ? `: ${removed.length} removed` : ''}`;
     }
+    case 'prune.all': {
+      const removed = [...((r?.containers as string[] | undefined) ?? []), ...((r?.images as string[] | undefined) ?? [])];
+      return `pruned containers and images${removed.length ? `: ${removed.length} removed` : ''}`;
+    }
     default: return describeChange(call.op, r);
   }
 }

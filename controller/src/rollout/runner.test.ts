@@ -61,6 +61,7 @@ function caller(script: Script = () => undefined, offline = new Set<string>()): 
     'image.tag': (p) => ({ image: p.image, tag: p.tag }),
     'prune.containers': () => ({ removed: [] }),
     'prune.images': () => ({ removed: [] }),
+    'prune.all': () => ({ containers: [], images: [] }),
   };
   return {
     log,

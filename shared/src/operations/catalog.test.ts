@@ -25,6 +25,7 @@ test('mutating and streaming flags of known operations', () => {
     ['accessory.reboot', true, 'optional'],
     ['app.stop', true, 'none'],
     ['prune.images', true, 'none'],
+    ['prune.all', true, 'none'],
     ['containers.logs', false, 'required'],
     ['app.exec', false, 'required'],
     ['accessory.exec', false, 'required'],

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { accessoryBootParams, accessoryBootResult, accessoryDetailsResult, accessoryExecParams, accessoryLogsParams, accessoryRemoveParams, accessorySimpleParams } from './accessory.js';
 import { appBootParams, appBootResult, appExecParams, appLiveParams, appMaintenanceParams, appProbeParams, appProbeResult, appProxyRemoveParams, appRemoveParams, appStaleParams, appStaleResult, appStartParams, appStopParams, changeResult, execResult } from './app.js';
-import { auditReadParams, auditReadResult, containerLogsParams, containersListResult, imagesListResult, inventoryParams, inventoryResult, listParams, logsResult, pruneContainersParams, pruneImagesParams, pruneResult } from './host.js';
+import { auditReadParams, auditReadResult, containerLogsParams, containersListResult, imagesListResult, inventoryParams, inventoryResult, listParams, logsResult, pruneAllParams, pruneAllResult, pruneContainersParams, pruneImagesParams, pruneResult } from './host.js';
 import { imageLoadParams, imagePullParams, imagePullResult, imageTagParams, imageTagResult, registryLoginParams, registryLoginResult } from './image.js';
 import { proxyBootParams, proxyBootResult, proxyDetailsResult, proxyLogsParams, proxyRebootParams, proxyRemoveParams, proxySimpleParams, proxyStopParams } from './proxy.js';
 
@@ -71,6 +71,7 @@ export const OPERATION_CATALOG = {
   'images.list': { params: listParams, result: imagesListResult, ...read },
   'prune.containers': { params: pruneContainersParams, result: pruneResult, ...change },
   'prune.images': { params: pruneImagesParams, result: pruneResult, ...change },
+  'prune.all': { params: pruneAllParams, result: pruneAllResult, ...change },
   inventory: { params: inventoryParams, result: inventoryResult, ...read },
   'audit.read': { params: auditReadParams, result: auditReadResult, ...read },
 } satisfies Record<string, OperationSpec>;

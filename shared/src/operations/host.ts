@@ -20,6 +20,12 @@ export const pruneContainersParams = serviceScope.extend({ retain: z.number().in
 /** `prune.images`: dangling images of the service, then tagged ones no container uses, except `latestImage` and `<none>`. */
 export const pruneImagesParams = serviceScope.extend({ latestImage: z.string().min(1) }).strict();
 export const pruneResult = z.object({ removed: z.array(z.string()) });
+/**
+ * `prune.all` (Kamal's `prune all`, the end of a deploy): `prune.containers` then `prune.images` in one call,
+ * so a deploy's tail costs one round trip per host instead of two.
+ */
+export const pruneAllParams = pruneContainersParams.merge(pruneImagesParams).strict();
+export const pruneAllResult = z.object({ containers: z.array(z.string()), images: z.array(z.string()) });
 
 export const managedContainer = z.object({
   id: z.string(),

@@ -146,4 +146,19 @@ describe('agent operations: accessories, logs, exec, prune against a real docker
     assert.deepEqual(images.result.removed, [v2], 'v2 is used by no container any more; v1 still is');
     await host.docker.getImage(v1).inspect();
   });
+
+  test('prune.all prunes the containers first, so a tag only old containers used goes in the same call', async () => {
+    const v7 = v1.replace(/:v1$/, ':v7');
+    const [repo, tag] = [v7.slice(0, v7.lastIndexOf(':')), 'v7'];
+    await host.docker.getImage(v1).tag({ repo, tag });
+    await host.docker.createContainer({ name: 'sample-app-web-staging-old7', Image: v7, Labels: { service: 'sample-app', role: 'web', destination: 'staging' } });
+    await new Promise((r) => setTimeout(r, 1100));
+    await host.docker.createContainer({ name: 'sample-app-web-staging-old8', Image: v1, Labels: { service: 'sample-app', role: 'web', destination: 'staging' } });
+    const { result } = await call('prune.all', { ...scope, retain: 1, latestImage: v1.replace(/:v1$/, ':latest-staging') });
+    assert.ok(result.containers.includes('sample-app-web-staging-old7'), JSON.stringify(result));
+    assert.ok(!result.containers.includes('sample-app-web-staging-old8'), 'the newest stopped container is kept');
+    assert.ok(result.images.includes(v7), JSON.stringify(result));
+    await host.docker.getImage(v1).inspect();
+    await host.docker.getContainer('sample-app-web-staging-old8').remove();
+  });
 });

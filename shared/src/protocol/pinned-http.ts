@@ -2,12 +2,14 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { connectPinned } from '@drover/shared/protocol';
+import { connectPinned } from './pin.js';
 
 /**
- * The operator CLI's HTTP client: node's own http/https with a keep-alive agent that only talks to a
- * controller holding the pinned TLS key. Not undici: the CLI is a short process, and undici's WebAssembly
- * parser costs ≈ 0.2 s to load and another ≈ 0.25 s at exit while V8 finishes compiling it (BENCHMARKS.md).
+ * HTTP to the controller for the operator CLI and the agent's enrollment: node's own http/https with a
+ * keep-alive agent that only talks to a controller holding the pinned TLS key. Not undici: the CLI is a
+ * short process, and undici's WebAssembly parser costs ≈ 0.2 s to load and another ≈ 0.25 s at exit while
+ * V8 finishes compiling it; in the agent, undici was over half of the bundle, held in memory for one
+ * request at enrollment (BENCHMARKS.md).
  */
 export interface PinnedRequest {
   method: string;
