@@ -73,6 +73,28 @@ export async function agentPid(host: RigHost): Promise<number | null> {
 }
 
 /** shellcheck's findings (empty when clean) on install.sh and on the supervisor script it writes for hosts without systemd. */
+/**
+ * The systemd unit install.sh writes (its own `write_systemd_unit`, paths in a temporary directory), with
+ * what `systemd-analyze verify` says of it: nothing when systemd would load it as written.
+ */
+export function verifySystemdUnit(): { unit: string; problems: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-unit-'));
+  try {
+    const text = readFileSync(INSTALL_SH, 'utf8');
+    writeFileSync(join(dir, 'functions.sh'), text.replace(/\nmain "\$@"\n$/, '\n'));
+    // ExecStart must name an executable file for systemd to accept the unit.
+    writeFileSync(join(dir, 'drover-agent'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'agent.env'), '', { mode: 0o600 });
+    execFileSync('sh', ['-c', '. "$1/functions.sh"; UNIT_FILE="$1/drover-agent.service"; INSTALL_DIR="$1"; CONFIG_DIR="$1"; write_systemd_unit', 'sh', dir]);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'drover-agent.service')], { encoding: 'utf8' });
+    // A key systemd ignores is only a warning (exit 0): any output counts.
+    const problems = r.error ? `systemd-analyze: ${r.error.message}` : `${r.stdout}${r.stderr}${r.status === 0 ? '' : `(exit ${r.status})`}`;
+    return { unit: readFileSync(join(dir, 'drover-agent.service'), 'utf8'), problems };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function shellcheckInstaller(): string {
   const dir = mkdtempSync(join(tmpdir(), 'drover-install-sh-'));
   try {

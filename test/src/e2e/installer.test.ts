@@ -9,7 +9,7 @@ import { eventually, Proc } from '@drover/controller/e2e/harness';
 import { OPERATOR_ADDRESS, Rig, type RigHost } from '../rig/index.js';
 import { drover, DROVER_MAIN, freePort, serveController, type RigController } from './channel-procs.js';
 import { SampleProject } from './deploy-project.js';
-import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost, shellcheckInstaller } from './installer-host.js';
+import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost, shellcheckInstaller, verifySystemdUnit } from './installer-host.js';
 
 // The one line `drover agents token` prints, pasted on a fresh Docker-only host (no node: the agent is the
 // single-executable artifact the controller serves), then re-run, upgraded, uninstalled; and its failures.
@@ -85,6 +85,16 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
 
   test('install.sh and the supervisor it writes are shellcheck-clean POSIX sh', () => {
     assert.equal(shellcheckInstaller(), '');
+  });
+
+  test('the systemd unit install.sh writes loads as written (systemd-analyze verify) and restarts the agent always', () => {
+    const { unit, problems } = verifySystemdUnit();
+    assert.equal(problems, '');
+    assert.match(unit, /^ExecStart=\/.+\/drover-agent run$/m);
+    assert.match(unit, /^Restart=always$/m);
+    assert.match(unit, /^EnvironmentFile=\/.+\/agent\.env$/m);
+    assert.match(unit, /^TimeoutStopSec=\d+$/m);
+    assert.match(unit, /^WantedBy=multi-user\.target$/m);
   });
 
   test('fails loudly and installs nothing: unsupported architecture, no Docker, wrong pin', async () => {

@@ -18,6 +18,8 @@ const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
   { pkg: 'git', file: '/usr/bin/git' },
   // the installer's test checks install.sh with it
   { pkg: 'shellcheck', file: '/usr/bin/shellcheck' },
+  // and the systemd unit it writes with systemd-analyze (no systemd needs to run for that)
+  { pkg: 'systemd', file: '/usr/bin/systemd-analyze' },
 ];
 
 export function missingPackages(): string[] {
