@@ -143,12 +143,13 @@ export function pruneContainersParams(config: ResolvedConfig, performer: string,
   return { ...scope(config, performer), retain };
 }
 
-export function pruneAllParams(config: ResolvedConfig, performer: string): OperationParams<'prune.all'> {
-  return { ...scope(config, performer), retain: config.retainContainers, latestImage: config.image.latestRef };
-}
-
 export function pruneImagesParams(config: ResolvedConfig, performer: string): OperationParams<'prune.images'> {
   return { ...scope(config, performer), latestImage: config.image.latestRef };
+}
+
+/** Kamal's `prune all`: both prunes' params, retaining `retain_containers`. */
+export function pruneAllParams(config: ResolvedConfig, performer: string): OperationParams<'prune.all'> {
+  return { ...pruneContainersParams(config, performer, config.retainContainers), ...pruneImagesParams(config, performer) };
 }
 
 /** `proxy remove`: container, images and directory; without `force` only where no app is left on the host. */

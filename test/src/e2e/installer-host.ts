@@ -72,7 +72,19 @@ export async function agentPid(host: RigHost): Promise<number | null> {
   return pids[0] ?? null;
 }
 
-/** shellcheck's findings (empty when clean) on install.sh and on the supervisor script it writes for hosts without systemd. */
+/**
+ * Runs `commands` (`$1` is `dir`) in sh after sourcing install.sh's functions: the script without its last
+ * line, the call to main. Returns why it could not, or null.
+ */
+function runInstallerFunctions(dir: string, commands: string): string | null {
+  const text = readFileSync(INSTALL_SH, 'utf8');
+  const functions = text.replace(/\nmain "\$@"\n$/, '\n');
+  if (functions === text) return 'install.sh does not end with main "$@"';
+  writeFileSync(join(dir, 'functions.sh'), functions);
+  execFileSync('sh', ['-c', `. "$1/functions.sh"; ${commands}`, 'sh', dir]);
+  return null;
+}
+
 /**
  * The systemd unit install.sh writes (its own `write_systemd_unit`, paths in a temporary directory), with
  * what `systemd-analyze verify` says of it: nothing when systemd would load it as written.
@@ -80,12 +92,11 @@ export async function agentPid(host: RigHost): Promise<number | null> {
 export function verifySystemdUnit(): { unit: string; problems: string } {
   const dir = mkdtempSync(join(tmpdir(), 'drover-unit-'));
   try {
-    const text = readFileSync(INSTALL_SH, 'utf8');
-    writeFileSync(join(dir, 'functions.sh'), text.replace(/\nmain "\$@"\n$/, '\n'));
     // ExecStart must name an executable file for systemd to accept the unit.
     writeFileSync(join(dir, 'drover-agent'), '#!/bin/sh\n', { mode: 0o755 });
     writeFileSync(join(dir, 'agent.env'), '', { mode: 0o600 });
-    execFileSync('sh', ['-c', '. "$1/functions.sh"; UNIT_FILE="$1/drover-agent.service"; INSTALL_DIR="$1"; CONFIG_DIR="$1"; write_systemd_unit', 'sh', dir]);
+    const missingMain = runInstallerFunctions(dir, 'UNIT_FILE="$1/drover-agent.service"; INSTALL_DIR="$1"; CONFIG_DIR="$1"; write_systemd_unit');
+    if (missingMain) return { unit: '', problems: missingMain };
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'drover-agent.service')], { encoding: 'utf8' });
     // A key systemd ignores is only a warning (exit 0): any output counts.
     const problems = r.error ? `systemd-analyze: ${r.error.message}` : `${r.stdout}${r.stderr}${r.status === 0 ? '' : `(exit ${r.status})`}`;
@@ -95,15 +106,12 @@ export function verifySystemdUnit(): { unit: string; problems: string } {
   }
 }
 
+/** shellcheck's findings (empty when clean) on install.sh and on the supervisor script it writes for hosts without systemd. */
 export function shellcheckInstaller(): string {
   const dir = mkdtempSync(join(tmpdir(), 'drover-install-sh-'));
   try {
-    // The script's functions without its last line (the call to main), then just the supervisor writer.
-    const text = readFileSync(INSTALL_SH, 'utf8');
-    const functions = text.replace(/\nmain "\$@"\n$/, '\n');
-    if (functions === text) return 'install.sh does not end with main "$@"';
-    writeFileSync(join(dir, 'functions.sh'), functions);
-    execFileSync('sh', ['-c', '. "$1/functions.sh"; INSTALL_DIR="$1"; write_supervisor', 'sh', dir]);
+    const missingMain = runInstallerFunctions(dir, 'INSTALL_DIR="$1"; write_supervisor');
+    if (missingMain) return missingMain;
     const r = spawnSync('shellcheck', ['-s', 'sh', INSTALL_SH, join(dir, 'supervise')], { encoding: 'utf8' });
     if (r.error) return `shellcheck: ${r.error.message}`;
     return r.status === 0 ? '' : r.stdout + r.stderr;
