@@ -15,11 +15,14 @@ import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost, s
 // single-executable artifact the controller serves), then re-run, upgraded, uninstalled; and its failures.
 
 const HOST = 'edge-1';
+/** A host that boots systemd (the rig's `bootSystemd`): the installer's service path, for real. */
+const SYSTEMD_HOST = 'edge-2';
 const ARTIFACT = 'drover-agent-linux-x64';
 
 describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
   let rig: Rig;
   let host: RigHost;
+  let systemdHost: RigHost;
   let controller: RigController;
   let dir: string;
   let artifactsDir: string;
@@ -30,8 +33,8 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
   /** The shortest-lived token there is (1 minute), minted first: it has expired by the time its test runs. */
   let shortLived: { installCommand: string; id: string; expiresAt: number };
 
-  const mint = async (): Promise<{ installCommand: string; token: string }> => {
-    const r = await drover(['agents', 'token', '--name', HOST, '--json'], env);
+  const mint = async (name = HOST): Promise<{ installCommand: string; token: string }> => {
+    const r = await drover(['agents', 'token', '--name', name, '--json'], env);
     assert.equal(r.code, 0, r.err);
     return JSON.parse(r.out) as { installCommand: string; token: string };
   };
@@ -41,14 +44,21 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.ok(fetch, firstLine);
     return `sh -c "${fetch}" install.sh ${args}`;
   };
-  const agentRow = async () => {
+  const agentRow = async (name = HOST) => {
     const r = await drover(['agents', '--json'], env);
     assert.equal(r.code, 0, r.err);
-    return (JSON.parse(r.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === HOST);
+    return (JSON.parse(r.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === name);
   };
   const appContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ['service=sample-app'] } }))
     .map((c) => ({ id: c.Id, state: c.State }));
-  const onHost = async (script: string) => (await host.exec(['sh', '-c', script], { check: false })).stdout.trim();
+  /** Another build served: the same executable with bytes appended (ELF ignores them), so its sum differs. */
+  const serveNewBuild = (label: string): string => {
+    appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from(`\n${label}\n`));
+    const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
+    writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    return sum;
+  };
+  const onHost = async (script: string, on = host) => (await on.exec(['sh', '-c', script], { check: false })).stdout.trim();
 
   before(async () => {
     const artifact = ensureAgentArtifact();
@@ -59,9 +69,11 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     copyFileSync(artifact, join(artifactsDir, ARTIFACT));
     copyFileSync(`${artifact}.sha256`, join(artifactsDir, `${ARTIFACT}.sha256`));
     process.env.DROVER_ARTIFACTS_DIR = artifactsDir;
-    rig = await Rig.start({ hosts: [HOST] });
+    rig = await Rig.start({ hosts: [HOST, SYSTEMD_HOST] });
     host = rig.host(HOST);
-    await prepareHost(host);
+    systemdHost = rig.host(SYSTEMD_HOST);
+    await systemdHost.bootSystemd();
+    await Promise.all([prepareHost(host), prepareHost(systemdHost)]);
     const port = await freePort(OPERATOR_ADDRESS);
     controller = await serveController(OPERATOR_ADDRESS, port, join(dir, 'ctl'));
     const admin = await drover(['controller', 'token', 'create', '--scope', 'admin', '--data-dir', join(dir, 'ctl')]);
@@ -147,10 +159,7 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
 
   test('--upgrade replaces the binary in place and restarts the agent only: the app container keeps running', async () => {
     const before = { pid: await agentPid(host), containers: await appContainers() };
-    // Another build: the same executable with bytes appended (ELF ignores them), so its sum differs.
-    appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from('\nupgrade\n'));
-    const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
-    writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    const sum = serveNewBuild('upgrade');
     const r = await runOnHost(host, scriptWith('--upgrade'));
     assert.equal(r.code, 0, r.err);
     assert.equal((await onHost('sha256sum /opt/drover-agent/drover-agent')).split(' ')[0], sum);
@@ -169,9 +178,7 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     const deploy = new Proc(spawn(process.execPath, [DROVER_MAIN, 'deploy'], { cwd: project.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     await deploy.waitFor(/Start container with version/, 120_000);
     const pid = await agentPid(host);
-    appendFileSync(join(artifactsDir, ARTIFACT), Buffer.from('\nupgrade during a deploy\n'));
-    const sum = createHash('sha256').update(readFileSync(join(artifactsDir, ARTIFACT))).digest('hex');
-    writeFileSync(join(artifactsDir, `${ARTIFACT}.sha256`), `${sum}  ${ARTIFACT}\n`);
+    serveNewBuild('upgrade during a deploy');
     // The agent is stopped while the boot runs; it finishes the boot first (the service manager waits for it),
     // and the controller takes the outcome from the new agent. Killed mid-boot instead, the deploy would fail.
     assert.ok(!deploy.all.includes('healthy'), `the boot is still running when the upgrade starts:\n${deploy.all}`);
@@ -224,5 +231,54 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.deepEqual(await appContainers(), []);
     assert.deepEqual(await host.docker.listContainers({ all: true, filters: { name: ['^/kamal-proxy$'] } }), []);
     assert.equal(await onHost(`find ${INSTALL_PATHS.join(' ')} -mindepth 1`), '');
+  });
+
+  describe('on a host that runs systemd', () => {
+    const unit = (property: string) => onHost(`systemctl show -p ${property} --value drover-agent`, systemdHost);
+
+    test('the line installs, enables and starts the unit; the agent comes online', async () => {
+      const { installCommand } = await mint(SYSTEMD_HOST);
+      const r = await runOnHost(systemdHost, installCommand);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /drover-agent runs as the systemd service drover-agent/);
+      assert.equal(await onHost('systemctl is-enabled drover-agent', systemdHost), 'enabled');
+      assert.equal(await unit('ActiveState'), 'active');
+      const pid = await agentPid(systemdHost);
+      assert.ok(pid, 'the unit runs the installed artifact');
+      assert.equal(await unit('MainPID'), String(pid));
+      await eventually(async () => (await agentRow(SYSTEMD_HOST))?.online, 20_000, `${SYSTEMD_HOST} online in drover agents`);
+      // Where the installer points for the agent's log.
+      assert.match(await onHost('journalctl -u drover-agent --no-pager -o cat', systemdHost), /connected/);
+    });
+
+    test('Restart=always: a killed agent is started again and comes back online', async () => {
+      const pid = await agentPid(systemdHost);
+      await onHost(`kill -KILL ${pid}`, systemdHost);
+      await eventually(async () => (await unit('NRestarts')) === '1' && (await unit('ActiveState')) === 'active', 20_000, 'systemd restarted the agent');
+      const restarted = await agentPid(systemdHost);
+      assert.ok(restarted && restarted !== pid, `a new agent process (was ${pid}, now ${restarted})`);
+      await eventually(async () => (await agentRow(SYSTEMD_HOST))?.online, 20_000, `${SYSTEMD_HOST} online again`);
+    });
+
+    test('--upgrade restarts the unit on the new binary', async () => {
+      const pid = await agentPid(systemdHost);
+      const sum = serveNewBuild('upgrade under systemd');
+      const r = await runOnHost(systemdHost, scriptWith('--upgrade'));
+      assert.equal(r.code, 0, r.err);
+      assert.equal((await onHost('sha256sum /opt/drover-agent/drover-agent', systemdHost)).split(' ')[0], sum);
+      const upgraded = await agentPid(systemdHost);
+      assert.ok(upgraded && upgraded !== pid, `a new agent process (was ${pid}, now ${upgraded})`);
+      assert.equal(await unit('MainPID'), String(upgraded));
+      await eventually(async () => (await agentRow(SYSTEMD_HOST))?.online, 20_000, `${SYSTEMD_HOST} online after the upgrade`);
+    });
+
+    test('--uninstall stops and disables the unit and removes its file', async () => {
+      const r = await runOnHost(systemdHost, scriptWith('--uninstall'));
+      assert.equal(r.code, 0, r.err);
+      assert.equal(await agentPid(systemdHost), null);
+      assert.equal(await onHost('systemctl list-unit-files drover-agent.service --no-legend | wc -l', systemdHost), '0');
+      assert.equal(await onHost('ls /etc/systemd/system/drover-agent.service /etc/systemd/system/multi-user.target.wants/ 2>/dev/null | grep -c drover; true', systemdHost), '0');
+      await eventually(async () => (await agentRow(SYSTEMD_HOST))?.online === false, 20_000, `${SYSTEMD_HOST} offline`);
+    });
   });
 });

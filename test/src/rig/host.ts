@@ -2,7 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { run, type ExecResult, type RunOptions } from './exec.js';
+import { run, waitFor, type ExecResult, type RunOptions } from './exec.js';
+import { bootSystemd } from './boot.js';
 import { startDockerd } from './dockerd.js';
 import { createMountNs, createNetns, killAll, mountNsPin, netnsPath, processesInCgroup, processesInNamespace, removeCgroup, removeMountNs } from './namespaces.js';
 import { RIG_DATA_DIR } from './paths.js';
@@ -12,6 +13,8 @@ import { publishRules, type HostTopology, type SlotTopology } from './topology.j
 /** One simulated server: its own network, mount and UTS namespaces and its own dockerd, behind the rig's NAT gateway. */
 export class RigHost {
   private readonly published = new Set<number>();
+  /** Set by `bootSystemd`: the pid (outside) of the host's systemd, whose namespaces commands then enter. */
+  private systemdPid: number | null = null;
 
   constructor(
     readonly topology: HostTopology,
@@ -38,9 +41,26 @@ export class RigHost {
     await run(['ip', '-n', this.slot.gatewayNetns, 'link', 'set', this.topology.vethGateway, 'up']);
   }
 
-  /** The argv prefix that enters this host's namespaces. */
+  /** The argv prefix that enters this host's namespaces (once booted, those of its systemd, PID namespace included). */
   enterArgs(): string[] {
+    if (this.systemdPid !== null) return ['nsenter', '-t', String(this.systemdPid), '--net', '--mount', '--uts', '--pid', '--'];
     return ['nsenter', `--net=${this.netnsPath}`, `--mount=${this.mountNsPath}`, `--uts=${this.utsNsPath}`, '--'];
+  }
+
+  /**
+   * Boots systemd on the host (boot.ts): from then on, commands run beside it with `systemctl` working, on a
+   * root of their own whose writes are lost with the host. Its dockerd stays the same. `spawn` then returns
+   * nsenter, which forks into the PID namespace: stop such processes from inside (e.g. with systemctl).
+   * `binds`: directories of the machine to see at the same paths, read-only (e.g. a checkout under /tmp).
+   */
+  async bootSystemd(binds: readonly string[] = []): Promise<void> {
+    if (this.systemdPid !== null) return;
+    const dirs = hostDirs(this.slot, this.name);
+    const scratch = join(dirs.data, 'boot');
+    mkdirSync(scratch, { recursive: true });
+    this.systemdPid = await bootSystemd({
+      enterArgs: this.enterArgs(), hostname: this.name, cgroup: `${this.topology.netns}/boot`, scratch, logFile: join(dirs.data, 'boot.log'), binds,
+    });
   }
 
   /** Runs a command on the host (as a process in its namespaces) and waits for it. */
@@ -126,5 +146,8 @@ export async function destroyHostNamespaces(namespaceName: string): Promise<void
   await run(['umount', `${mountNsPin(namespaceName)}.uts`], { check: false });
   rmSync(`${mountNsPin(namespaceName)}.uts`, { force: true });
   await run(['ip', 'netns', 'del', namespaceName], { check: false });
+  // A cgroup can only go once the killed processes are reaped (a booted host's systemd takes its units along).
+  await waitFor(`the processes of ${namespaceName} to be gone`, async () => (processesInCgroup(namespaceName).length === 0 ? true : undefined), 10_000)
+    .catch(() => {});
   await removeCgroup(namespaceName);
 }
