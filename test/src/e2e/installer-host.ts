@@ -26,13 +26,13 @@ function newestMtime(dir: string, skip: Set<string>): number {
   return newest;
 }
 
-/** The x64 agent artifact, rebuilt when the compiled agent or shared code is newer. */
-export function ensureAgentArtifact(): string {
-  const artifact = join(ARTIFACTS_DIR, 'drover-agent-linux-x64');
+/** The agent artifact for `arch` (default this machine's, x64), rebuilt when the compiled agent or shared code is newer. */
+export function ensureAgentArtifact(arch: 'x64' | 'arm64' = 'x64'): string {
+  const artifact = join(ARTIFACTS_DIR, `drover-agent-linux-${arch}`);
   const skip = new Set([ARTIFACTS_DIR, join(REPO, 'agent', 'dist', 'sea')]);
   const sources = Math.max(newestMtime(join(REPO, 'agent', 'dist'), skip), newestMtime(join(REPO, 'shared', 'dist'), skip));
   if (!existsSync(artifact) || statSync(artifact).mtimeMs < sources) {
-    execFileSync(process.execPath, [join(REPO, 'agent', 'scripts', 'build-artifacts.mjs'), '--arch', 'x64'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(REPO, 'agent', 'scripts', 'build-artifacts.mjs'), '--arch', arch], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return artifact;
 }

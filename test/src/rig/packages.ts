@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './exec.js';
 import { withLock } from './lock.js';
-import { RIG_RUN_DIR } from './paths.js';
+import { RIG_DATA_DIR, RIG_RUN_DIR } from './paths.js';
 
 /** Debian packages the rig needs, with a file that shows each is installed. */
 const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
@@ -18,8 +18,10 @@ const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
   { pkg: 'git', file: '/usr/bin/git' },
   // the installer's test checks install.sh with it
   { pkg: 'shellcheck', file: '/usr/bin/shellcheck' },
-  // and the systemd unit it writes with systemd-analyze (no systemd needs to run for that)
+  // and the systemd unit it writes with systemd-analyze; hosts that boot systemd run it (boot.ts)
   { pkg: 'systemd', file: '/usr/bin/systemd-analyze' },
+  // runs the arm64 agent artifact on this machine, under user-mode emulation (with foreignSysroot)
+  { pkg: 'qemu-user-static', file: '/usr/bin/qemu-aarch64-static' },
 ];
 
 export function missingPackages(): string[] {
@@ -38,4 +40,34 @@ export async function ensurePackages(log: (line: string) => void = () => {}): Pr
     await run(['apt-get', 'update', '-qq'], { env });
     await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
   });
+}
+
+/** The C and C++ runtime libraries a foreign architecture's dynamically linked programs load (node's). */
+const FOREIGN_RUNTIME = ['libc6', 'libgcc-s1', 'libstdc++6'];
+
+/**
+ * A directory with Debian's runtime libraries for `arch` (e.g. arm64), for `qemu-<arch>-static -L DIR`:
+ * downloaded once and unpacked, without adding the architecture to dpkg (nothing of it is installed).
+ */
+export async function foreignSysroot(arch: 'arm64', log: (line: string) => void = () => {}): Promise<string> {
+  const root = join(RIG_DATA_DIR, `sysroot-${arch}`);
+  const done = join(root, '.complete');
+  if (existsSync(done)) return root;
+  mkdirSync(RIG_RUN_DIR, { recursive: true });
+  await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
+    if (existsSync(done)) return;
+    log(`rig: fetching Debian's ${arch} runtime libraries (${FOREIGN_RUNTIME.join(' ')}) into ${root}`);
+    const debs = join(RIG_DATA_DIR, `sysroot-${arch}.debs`);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(debs, { recursive: true, force: true });
+    mkdirSync(debs, { recursive: true });
+    const archs = ['-o', `APT::Architectures::=${(await run(['dpkg', '--print-architecture'])).stdout.trim()}`, '-o', `APT::Architectures::=${arch}`];
+    await run(['apt-get', ...archs, 'update', '-qq']);
+    // As root into a directory _apt cannot write: apt says so and downloads unsandboxed.
+    await run(['apt-get', ...archs, '-qq', 'download', ...FOREIGN_RUNTIME.map((p) => `${p}:${arch}`)], { cwd: debs });
+    for (const deb of readdirSync(debs)) await run(['dpkg-deb', '-x', join(debs, deb), root]);
+    rmSync(debs, { recursive: true, force: true });
+    writeFileSync(done, '');
+  });
+  return root;
 }
