@@ -94,17 +94,24 @@ docker_reachable() { curl -fsS --max-time 10 --unix-socket "$1" http://docker/_p
 # Docker from the distribution's own packages, started and enabled (what Kamal's docker setup does over SSH).
 install_docker() {
   say "Docker is not reachable; installing it from the distribution's packages"
-  if command -v apt-get >/dev/null 2>&1; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -yq docker.io
-  elif command -v dnf >/dev/null 2>&1; then dnf install -y docker || dnf install -y moby-engine
-  elif command -v yum >/dev/null 2>&1; then yum install -y docker
-  elif command -v apk >/dev/null 2>&1; then apk add docker && rc-update add docker default
-  elif command -v zypper >/dev/null 2>&1; then zypper --non-interactive install docker
+  # Each step checked on its own: under `set -e` a failure inside an && list would not stop the script.
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -q || die "apt-get update failed (above); Docker was not installed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -yq docker.io || die "apt-get install docker.io failed (above)"
+  elif command -v dnf >/dev/null 2>&1; then dnf install -y docker || dnf install -y moby-engine || die "dnf could not install Docker (above)"
+  elif command -v yum >/dev/null 2>&1; then yum install -y docker || die "yum install docker failed (above)"
+  elif command -v apk >/dev/null 2>&1; then
+    apk add docker || die "apk add docker failed (above)"
+    rc-update add docker default || die "rc-update add docker default failed (above)"
+  elif command -v zypper >/dev/null 2>&1; then zypper --non-interactive install docker || die "zypper install docker failed (above)"
   else die "no known package manager to install Docker with; install Docker, then run this again"
   fi
-  if has_systemd; then systemctl enable --now docker
-  elif command -v rc-service >/dev/null 2>&1; then rc-service docker start
-  else service docker start
+  started=true
+  if has_systemd; then systemctl enable --now docker || started=false
+  elif command -v rc-service >/dev/null 2>&1; then rc-service docker start || started=false
+  else service docker start || started=false
   fi
+  [ "$started" = true ] || die "Docker was installed but did not start (above)"
 }
 
 check_docker() {

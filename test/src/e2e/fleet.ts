@@ -30,9 +30,9 @@ export class Fleet {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** `enrolled`: the hosts whose agents enroll now (default all); the others wait for `enroll`. */
-  static async start(hosts: string[], opts: { enrolled?: string[] } = {}): Promise<Fleet> {
-    const rig = await Rig.start({ hosts });
+  /** `enrolled`: the hosts whose agents enroll now (default all); the others wait for `enroll`. `dockerless`: as the rig's. */
+  static async start(hosts: string[], opts: { enrolled?: string[]; dockerless?: string[] } = {}): Promise<Fleet> {
+    const rig = await Rig.start({ hosts, dockerless: opts.dockerless });
     const dir = mkdtempSync(join(tmpdir(), 'drover-fleet-'));
     try {
       const port = await freePort(OPERATOR_ADDRESS);

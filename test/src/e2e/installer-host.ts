@@ -37,19 +37,31 @@ export function ensureAgentArtifact(arch: 'x64' | 'arm64' = 'x64'): string {
   return artifact;
 }
 
+/** Commands that make a host look otherwise, each set a directory put first on PATH by `runOnHost`. */
+const SHIM_SETS = {
+  /** `sudo` as a pass-through, since the test is root (in every set). */
+  'sudo-only': {},
+  mips: { uname: '[ "$1" = -m ] && { echo mips64; exit 0; }\nexec /bin/uname "$@"' },
+  /** apt whose archive cannot be reached, as behind a firewall. */
+  'apt-unreachable': { 'apt-get': 'echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease" >&2\nexit 100' },
+} as const;
+export type Machine = Exclude<keyof typeof SHIM_SETS, 'sudo-only'>;
+
 /**
  * Makes `host` a fresh server for the installer: private tmpfs on the install paths, no node (a bind of
- * /dev/null over it, in this host's mount namespace only), and `sudo` as a pass-through since the test is root.
+ * /dev/null over it, in this host's mount namespace only), and the shim sets of SHIM_SETS.
  */
 export async function prepareHost(host: RigHost): Promise<void> {
   const node = process.execPath;
+  const shims = Object.entries(SHIM_SETS).flatMap(([set, commands]) => [
+    `mkdir -p ${SHIMS}/${set}`,
+    `printf '#!/bin/sh\\nexec "$@"\\n' >${SHIMS}/${set}/sudo`,
+    ...Object.entries(commands).map(([name, body]) => `printf '%s\\n' '#!/bin/sh' '${body}' >${SHIMS}/${set}/${name}`),
+  ]);
   const script = [
     ...INSTALL_PATHS.map((p) => `mkdir -p ${p} && mount -t tmpfs -o mode=755 tmpfs ${p}`),
     `mount --bind /dev/null ${node}`,
-    `mkdir -p ${SHIMS}/sudo-only ${SHIMS}/mips`,
-    `printf '#!/bin/sh\\nexec "$@"\\n' >${SHIMS}/sudo-only/sudo`,
-    `printf '#!/bin/sh\\n[ "$1" = -m ] && { echo mips64; exit 0; }\\nexec /bin/uname "$@"\\n' >${SHIMS}/mips/uname`,
-    `cp ${SHIMS}/sudo-only/sudo ${SHIMS}/mips/sudo`,
+    ...shims,
     `chmod 755 ${SHIMS}/*/*`,
   ].join(' && ');
   await host.exec(['sh', '-ec', script]);
@@ -58,7 +70,7 @@ export async function prepareHost(host: RigHost): Promise<void> {
 export interface LineResult { code: number; out: string; err: string }
 
 /** Runs a shell line on the host as an operator pastes it: a login-like environment, nothing of the test's. */
-export async function runOnHost(host: RigHost, line: string, o: { machine?: 'mips'; env?: NodeJS.ProcessEnv } = {}): Promise<LineResult> {
+export async function runOnHost(host: RigHost, line: string, o: { machine?: Machine; env?: NodeJS.ProcessEnv } = {}): Promise<LineResult> {
   const path = `${SHIMS}/${o.machine ?? 'sudo-only'}:${BASE_PATH}`;
   const r = await host.exec(['sh', '-c', line], { check: false, timeoutMs: 180_000, env: { PATH: path, HOME: '/root', ...o.env } });
   return { code: r.code, out: r.stdout, err: r.stderr };

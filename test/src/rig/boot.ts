@@ -3,18 +3,17 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { run, waitFor } from './exec.js';
 
 // A rig host that boots systemd, for what only a service manager can show: units installed, started,
-// restarted after a crash, stopped. systemd runs as PID 1 of its own PID namespace, in a mount namespace
-// whose root is an overlay of the machine's root with a tmpfs on top: what it and the units write (and
-// its boot-time cleanup of /tmp, which on a shared root wiped the machine's) stays in that tmpfs. It keeps
-// the host's network namespace and uses the host's dockerd, whose socket is bound in.
+// restarted after a crash, stopped; Docker installed from the distribution's packages. systemd runs as PID 1
+// of its own PID namespace, in a mount namespace whose root is an overlay of the machine's root with a tmpfs
+// on top: what it, the units and apt write (and its boot-time cleanup of /tmp, which on a shared root wiped
+// the machine's) stays in that tmpfs. It keeps the host's network namespace.
 
-/** The unit systemd starts instead of the default target: the journal and nothing else of the machine's. */
+/** The unit systemd starts instead of the default target: the journal (and the rig's Docker), nothing else of the machine's. */
 export const BOOT_TARGET = 'drover-rig-boot.target';
 
-/** Units of the machine's own that a rig host must not start: its dockerd is the host's (bound in). */
-const MASKED_UNITS = ['docker.socket', 'containerd.service'];
+const UNIT_DIR = '$R/etc/systemd/system';
 /** Stands in for Docker's unit, so units that want it (as the agent's does) see it active as on a server. */
-const DOCKER_UNIT = [
+const DOCKER_STAND_IN = [
   '[Unit]',
   'Description=Docker: the rig host dockerd, started by the rig',
   '[Service]',
@@ -23,14 +22,52 @@ const DOCKER_UNIT = [
   'RemainAfterExit=yes',
 ];
 
+/** A cgroup-v1 hierarchy of the machine: where it is mounted and the option that names it. */
+interface Hierarchy { dir: string; option: string }
+
+function cgroupHierarchies(): Hierarchy[] {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[2] === 'cgroup' && f[1]?.startsWith('/sys/fs/cgroup/'))
+    .map((f) => ({ dir: f[1]!, option: f[3]!.split(',').find((o) => o !== 'rw' && o !== 'ro' && o !== 'relatime' && !o.startsWith('no'))! }));
+}
+
+/** The host's dockerd (started by the rig) is the booted host's: its socket bound in, Docker's units replaced. */
+export function rigDocker(): string[] {
+  return [
+    'touch "$R/run/docker.sock" && mount --bind /run/docker.sock "$R/run/docker.sock"',
+    ...['docker.socket', 'containerd.service'].map((u) => `ln -sf /dev/null ${UNIT_DIR}/${u}`),
+    `printf '%s\\n' '${DOCKER_STAND_IN.join("' '")}' >${UNIT_DIR}/docker.service`,
+    `echo Wants=docker.service >>${UNIT_DIR}/${BOOT_TARGET}`,
+  ];
+}
+
+/** No Docker of the rig's: whatever the host installs keeps its state in these directories (not on the overlay). */
+export function ownDocker(dirs: { etcDocker: string; varLibDocker: string; varLibContainerd: string }): string[] {
+  return ([[dirs.etcDocker, '/etc/docker'], [dirs.varLibDocker, '/var/lib/docker'], [dirs.varLibContainerd, '/var/lib/containerd']] as const)
+    .map(([source, target]) => `mkdir -p '${source}' "$R${target}" && mount --bind '${source}' "$R${target}"`);
+}
+
+/** apt on the booted host knows one archive, the rig's local one (packages.ts), and never Debian's mirrors. */
+export function localAptSource(archive: string): string[] {
+  // Bound where apt's unprivileged fetcher can read it (the rig's data directory is root's alone).
+  const seen = '/srv/drover-rig-apt';
+  return [
+    `mkdir -p "$R${seen}" && mount --bind '${archive}' "$R${seen}" && mount -o remount,bind,ro "$R${seen}"`,
+    'rm -rf "$R/etc/apt/sources.list.d" && mkdir "$R/etc/apt/sources.list.d"',
+    `echo 'deb [trusted=yes] file:${seen} ./' >"$R/etc/apt/sources.list"`,
+  ];
+}
+
 /**
- * The script that runs in the host's network and mount namespaces: it moves into `cgroup` (so the rig's
- * cleanup finds systemd and its units), then in new mount, PID, UTS and cgroup namespaces builds the root
- * and executes systemd as PID 1. `$1` is a scratch directory for the overlay; the other arguments are
- * directories bound read-only at the same paths (the root's /tmp is a fresh one, and a checkout may be there).
+ * The script that runs in the host's network and mount namespaces: it moves into `cgroup` in every
+ * hierarchy (so the rig's cleanup finds systemd, its units and their containers), then in new mount, PID,
+ * UTS and cgroup namespaces builds the root, runs `setup` on it ($R) and executes systemd as PID 1. `$1` is
+ * a scratch directory for the overlay; the other arguments are directories bound read-only at the same
+ * paths (the root's /tmp is a fresh one, and a checkout may be there).
  */
-export function bootScript(o: { hostname: string; cgroup: string }): string {
-  const unitDir = '$R/etc/systemd/system';
+export function bootScript(o: { hostname: string; cgroup: string; setup: string[] }): string {
+  const hierarchies = cgroupHierarchies();
   const inside = [
     'B=$1; R=$B/root; shift',
     'mount -t tmpfs -o mode=755 tmpfs "$B"',
@@ -40,31 +77,33 @@ export function bootScript(o: { hostname: string; cgroup: string }): string {
     // Read-only, so systemd starts no udev on the machine's devices.
     'mount -t sysfs -o ro sysfs "$R/sys"',
     'mount -t tmpfs -o mode=755 tmpfs "$R/sys/fs/cgroup"',
-    'mkdir "$R/sys/fs/cgroup/systemd"',
-    'mount -t cgroup -o none,name=systemd cgroup "$R/sys/fs/cgroup/systemd"',
+    ...hierarchies.map((h) => `mkdir "$R${h.dir}" && mount -t cgroup -o ${h.option === 'name=systemd' ? 'none,name=systemd' : h.option} cgroup "$R${h.dir}"`),
     'mount --rbind /dev "$R/dev"',
     'mount -t tmpfs -o mode=755 tmpfs "$R/run"',
     'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"',
-    'touch "$R/run/docker.sock" && mount --bind /run/docker.sock "$R/run/docker.sock"',
     'for p in "$@"; do mkdir -p "$R$p" && mount --bind "$p" "$R$p" && mount -o remount,bind,ro "$R$p"; done',
     `echo ${o.hostname} >"$R/etc/hostname" && hostname ${o.hostname}`,
-    `mkdir -p ${unitDir}`,
-    `printf '[Unit]\\nDescription=Rig host boot: the journal only\\nWants=systemd-journald.service systemd-journald.socket docker.service\\n' >${unitDir}/${BOOT_TARGET}`,
-    ...MASKED_UNITS.map((u) => `ln -sf /dev/null ${unitDir}/${u}`),
-    `printf '%s\\n' '${DOCKER_UNIT.join("' '")}' >${unitDir}/docker.service`,
+    `mkdir -p ${UNIT_DIR}`,
+    `printf '[Unit]\\nDescription=Rig host boot\\nWants=systemd-journald.service systemd-journald.socket\\n' >${UNIT_DIR}/${BOOT_TARGET}`,
+    ...o.setup,
     'mkdir "$R/.oldroot" && cd "$R" && pivot_root . .oldroot && umount -l /.oldroot && rmdir /.oldroot',
     `exec env -i container=drover-rig PATH=/usr/sbin:/usr/bin:/sbin:/bin /lib/systemd/systemd --unit=${BOOT_TARGET}`,
-  ].join('\n');
+  ];
   return [
     'set -e',
-    ...['systemd', 'pids'].map((h) => `mkdir -p /sys/fs/cgroup/${h}/${o.cgroup} && echo $$ >/sys/fs/cgroup/${h}/${o.cgroup}/cgroup.procs`),
-    `exec unshare --mount --pid --fork --uts --cgroup --propagation private sh -ec '${inside.replace(/'/g, `'\\''`)}' boot "$@"`,
+    // A new cpuset group has no CPUs or memory nodes until given its parent's.
+    ...hierarchies.map((h) => {
+      const dir = `${h.dir}/${o.cgroup}`;
+      const cpuset = h.option === 'cpuset' ? ` && cat ${h.dir}/cpuset.cpus >${dir}/cpuset.cpus && cat ${h.dir}/cpuset.mems >${dir}/cpuset.mems` : '';
+      return `mkdir -p ${dir}${cpuset} && echo $$ >${dir}/cgroup.procs`;
+    }),
+    `exec unshare --mount --pid --fork --uts --cgroup --propagation private sh -ec '${inside.join('\n').replace(/'/g, `'\\''`)}' boot "$@"`,
   ].join('\n');
 }
 
 /** Boots systemd on a host (entered with `enterArgs`); resolves with its pid once it reports running. */
 export async function bootSystemd(o: {
-  enterArgs: string[]; hostname: string; cgroup: string; scratch: string; logFile: string; binds: readonly string[];
+  enterArgs: string[]; hostname: string; cgroup: string; scratch: string; logFile: string; binds: readonly string[]; setup: string[];
 }): Promise<number> {
   const log = openSync(o.logFile, 'a');
   const [nsenter, ...rest] = o.enterArgs;

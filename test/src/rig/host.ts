@@ -3,12 +3,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { run, waitFor, type ExecResult, type RunOptions } from './exec.js';
-import { bootSystemd } from './boot.js';
+import { bootSystemd, localAptSource, ownDocker, rigDocker } from './boot.js';
 import { startDockerd } from './dockerd.js';
 import { createMountNs, createNetns, killAll, mountNsPin, netnsPath, processesInCgroup, processesInNamespace, removeCgroup, removeMountNs } from './namespaces.js';
+import { ensureLocalArchive } from './packages.js';
 import { RIG_DATA_DIR } from './paths.js';
 import type { RegistryInfo } from './registry.js';
 import { publishRules, type HostTopology, type SlotTopology } from './topology.js';
+
+/** What a dockerless host lacks, and can install from the rig's local archive once booted. */
+const DOCKERLESS_INSTALLS = ['docker.io'];
 
 /** One simulated server: its own network, mount and UTS namespaces and its own dockerd, behind the rig's NAT gateway. */
 export class RigHost {
@@ -19,11 +23,24 @@ export class RigHost {
   constructor(
     readonly topology: HostTopology,
     private readonly slot: SlotTopology,
-    /** dockerode connected to this host's own dockerd. */
-    readonly docker: Docker,
-    /** The host's docker socket as reachable from the operator side (inside the host it is /var/run/docker.sock). */
-    readonly dockerSocketPath: string,
+    /** The dockerd the rig started for the host; null for a host created without one (`dockerless`). */
+    private readonly daemon: { docker: Docker; socketPath: string } | null,
   ) {}
+
+  /** dockerode connected to this host's own dockerd. */
+  get docker(): Docker {
+    return this.rigDaemon().docker;
+  }
+
+  /** The host's docker socket as reachable from the operator side (inside the host it is /var/run/docker.sock). */
+  get dockerSocketPath(): string {
+    return this.rigDaemon().socketPath;
+  }
+
+  private rigDaemon(): { docker: Docker; socketPath: string } {
+    if (!this.daemon) throw new Error(`rig: ${this.name} was created without a dockerd (dockerless); use docker on the host itself`);
+    return this.daemon;
+  }
 
   get name(): string { return this.topology.name; }
   /** LAN address behind the gateway; not reachable from the operator side. */
@@ -49,18 +66,26 @@ export class RigHost {
 
   /**
    * Boots systemd on the host (boot.ts): from then on, commands run beside it with `systemctl` working, on a
-   * root of their own whose writes are lost with the host. Its dockerd stays the same. `spawn` then returns
-   * nsenter, which forks into the PID namespace: stop such processes from inside (e.g. with systemctl).
-   * `binds`: directories of the machine to see at the same paths, read-only (e.g. a checkout under /tmp).
+   * root of their own whose writes are lost with the host, and apt knows only the rig's local archive. A host
+   * with the rig's dockerd keeps it (Docker's units stand in for it); a dockerless one has no Docker at all
+   * (the machine's package is purged from its root) until it installs one, whose state is kept off the overlay.
+   * `spawn` then returns nsenter, which forks into the PID namespace: stop such processes from inside (e.g.
+   * with systemctl). `binds`: directories of the machine to see at the same paths, read-only (e.g. a checkout
+   * under /tmp).
    */
   async bootSystemd(binds: readonly string[] = []): Promise<void> {
     if (this.systemdPid !== null) return;
     const dirs = hostDirs(this.slot, this.name);
+    const docker = this.daemon
+      ? rigDocker()
+      : ownDocker({ etcDocker: join(dirs.data, 'etc-docker'), varLibDocker: join(dirs.data, 'docker'), varLibContainerd: join(dirs.data, 'containerd') });
     const scratch = join(dirs.data, 'boot');
     mkdirSync(scratch, { recursive: true });
     this.systemdPid = await bootSystemd({
       enterArgs: this.enterArgs(), hostname: this.name, cgroup: `${this.topology.netns}/boot`, scratch, logFile: join(dirs.data, 'boot.log'), binds,
+      setup: [...docker, ...localAptSource(await ensureLocalArchive(DOCKERLESS_INSTALLS))],
     });
+    if (!this.daemon) await this.exec(['dpkg', '--purge', ...DOCKERLESS_INSTALLS], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive' } });
   }
 
   /** Runs a command on the host (as a process in its namespaces) and waits for it. */
@@ -96,7 +121,9 @@ export function hostDirs(slot: SlotTopology, host: string) {
 }
 
 /** Creates a host: namespaces, its leg on the gateway's LAN, a private /root, /etc/docker, /var/lib/docker and /run, and its dockerd. */
-export async function createHost(slot: SlotTopology, t: HostTopology, registry: RegistryInfo, Dockerode: typeof Docker): Promise<RigHost> {
+export async function createHost(
+  slot: SlotTopology, t: HostTopology, registry: RegistryInfo, Dockerode: typeof Docker, o: { dockerd: boolean } = { dockerd: true },
+): Promise<RigHost> {
   const gw = slot.gatewayNetns;
   await createNetns(t.netns);
   await run(['ip', 'link', 'add', t.vethHost, 'type', 'veth', 'peer', 'name', t.vethGateway]);
@@ -126,8 +153,9 @@ export async function createHost(slot: SlotTopology, t: HostTopology, registry: 
   writeFileSync(uts, '');
   await run(['unshare', `--uts=${uts}`, 'hostname', t.name]);
 
+  if (!o.dockerd) return new RigHost(t, slot, null);
   const dockerd = await startDockerd({ netns: netnsPath(t.netns), mountNs: pin, stateDir: dirs.state, cgroupParent: t.netns });
-  return new RigHost(t, slot, new Dockerode({ socketPath: dockerd.socketPath }), dockerd.socketPath);
+  return new RigHost(t, slot, { docker: new Dockerode({ socketPath: dockerd.socketPath }), socketPath: dockerd.socketPath });
 }
 
 /** Everything a host left running: its daemons (net/mount namespace) and its containers (cgroup). */

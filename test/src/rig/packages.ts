@@ -22,6 +22,8 @@ const REQUIRED: ReadonlyArray<{ pkg: string; file: string }> = [
   { pkg: 'systemd', file: '/usr/bin/systemd-analyze' },
   // runs the arm64 agent artifact on this machine, under user-mode emulation (with foreignSysroot)
   { pkg: 'qemu-user-static', file: '/usr/bin/qemu-aarch64-static' },
+  // indexes the rig's local apt archive
+  { pkg: 'dpkg-dev', file: '/usr/bin/dpkg-scanpackages' },
 ];
 
 export function missingPackages(): string[] {
@@ -70,4 +72,31 @@ export async function foreignSysroot(arch: 'arm64', log: (line: string) => void 
     writeFileSync(done, '');
   });
   return root;
+}
+
+/** The rig's own apt archive, the only one booted hosts know (boot.ts): Debian's packages, downloaded beforehand. */
+export const LOCAL_ARCHIVE = join(RIG_DATA_DIR, 'apt-archive');
+
+/**
+ * Puts `packages` in LOCAL_ARCHIVE at the versions this machine has installed (so their dependencies are
+ * already satisfied on a booted host's root, which is this machine's), with a Packages index. Downloading
+ * is setup, like ensurePackages; a host then installs from the archive with no network beyond the rig.
+ */
+export async function ensureLocalArchive(packages: string[], log: (line: string) => void = () => {}): Promise<string> {
+  const index = join(LOCAL_ARCHIVE, 'Packages');
+  const has = () => existsSync(index) && packages.every((p) => readdirSync(LOCAL_ARCHIVE).some((f) => f.startsWith(`${p}_`)));
+  if (has()) return LOCAL_ARCHIVE;
+  mkdirSync(RIG_RUN_DIR, { recursive: true });
+  await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
+    if (has()) return;
+    log(`rig: downloading ${packages.join(' ')} into the rig's apt archive ${LOCAL_ARCHIVE}`);
+    mkdirSync(LOCAL_ARCHIVE, { recursive: true });
+    const pinned: string[] = [];
+    for (const p of packages) pinned.push(`${p}=${(await run(['dpkg-query', '-W', '-f=${Version}', p])).stdout.trim()}`);
+    await run(['apt-get', 'update', '-qq']);
+    await run(['apt-get', '-qq', 'download', ...pinned], { cwd: LOCAL_ARCHIVE });
+    const scan = await run(['dpkg-scanpackages', '--multiversion', '.'], { cwd: LOCAL_ARCHIVE });
+    writeFileSync(index, scan.stdout);
+  });
+  return LOCAL_ARCHIVE;
 }

@@ -16,6 +16,8 @@ import { hostTopology, slotTopology, type SlotTopology } from './topology.js';
 export interface RigOptions {
   /** Names of the simulated servers, e.g. ['web-1', 'web-2']. */
   hosts: string[];
+  /** Hosts created without a dockerd, as a bare server (boot systemd on them and install Docker there). */
+  dockerless?: string[];
   /** Leave the rig up after this process exits (the demo); removed by `rig down`. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -43,7 +45,7 @@ export class Rig {
       const operator = await ensureOperator();
       await createGateway(topology);
       const hosts = await Promise.all(
-        options.hosts.map((name, i) => createHost(topology, hostTopology(topology, name, i), operator.registry, Docker)),
+        options.hosts.map((name, i) => createHost(topology, hostTopology(topology, name, i), operator.registry, Docker, { dockerd: !options.dockerless?.includes(name) })),
       );
       log(`rig ${topology.prefix}: ${hosts.map((h) => `${h.name} (${h.address})`).join(', ')} behind NAT; operator side ${operator.address}`);
       return new Rig(topology, operator, hosts);
