@@ -41,17 +41,32 @@ export function hostFacts(docker: Docker | null, now: () => number = Date.now, c
   return { fresh, recent: () => (last && now() - last.at < HOST_FACTS_MAX_AGE_MS ? last.facts : fresh()) };
 }
 
+/** How long after the last change a report goes out (changes in a burst make one report). */
+const REPORT_DELAY_MS = 200;
+/** How long a running operation may hold back the report of a change. */
+const MAX_HOLD_MS = 5_000;
+
 /**
  * Pushes a fresh inventory on the live session after changes. Bursts (a deploy touches several
  * containers) collapse into one report sent `delayMs` after the last change; one collection at a time.
+ * While a mutating operation runs (`hold`), reports wait for it, up to `maxHoldMs` after the first change:
+ * a deploy's phases follow each other within milliseconds, and a report in between (listing containers,
+ * serialising, sending) would compete with the deploy for the daemon and the CPU. One report follows.
  */
 export class InventoryPusher {
   private session: RpcSession | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private again = false;
+  private holds = 0;
+  /** When the oldest change not yet reported happened (null: none pending). */
+  private pendingSince: number | null = null;
 
-  constructor(private readonly collect: () => Promise<InventoryInput>, private readonly log: AgentLogger, private readonly delayMs = 200) {}
+  constructor(
+    private readonly collect: () => Promise<InventoryInput>,
+    private readonly log: AgentLogger,
+    private readonly o: { delayMs?: number; maxHoldMs?: number; now?: () => number } = {},
+  ) {}
 
   /** The session of the current connection (null once it closed). */
   attach(session: RpcSession | null): void {
@@ -59,15 +74,44 @@ export class InventoryPusher {
   }
 
   changed(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = null; void this.push(); }, this.delayMs);
-    this.timer.unref();
+    this.pendingSince ??= this.now();
+    this.arm();
+  }
+
+  /** A mutating operation starts; the returned function ends it (and counts as a change). */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.changed();
+    };
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.session = null;
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), this.o.delayMs ?? REPORT_DELAY_MS);
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = null;
+    const held = this.holds > 0 && this.pendingSince !== null && this.now() - this.pendingSince < (this.o.maxHoldMs ?? MAX_HOLD_MS);
+    if (held) return this.arm();
+    this.pendingSince = null;
+    void this.push();
   }
 
   private async push(): Promise<void> {

@@ -38,7 +38,7 @@ export async function runAgent(opts: RunOptions): Promise<void> {
   const inventory = () => hostInventory(docker, identity.name, opts.log, facts.fresh());
   const pusher = new InventoryPusher(() => hostInventory(docker, identity.name, opts.log, facts.recent()), opts.log);
   const runDirectory = opts.runDirectory ?? defaultRunDirectory();
-  const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed() }, { testHandlers: opts.testHandlers });
+  const handlers = buildHandlers({ log: opts.log, docker }, { runDirectory, host: identity.name, socketPath: dockerSocketPath(), onChange: () => pusher.changed(), onMutation: () => pusher.hold() }, { testHandlers: opts.testHandlers });
   // Ends with this function, however it ends, so the event stream never keeps the process alive.
   const lifetime = new AbortController();
   const endLifetime = () => lifetime.abort();

@@ -15,6 +15,8 @@ export interface OperationsConfig {
   socketPath: string;
   /** Called after operations that changed containers (debounced inventory push). */
   onChange?(): void;
+  /** Called when a mutating operation starts; what it returns, when it ends (see OperationHandlerOptions). */
+  onMutation?(): () => void;
 }
 
 /**
@@ -45,7 +47,7 @@ export function buildHandlers(deps: RegistryDeps, ops?: OperationsConfig, opts: 
   if (ops && deps.docker) {
     const docker = new Docker({ socketPath: ops.socketPath });
     const operations = createOperations({ docker, runDirectory: ops.runDirectory, host: ops.host, log: deps.log, onChange: ops.onChange });
-    registry.registerAll(operationHandlers(operations, { onChanged: ops.onChange }));
+    registry.registerAll(operationHandlers(operations, { onMutation: ops.onMutation }));
   } else if (ops) {
     deps.log.warn('no Docker socket on this host; container operations are not served', { socket: ops.socketPath });
   }

@@ -88,7 +88,7 @@ function fixture() {
     },
   };
   let changes = 0;
-  const registry = new HandlerRegistry({ log: quiet, docker: null }).registerAll(operationHandlers(ops, { onChanged: () => changes++ }));
+  const registry = new HandlerRegistry({ log: quiet, docker: null }).registerAll(operationHandlers(ops, { onMutation: () => () => changes++ }));
   return { registry, release, making, waiting, runs: () => runs, changes: () => changes, sawAbort: () => sawAbort, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

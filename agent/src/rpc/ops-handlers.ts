@@ -98,8 +98,11 @@ export function toRpcError(method: string, err: unknown, signal: AbortSignal): R
 }
 
 export interface OperationHandlerOptions {
-  /** Called after every mutating operation (whatever its outcome), so a fresh inventory can be pushed. */
-  onChanged?(): void;
+  /**
+   * Called when a mutating operation starts; what it returns is called when it ends (whatever its outcome),
+   * so a fresh inventory can be pushed after it, and not during it.
+   */
+  onMutation?(): () => void;
 }
 
 /** One RPC handler per operation: same method name, same stream mode, idempotency via `operationId`. */
@@ -118,6 +121,7 @@ export function operationHandlers(ops: Record<string, Operation>, opts: Operatio
           emit: emitter(stream),
           ...(stream ? { stdin: stream, onResize: resizes(stream) } : {}),
         };
+        const mutationEnded = op.mutates ? opts.onMutation?.() : undefined;
         try {
           return await op.run(params, opCtx);
         } catch (err) {
@@ -125,7 +129,7 @@ export function operationHandlers(ops: Record<string, Operation>, opts: Operatio
           if (wire.code === RpcErrorCode.Internal) ctx.log.error('operation failed unexpectedly', { method, reason: wire.message });
           throw wire;
         } finally {
-          if (op.mutates) opts.onChanged?.();
+          mutationEnded?.();
         }
       },
     });
