@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,9 @@ import { DROVER_VERSION } from '@drover/shared';
 // copied to a directory of its own so its cache starts empty.
 const BUILT = fileURLToPath(new URL('../drover', import.meta.url));
 
-function copyOfBuild(): string {
+function copyOfBuild(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'drover-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const file of ['main.js', 'drover.cjs', 'package.json']) copyFileSync(join(BUILT, file), join(dir, file));
   return dir;
 }
@@ -20,50 +21,38 @@ function copyOfBuild(): string {
 const drover = (dir: string, ...args: string[]) => execFileSync(process.execPath, [join(dir, 'main.js'), ...args], { encoding: 'utf8' }).trim();
 const cacheFiles = (dir: string) => { try { return readdirSync(join(dir, '.compile-cache')); } catch { return []; } };
 
-test('the launcher writes a code cache named for this bundle, Node and architecture on the first run, and reuses it', () => {
-  const dir = copyOfBuild();
-  try {
-    assert.deepEqual(cacheFiles(dir), []);
-    assert.equal(drover(dir, 'version'), DROVER_VERSION);
-    const [cache, ...more] = cacheFiles(dir);
-    assert.deepEqual(more, []);
-    assert.match(cache!, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
-    const path = join(dir, '.compile-cache', cache!);
-    const written = statSync(path).mtimeMs;
-    assert.equal(drover(dir, 'version'), DROVER_VERSION);
-    assert.equal(statSync(path).mtimeMs, written, 'an accepted cache is not written again');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('the launcher writes a code cache named for this bundle, Node and architecture on the first run, and reuses it', (t) => {
+  const dir = copyOfBuild(t);
+  assert.deepEqual(cacheFiles(dir), []);
+  assert.equal(drover(dir, 'version'), DROVER_VERSION);
+  const [cache, ...more] = cacheFiles(dir);
+  assert.deepEqual(more, []);
+  assert.match(cache!, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
+  const path = join(dir, '.compile-cache', cache!);
+  const written = statSync(path).mtimeMs;
+  assert.equal(drover(dir, 'version'), DROVER_VERSION);
+  assert.equal(statSync(path).mtimeMs, written, 'an accepted cache is not written again');
 });
 
-test('a cache V8 rejects is replaced, and the command runs as without one', () => {
-  const dir = copyOfBuild();
-  try {
-    drover(dir, 'version');
-    const path = join(dir, '.compile-cache', cacheFiles(dir)[0]!);
-    writeFileSync(path, 'not a code cache');
-    assert.equal(drover(dir, 'version'), DROVER_VERSION);
-    assert.notEqual(readFileSync(path, 'utf8'), 'not a code cache');
-    assert.deepEqual(cacheFiles(dir).length, 1, 'no partial file left behind');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a cache V8 rejects is replaced, and the command runs as without one', (t) => {
+  const dir = copyOfBuild(t);
+  drover(dir, 'version');
+  const path = join(dir, '.compile-cache', cacheFiles(dir)[0]!);
+  writeFileSync(path, 'not a code cache');
+  assert.equal(drover(dir, 'version'), DROVER_VERSION);
+  assert.notEqual(readFileSync(path, 'utf8'), 'not a code cache');
+  assert.deepEqual(cacheFiles(dir).length, 1, 'no partial file left behind');
 });
 
-test('the cache is tied to the bundle\'s content: another bundle of the same length gets a cache of its own', () => {
-  const dir = copyOfBuild();
-  try {
-    drover(dir, 'version');
-    const [first] = cacheFiles(dir);
-    // What a rebuild does: a new bundle and a launcher naming its hash (here: the hash changed, the length not).
-    const launcher = readFileSync(join(dir, 'main.js'), 'utf8');
-    const hash = first!.slice(0, 16);
-    const other = hash.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    writeFileSync(join(dir, 'main.js'), launcher.replace(hash, other));
-    assert.equal(drover(dir, 'version'), DROVER_VERSION);
-    assert.deepEqual(cacheFiles(dir).sort(), [first, first!.replace(hash, other)].sort());
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('the cache is tied to the bundle\'s content: another bundle of the same length gets a cache of its own', (t) => {
+  const dir = copyOfBuild(t);
+  drover(dir, 'version');
+  const [first] = cacheFiles(dir);
+  // What a rebuild does: a new bundle and a launcher naming its hash (here: the hash changed, the length not).
+  const launcher = readFileSync(join(dir, 'main.js'), 'utf8');
+  const hash = first!.slice(0, 16);
+  const other = hash.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  writeFileSync(join(dir, 'main.js'), launcher.replace(hash, other));
+  assert.equal(drover(dir, 'version'), DROVER_VERSION);
+  assert.deepEqual(cacheFiles(dir).sort(), [first, first!.replace(hash, other)].sort());
 });
