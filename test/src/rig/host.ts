@@ -83,7 +83,8 @@ export class RigHost {
     mkdirSync(scratch, { recursive: true });
     this.systemdPid = await bootSystemd({
       enterArgs: this.enterArgs(), hostname: this.name, cgroup: `${this.topology.netns}/boot`, scratch, logFile: join(dirs.data, 'boot.log'), binds,
-      setup: [...docker, ...localAptSource(await ensureLocalArchive(DOCKERLESS_INSTALLS))],
+      // Only a dockerless host needs packages in the archive (downloaded once); the others get it empty.
+      setup: [...docker, ...localAptSource(await ensureLocalArchive(this.daemon ? [] : DOCKERLESS_INSTALLS))],
     });
     if (!this.daemon) await this.exec(['dpkg', '--purge', ...DOCKERLESS_INSTALLS], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DEBIAN_FRONTEND: 'noninteractive' } });
   }

@@ -89,12 +89,14 @@ export async function ensureLocalArchive(packages: string[], log: (line: string)
   mkdirSync(RIG_RUN_DIR, { recursive: true });
   await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
     if (has()) return;
-    log(`rig: downloading ${packages.join(' ')} into the rig's apt archive ${LOCAL_ARCHIVE}`);
     mkdirSync(LOCAL_ARCHIVE, { recursive: true });
+    if (packages.length === 0) return writeFileSync(index, '');
+    log(`rig: downloading ${packages.join(' ')} into the rig's apt archive ${LOCAL_ARCHIVE}`);
     const pinned: string[] = [];
     for (const p of packages) pinned.push(`${p}=${(await run(['dpkg-query', '-W', '-f=${Version}', p])).stdout.trim()}`);
     await run(['apt-get', 'update', '-qq']);
     await run(['apt-get', '-qq', 'download', ...pinned], { cwd: LOCAL_ARCHIVE });
+    // Indexes what an earlier call downloaded too.
     const scan = await run(['dpkg-scanpackages', '--multiversion', '.'], { cwd: LOCAL_ARCHIVE });
     writeFileSync(index, scan.stdout);
   });
