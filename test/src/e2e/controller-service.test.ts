@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, Proc } from '@drover/controller/e2e/harness';
 import { Rig, type RigHost } from '../rig/index.js';
@@ -17,6 +17,8 @@ import { agentPid, ensureAgentArtifact, prepareHost, runOnHost } from './install
 // backed up while it runs.
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+/** Where the VM has this checkout, as an operator would put it (the service could not see one under /tmp). */
+const VM_CHECKOUT = '/opt/drover';
 const VM = 'vm-1';
 const EDGE = 'edge-1';
 const PORT = 7443;
@@ -31,7 +33,7 @@ describe('the controller as a systemd service on a VM (rig)', () => {
   let fingerprint: string;
 
   const onVm = (argv: string[]) => vm.exec(argv, { check: false, timeoutMs: 60_000 });
-  const droverOnVm = (args: string[]) => onVm([process.execPath, DROVER_MAIN, ...args]);
+  const droverOnVm = (args: string[]) => onVm([process.execPath, join(VM_CHECKOUT, relative(REPO, DROVER_MAIN)), ...args]);
   const unit = async (property: string) => (await onVm(['systemctl', 'show', '-p', property, '--value', 'drover-controller'])).stdout.trim();
   const install = () => droverOnVm(['controller', 'install', '--listen', `0.0.0.0:${PORT}`, '--public-url', `https://${vm.address}:${PORT}`]);
   const edgeOnline = async () => {
@@ -45,8 +47,8 @@ describe('the controller as a systemd service on a VM (rig)', () => {
     rig = await Rig.start({ hosts: [VM, EDGE] });
     vm = rig.host(VM);
     edge = rig.host(EDGE);
-    // The VM runs the controller from this checkout (node and the repository, as after `npm install -g`).
-    await vm.bootSystemd([REPO]);
+    // The VM runs the controller from this checkout (node and the repository, as after `npm run install-cli`).
+    await vm.bootSystemd([[REPO, VM_CHECKOUT]]);
     await prepareHost(edge);
     await rig.buildProxyImage();
     env = { DROVER_CONFIG_DIR: join(dir, 'cfg'), DOCKER_HOST: `unix://${rig.operator.dockerSocketPath}` };

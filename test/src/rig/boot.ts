@@ -63,8 +63,8 @@ export function localAptSource(archive: string): string[] {
  * The script that runs in the host's network and mount namespaces: it moves into `cgroup` in every
  * hierarchy (so the rig's cleanup finds systemd, its units and their containers), then in new mount, PID,
  * UTS and cgroup namespaces builds the root, runs `setup` on it ($R) and executes systemd as PID 1. `$1` is
- * a scratch directory for the overlay; the other arguments are directories bound read-only at the same
- * paths (the root's /tmp is a fresh one, and a checkout may be there).
+ * a scratch directory for the overlay; the other arguments are pairs of a machine's directory and where the
+ * booted root sees it, read-only (its /tmp is a fresh one, and a checkout may be there).
  */
 export function bootScript(o: { hostname: string; cgroup: string; setup: string[] }): string {
   const hierarchies = cgroupHierarchies();
@@ -81,7 +81,7 @@ export function bootScript(o: { hostname: string; cgroup: string; setup: string[
     'mount --rbind /dev "$R/dev"',
     'mount -t tmpfs -o mode=755 tmpfs "$R/run"',
     'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"',
-    'for p in "$@"; do mkdir -p "$R$p" && mount --bind "$p" "$R$p" && mount -o remount,bind,ro "$R$p"; done',
+    'while [ $# -gt 0 ]; do mkdir -p "$R$2" && mount --bind "$1" "$R$2" && mount -o remount,bind,ro "$R$2"; shift 2; done',
     `echo ${o.hostname} >"$R/etc/hostname" && hostname ${o.hostname}`,
     `mkdir -p ${UNIT_DIR}`,
     `printf '[Unit]\\nDescription=Rig host boot\\nWants=systemd-journald.service systemd-journald.socket\\n' >${UNIT_DIR}/${BOOT_TARGET}`,
@@ -103,11 +103,11 @@ export function bootScript(o: { hostname: string; cgroup: string; setup: string[
 
 /** Boots systemd on a host (entered with `enterArgs`); resolves with its pid once it reports running. */
 export async function bootSystemd(o: {
-  enterArgs: string[]; hostname: string; cgroup: string; scratch: string; logFile: string; binds: readonly string[]; setup: string[];
+  enterArgs: string[]; hostname: string; cgroup: string; scratch: string; logFile: string; binds: ReadonlyArray<readonly [string, string]>; setup: string[];
 }): Promise<number> {
   const log = openSync(o.logFile, 'a');
   const [nsenter, ...rest] = o.enterArgs;
-  const child = spawn(nsenter!, [...rest, 'sh', '-c', bootScript(o), 'boot', o.scratch, ...o.binds], { stdio: ['ignore', log, log], detached: true });
+  const child = spawn(nsenter!, [...rest, 'sh', '-c', bootScript(o), 'boot', o.scratch, ...o.binds.flat()], { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
   child.unref();
   // nsenter becomes unshare (same pid); unshare's one child is the new namespace's PID 1, systemd.

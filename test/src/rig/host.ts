@@ -70,10 +70,10 @@ export class RigHost {
    * with the rig's dockerd keeps it (Docker's units stand in for it); a dockerless one has no Docker at all
    * (the machine's package is purged from its root) until it installs one, whose state is kept off the overlay.
    * `spawn` then returns nsenter, which forks into the PID namespace: stop such processes from inside (e.g.
-   * with systemctl). `binds`: directories of the machine to see at the same paths, read-only (e.g. a checkout
-   * under /tmp).
+   * with systemctl). `binds`: directories of the machine and where the host sees them, read-only (e.g. this
+   * checkout, which may be under the machine's /tmp).
    */
-  async bootSystemd(binds: readonly string[] = []): Promise<void> {
+  async bootSystemd(binds: ReadonlyArray<readonly [source: string, target: string]> = []): Promise<void> {
     if (this.systemdPid !== null) return;
     const dirs = hostDirs(this.slot, this.name);
     const docker = this.daemon

@@ -17,7 +17,7 @@ function fakeHost(dir: string, over: Partial<ServiceHost> = {}): ServiceHost & {
   const calls: string[][] = [];
   const units: Record<string, string> = {};
   return {
-    node: '/usr/bin/node', drover: '/opt/drover/dist/drover/main.js', unitDir: join(dir, 'units'),
+    node: '/usr/bin/node', drover: '/opt/drover/dist/drover/main.js', unitDir: join(dir, 'units'), privateTmpDirs: [],
     hasSystemd: () => true, isRoot: () => true,
     writeUnit: (path, text) => { units[path] = text; },
     systemctl: (args) => { calls.push(args); },
@@ -102,6 +102,17 @@ describe('drover controller install (a fake systemd host, in-process)', () => {
     const badDir = await run(host, ['install', '--data-dir', '/srv/my drover', '--dry-run'], dir);
     assert.deepEqual([badDir.code, badDir.stderr.split('\n')[0]], [64, 'drover: --data-dir: use a path of letters, digits and _@+=:,./- for a service, not "/srv/my drover"']);
     assert.deepEqual(host.calls, []);
+  });
+
+  test('refuses what the service\'s private /tmp would hide: a data dir or a drover under /tmp or /var/tmp', async () => {
+    const tmpDirs = { privateTmpDirs: ['/tmp', '/var/tmp'] };
+    const data = await run(fakeHost(dir, tmpDirs), ['install', '--data-dir', '/tmp/drover-state', '--dry-run'], dir);
+    assert.deepEqual([data.code, data.stderr.split('\n')[0]], [64, 'drover: --data-dir: /tmp/drover-state is under /tmp, which the service does not see (its unit has PrivateTmp=yes) and which the system cleans; choose another (default /var/lib/drover)']);
+    const host = fakeHost(dir, { privateTmpDirs: ['/var/tmp'], drover: '/var/tmp/checkout/controller/dist/drover/main.js' });
+    const checkout = await run(host, ['install', '--data-dir', join(dir, 'not-made')], dir);
+    assert.equal(checkout.code, 1);
+    assert.equal(checkout.stderr, 'drover: /var/tmp/checkout/controller/dist/drover/main.js is under /var/tmp, which the service does not see (its unit has PrivateTmp=yes) and which the system cleans: run `drover controller install` from an installation elsewhere (e.g. a checkout in /opt/drover, `npm run install-cli`)\n');
+    assert.deepEqual([host.calls, host.units, existsSync(join(dir, 'not-made'))], [[], {}, false]);
   });
 });
 

@@ -8,7 +8,7 @@ import { usageError } from '../framework/errors.js';
 import type { CommandSpec, Invocation } from '../framework/spec.js';
 import { parseAgentFacingUrl } from '../../server/agent-facing-url.js';
 import {
-  CONTROLLER_UNIT_NAME, DEFAULT_LISTEN, SYSTEMD_UNIT_DIR, controllerUnit, serveArgv, shellWord, type ControllerServiceOptions,
+  CONTROLLER_UNIT_NAME, DEFAULT_DATA_DIR, DEFAULT_LISTEN, SYSTEMD_UNIT_DIR, controllerUnit, serveArgv, shellWord, type ControllerServiceOptions,
 } from '../../operator/controller-unit.js';
 import { DATA_DIR, dataDirOf } from './controller-tokens.js';
 
@@ -20,6 +20,8 @@ export interface ServiceHost {
   node: string;
   drover: string;
   unitDir: string;
+  /** Directories the unit's PrivateTmp=yes replaces for the service (and the system cleans). */
+  privateTmpDirs: string[];
   hasSystemd(): boolean;
   isRoot(): boolean;
   writeUnit(path: string, text: string): void;
@@ -31,6 +33,7 @@ export const realServiceHost = (): ServiceHost => ({
   node: process.execPath,
   drover: realpathSync(process.argv[1] ?? ''),
   unitDir: SYSTEMD_UNIT_DIR,
+  privateTmpDirs: ['/tmp', '/var/tmp'],
   // sd_booted(3): systemd is the init system exactly when this directory exists.
   hasSystemd: () => existsSync('/run/systemd/system'),
   isRoot: () => process.getuid?.() === 0,
@@ -51,7 +54,20 @@ function serviceOptions(inv: Invocation, host: ServiceHost): ControllerServiceOp
   if (publicUrl !== null && !parseAgentFacingUrl(publicUrl)) throw usageError(`--public-url: expected https://HOST[:PORT], got "${publicUrl}"`, inv.help);
   const dataDir = resolve(inv.io.cwd, dataDirOf(inv));
   if (!/^[A-Za-z0-9_@+=:,./-]+$/.test(dataDir)) throw usageError(`--data-dir: use a path of letters, digits and _@+=:,./- for a service, not "${dataDir}"`, inv.help);
+  refuseHiddenPaths(host, dataDir, inv.help);
   return { node: host.node, drover: host.drover, listen, dataDir, publicUrl };
+}
+
+/** The service would not find what lies under a temporary directory: its PrivateTmp=yes hides the real one. */
+function refuseHiddenPaths(host: ServiceHost, dataDir: string, help: string): void {
+  const under = (path: string) => host.privateTmpDirs.find((dir) => path.startsWith(`${dir}/`));
+  const why = (dir: string) => `${dir}, which the service does not see (its unit has PrivateTmp=yes) and which the system cleans`;
+  const dataTmp = under(dataDir);
+  if (dataTmp) throw usageError(`--data-dir: ${dataDir} is under ${why(dataTmp)}; choose another (default ${DEFAULT_DATA_DIR})`, help);
+  for (const path of [host.node, host.drover]) {
+    const tmp = under(path);
+    if (tmp) throw new UserError(`${path} is under ${why(tmp)}: run \`drover controller install\` from an installation elsewhere (e.g. a checkout in /opt/drover, \`npm run install-cli\`)`);
+  }
 }
 
 function loginUrl(o: ControllerServiceOptions): string {
