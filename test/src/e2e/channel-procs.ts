@@ -45,6 +45,15 @@ export function drover(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
   return p.exited.then((code) => ({ code, out: p.out, err: p.err }));
 }
 
+export interface AgentRow { name: string; online: boolean }
+
+/** The row of `drover agents --json` for the agent `name` (undefined: not enrolled); throws when the command fails. */
+export async function agentRow(name: string, env: NodeJS.ProcessEnv = {}): Promise<AgentRow | undefined> {
+  const r = await drover(['agents', '--json'], env);
+  if (r.code !== 0) throw new Error(`drover agents --json exited ${r.code}: ${r.err.trim()}`);
+  return (JSON.parse(r.out) as { agents: AgentRow[] }).agents.find((a) => a.name === name);
+}
+
 // Agents run with the host's own environment: its /var/run/docker.sock, its /root, its hostname.
 const agentEnv = (): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, DROVER_AGENT_BACKOFF_BASE_MS: '100', DROVER_AGENT_BACKOFF_CAP_MS: '1000', DROVER_AGENT_TEST_HANDLERS: '1' };

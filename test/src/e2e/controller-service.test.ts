@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, Proc } from '@drover/controller/e2e/harness';
 import { Rig, type RigHost } from '../rig/index.js';
-import { drover, DROVER_MAIN } from './channel-procs.js';
+import { agentRow, drover, DROVER_MAIN } from './channel-procs.js';
 import { SampleProject } from './deploy-project.js';
 import { agentPid, ensureAgentArtifact, prepareHost, runOnHost } from './installer-host.js';
 
@@ -36,10 +36,7 @@ describe('the controller as a systemd service on a VM (rig)', () => {
   const droverOnVm = (args: string[]) => onVm([process.execPath, join(VM_CHECKOUT, relative(REPO, DROVER_MAIN)), ...args]);
   const unit = async (property: string) => (await onVm(['systemctl', 'show', '-p', property, '--value', 'drover-controller'])).stdout.trim();
   const install = () => droverOnVm(['controller', 'install', '--listen', `0.0.0.0:${PORT}`, '--public-url', `https://${vm.address}:${PORT}`]);
-  const edgeOnline = async () => {
-    const r = await drover(['agents', '--json'], env);
-    return r.code === 0 && (JSON.parse(r.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === EDGE)?.online;
-  };
+  const edgeOnline = async () => (await agentRow(EDGE, env))?.online;
 
   before(async () => {
     ensureAgentArtifact();

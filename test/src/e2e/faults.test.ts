@@ -4,6 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '@drover/controller/e2e/harness';
 import { SampleProject } from './deploy-project.js';
+import { agentRow } from './channel-procs.js';
 import { Fleet } from './fleet.js';
 import { httpGet } from './http-get.js';
 import { startLoad, type LoadTally } from './load.js';
@@ -42,7 +43,7 @@ describe('faults during a deployment (rig, 4 hosts, under load)', () => {
     return { cli, tally };
   };
   const lockIsFree = async () => assert.equal((await drover(['lock', 'status'])).out.trim(), 'There is no deploy lock');
-  const online = async (host: string) => ((JSON.parse((await drover(['agents', '--json'])).out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === host)?.online);
+  const online = async (host: string) => (await agentRow(host, fleet.env))?.online;
 
   before(async () => {
     fleet = await Fleet.start(WEB);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { eventually } from '@drover/controller/e2e/harness';
 import type { RigHost } from '../rig/index.js';
+import { agentRow } from './channel-procs.js';
 import { Fleet } from './fleet.js';
 import { SampleProject } from './deploy-project.js';
 import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost } from './installer-host.js';
@@ -54,10 +55,7 @@ describe('installer: a host without Docker (rig)', () => {
     assert.match(await onHost("docker version --format '{{.Server.Version}}'"), /^\d+\.\d+\.\d+/);
     assert.equal(await onHost('systemctl is-active drover-agent'), 'active');
     assert.ok(await agentPid(host));
-    await eventually(async () => {
-      const agents = await fleet.run(['agents', '--json'], fleet.dir);
-      return (JSON.parse(agents.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === HOST)?.online;
-    }, 20_000, `${HOST} online`);
+    await eventually(async () => (await agentRow(HOST, fleet.env))?.online, 20_000, `${HOST} online`);
   });
 
   test('takes a deploy on the Docker it installed', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { eventually, Proc } from '@drover/controller/e2e/harness';
 import { OPERATOR_ADDRESS, Rig, type RigHost } from '../rig/index.js';
-import { drover, DROVER_MAIN, freePort, serveController, type RigController } from './channel-procs.js';
+import { agentRow as agentRowOf, drover, DROVER_MAIN, freePort, serveController, type RigController } from './channel-procs.js';
 import { SampleProject } from './deploy-project.js';
 import { agentPid, ensureAgentArtifact, INSTALL_PATHS, prepareHost, runOnHost, shellcheckInstaller, verifySystemdUnit } from './installer-host.js';
 
@@ -44,11 +44,7 @@ describe('installer: the printed one-liner on a Docker-only host (rig)', () => {
     assert.ok(fetch, firstLine);
     return `sh -c "${fetch}" install.sh ${args}`;
   };
-  const agentRow = async (name = HOST) => {
-    const r = await drover(['agents', '--json'], env);
-    assert.equal(r.code, 0, r.err);
-    return (JSON.parse(r.out) as { agents: { name: string; online: boolean }[] }).agents.find((a) => a.name === name);
-  };
+  const agentRow = (name = HOST) => agentRowOf(name, env);
   const appContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ['service=sample-app'] } }))
     .map((c) => ({ id: c.Id, state: c.State }));
   /** Another build served: the same executable with bytes appended (ELF ignores them), so its sum differs. */

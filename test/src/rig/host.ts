@@ -78,7 +78,7 @@ export class RigHost {
     const dirs = hostDirs(this.slot, this.name);
     const docker = this.daemon
       ? rigDocker()
-      : ownDocker({ etcDocker: join(dirs.data, 'etc-docker'), varLibDocker: join(dirs.data, 'docker'), varLibContainerd: join(dirs.data, 'containerd') });
+      : ownDocker(dirs);
     const scratch = join(dirs.data, 'boot');
     mkdirSync(scratch, { recursive: true });
     this.systemdPid = await bootSystemd({
@@ -118,7 +118,11 @@ export class RigHost {
 export function hostDirs(slot: SlotTopology, host: string) {
   const data = join(RIG_DATA_DIR, slot.prefix, host);
   // The daemon's socket, pidfile and log; not under /run, which is private inside the host.
-  return { data, state: join(data, 'daemon') };
+  return {
+    data, state: join(data, 'daemon'),
+    // Docker's directories on the host (bound over /etc/docker, /var/lib/docker, /var/lib/containerd).
+    etcDocker: join(data, 'etc-docker'), varLibDocker: join(data, 'docker'), varLibContainerd: join(data, 'containerd'),
+  };
 }
 
 /** Creates a host: namespaces, its leg on the gateway's LAN, a private /root, /etc/docker, /var/lib/docker and /run, and its dockerd. */
@@ -139,14 +143,14 @@ export async function createHost(
   const dirs = hostDirs(slot, t.name);
   rmSync(dirs.data, { recursive: true, force: true });
   mkdirSync(dirs.state, { recursive: true });
-  const etcDocker = join(dirs.data, 'etc-docker');
+  const { etcDocker } = dirs;
   mkdirSync(join(etcDocker, 'certs.d', registry.server), { recursive: true });
   writeFileSync(join(etcDocker, 'certs.d', registry.server, 'ca.crt'), readFileSync(registry.caFile));
   const pin = await createMountNs(t.netns, {
     binds: [
       [join(dirs.data, 'root'), '/root'],
       [etcDocker, '/etc/docker'],
-      [join(dirs.data, 'docker'), '/var/lib/docker'],
+      [dirs.varLibDocker, '/var/lib/docker'],
     ],
     privateRun: true,
   });

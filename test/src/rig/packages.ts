@@ -30,13 +30,22 @@ export function missingPackages(): string[] {
   return REQUIRED.filter((r) => !existsSync(r.file)).map((r) => r.pkg);
 }
 
-/** Installs what is missing from Debian's archive; silent when everything is there. */
-export async function ensurePackages(log: (line: string) => void = () => {}): Promise<void> {
-  if (missingPackages().length === 0) return;
+/**
+ * Runs `work` under the machine-wide apt lock unless `done()` says it is not needed, before taking the lock
+ * or after (another test run may have done it meanwhile).
+ */
+async function onceUnderAptLock(done: () => boolean, work: () => Promise<void>): Promise<void> {
+  if (done()) return;
   mkdirSync(RIG_RUN_DIR, { recursive: true });
   await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
+    if (!done()) await work();
+  });
+}
+
+/** Installs what is missing from Debian's archive; silent when everything is there. */
+export async function ensurePackages(log: (line: string) => void = () => {}): Promise<void> {
+  await onceUnderAptLock(() => missingPackages().length === 0, async () => {
     const missing = missingPackages();
-    if (missing.length === 0) return;
     log(`rig: installing ${missing.join(' ')} from Debian's archive`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     await run(['apt-get', 'update', '-qq'], { env });
@@ -54,10 +63,7 @@ const FOREIGN_RUNTIME = ['libc6', 'libgcc-s1', 'libstdc++6'];
 export async function foreignSysroot(arch: 'arm64', log: (line: string) => void = () => {}): Promise<string> {
   const root = join(RIG_DATA_DIR, `sysroot-${arch}`);
   const done = join(root, '.complete');
-  if (existsSync(done)) return root;
-  mkdirSync(RIG_RUN_DIR, { recursive: true });
-  await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
-    if (existsSync(done)) return;
+  await onceUnderAptLock(() => existsSync(done), async () => {
     log(`rig: fetching Debian's ${arch} runtime libraries (${FOREIGN_RUNTIME.join(' ')}) into ${root}`);
     const debs = join(RIG_DATA_DIR, `sysroot-${arch}.debs`);
     rmSync(root, { recursive: true, force: true });
@@ -85,10 +91,7 @@ export const LOCAL_ARCHIVE = join(RIG_DATA_DIR, 'apt-archive');
 export async function ensureLocalArchive(packages: string[], log: (line: string) => void = () => {}): Promise<string> {
   const index = join(LOCAL_ARCHIVE, 'Packages');
   const has = () => existsSync(index) && packages.every((p) => readdirSync(LOCAL_ARCHIVE).some((f) => f.startsWith(`${p}_`)));
-  if (has()) return LOCAL_ARCHIVE;
-  mkdirSync(RIG_RUN_DIR, { recursive: true });
-  await withLock(join(RIG_RUN_DIR, 'apt.lock'), async () => {
-    if (has()) return;
+  await onceUnderAptLock(has, async () => {
     mkdirSync(LOCAL_ARCHIVE, { recursive: true });
     if (packages.length === 0) return writeFileSync(index, '');
     log(`rig: downloading ${packages.join(' ')} into the rig's apt archive ${LOCAL_ARCHIVE}`);
