@@ -114,13 +114,25 @@ test('records of agents before the journal still answer; torn temp files are cle
   assert.deepEqual(await store.run('old-1', 'app.stop', P, async () => ({ legacy: false })), { legacy: true });
 });
 
-test('records of boots are written durably; those of operations a retry runs again skip the fsyncs', async (t) => {
+test('the intent of a boot is written durably, its outcome and both records of operations a retry runs again skip the fsyncs', async (t) => {
   const dir = journalDir(t);
   const writes: string[] = [];
   const store = storeIn(dir, { write: (path, data, opts) => { writes.push(`${(JSON.parse(data) as { state: string }).state} ${opts.durable ? 'durable' : 'volatile'}`); writeFileSync(path, data); } });
   await store.run('op-boot', 'app.boot', P, async () => ({}));
   await store.run('op-stop', 'app.stop', P, async () => ({}));
-  assert.deepEqual(writes, ['started durable', 'finished durable', 'started volatile', 'finished volatile']);
+  assert.deepEqual(writes, ['started durable', 'finished volatile', 'started volatile', 'finished volatile']);
   // Either way the record answers a retry.
   assert.deepEqual(await storeIn(dir).run('op-stop', 'app.stop', P, async () => ({ again: true })), {});
+});
+
+test('a power cut that takes a boot\'s outcome leaves its intent: the retry is answered interrupted, the boot never runs twice', async (t) => {
+  const dir = journalDir(t);
+  // What survives a power cut: only what was written durably.
+  const store = storeIn(dir, { write: (path, data, opts) => { if (opts.durable) writeFileSync(path, data); } });
+  await store.run('boot-2', 'app.boot', P, async () => ({ booted: true }));
+  const after = storeIn(dir);
+  after.recover();
+  let ran = false;
+  await assert.rejects(after.run('boot-2', 'app.boot', P, async () => { ran = true; return {}; }), (e: unknown) => e instanceof RpcError && e.code === 'operation_interrupted');
+  assert.equal(ran, false);
 });

@@ -138,24 +138,29 @@ export class IdempotencyStore {
     return result;
   }
 
-  /** Records the outcome; a failure to do so never changes the outcome (the change is made), it is logged. */
+  /**
+   * Records the outcome; a failure to do so never changes the outcome (the change is made), it is logged.
+   * Never fsynced, as it is on the way to the reply: a power cut that takes it leaves the durable intent
+   * record, so the retry is answered `operation_interrupted` (or runs again, for those that may), never a
+   * second run of one that may not.
+   */
   private finish(id: string, base: { method: string; paramsDigest: string; startedAt: string }, outcome: Outcome): void {
     const record: OperationRecord = { ...base, state: 'finished', finishedAt: isoTime(), outcome };
-    if (!this.tryWrite(id, record)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
+    if (!this.tryWrite(id, record, false)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
   }
 
   /**
-   * Whether the operation's records must survive a power loss: only for those a retry does not run again
-   * after an interruption. A lost (or torn) record of any other one makes its retry run it again, which
-   * they are built for, so they skip the fsyncs (four per operation, on the deploy's critical path).
+   * Whether the operation's intent record must survive a power loss: only for those a retry does not run
+   * again after an interruption. A lost (or torn) record of any other one makes its retry run it again,
+   * which they are built for, so they skip the fsyncs (on the deploy's critical path).
    */
   private mustSurvive(method: string): boolean {
     return !this.opts.rerunAfterInterruption(method);
   }
 
-  private tryWrite(id: string, record: OperationRecord): boolean {
+  private tryWrite(id: string, record: OperationRecord, durable = this.mustSurvive(record.method)): boolean {
     try {
-      this.write(this.pathOf(id), JSON.stringify(record), { durable: this.mustSurvive(record.method) });
+      this.write(this.pathOf(id), JSON.stringify(record), { durable });
       return true;
     } catch (err) {
       this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });

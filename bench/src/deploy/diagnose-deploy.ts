@@ -3,7 +3,7 @@
 //   and project load (until the first API request), TLS connect, the submit answered, the process exit;
 // - the controller's SQLite commits: every fsync/fdatasync it makes during each deploy (strace on its pid),
 //   with the time the (synchronous) calls blocked its event loop.
-// Usage: node bench/dist/deploy/diagnose-deploy.js [--hosts 6] [--runs 3] [--out FILE] [--max-load 3]
+// Usage: node bench/dist/deploy/diagnose-deploy.js [--hosts 6] [--runs 3] [--out FILE] [--max-busy 0.2]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '6' },
     runs: { type: 'string', default: '3' },
     out: { type: 'string' },
-    'max-load': { type: 'string', default: '3' },
+    'max-busy': { type: 'string', default: '0.2' },
   },
 });
 const N = Number(values.hosts);
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 
     const runs: Array<{ t0: number; t1: number; marks: Mark[]; deployment: { createdAt: number; eventCount: number }; steps: Array<{ startedAt: number; finishedAt: number | null }> }> = [];
     for (let r = 0; r < RUNS; r++) {
-      await calm(Number(values['max-load']));
+      await calm(Number(values['max-busy']));
       await sleep(1_500);
       const trace = join(fleet.dir, `cli-trace-${r}.jsonl`);
       const { t0, t1 } = await deploy(versions[3 + r]!, trace);

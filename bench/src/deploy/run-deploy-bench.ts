@@ -2,7 +2,7 @@
 // kamal-proxy running, for N rig hosts, split by phase, against the physical floor measured in the same
 // run: the same Docker Engine operations issued by this process straight to each host's dockerd, all
 // hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
-//   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-load 3] [--cli-prof DIR]
+//   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-busy 0.2] [--cli-prof DIR]
 //   node bench/dist/deploy/run-deploy-bench.js --report a.json,b.json   (tables of earlier runs, pooled)
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,11 +21,11 @@ import {
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '1,3,6' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     out: { type: 'string' },
     'settle-ms': { type: 'string', default: '1500' },
     'cli-samples': { type: 'string', default: '3' },
-    'max-load': { type: 'string', default: '3' },
+    'max-busy': { type: 'string', default: '0.2' },
     /** Writes V8 CPU profiles of the measured `drover deploy -P` processes (the operator's CLI) here. */
     'cli-prof': { type: 'string' },
     /** Measures nothing: prints the tables for the runs of earlier --out files, pooled per host count. */
@@ -36,8 +36,8 @@ const HOST_COUNTS = values.hosts!.split(',').map(Number);
 const RUNS = Number(values.runs);
 const SETTLE_MS = Number(values['settle-ms']);
 const CLI_SAMPLES = Number(values['cli-samples']);
-/** Before each measured deploy, wait (up to a minute) for the 1-minute load average to drop below this. */
-const MAX_LOAD = Number(values['max-load']);
+/** Before each measured deploy, wait (up to a minute) until less than this share of the CPUs is busy. */
+const MAX_BUSY = Number(values['max-busy']);
 const DEPLOY_TIMEOUT_MS = 180_000;
 
 const median = (xs: number[]) => {
@@ -69,6 +69,8 @@ interface RunResult {
   /** drover only: the deployment's record. */
   deployment?: { id: string; t0: number; t1: number; createdAt: number; firstStepAt: number; lastStepAt: number; finishedAt: number | null; eventCount: number; steps: number };
   loadBefore: number;
+  /** Share of the CPUs busy in the second before (older files: absent). */
+  busyBefore?: number;
 }
 
 interface HostCountResult {
@@ -115,7 +117,7 @@ class HostCountBench {
   }
 
   async drover(version: string, options: { measure: boolean } = { measure: true }): Promise<RunResult | null> {
-    const loadBefore = await calm(MAX_LOAD);
+    const { busy: busyBefore, load: loadBefore } = await calm(MAX_BUSY);
     const cpu0 = this.cpu();
     const t0 = Date.now();
     // What Fleet.spawn does, plus node flags for --cli-prof (NODE_OPTIONS may not carry --cpu-prof).
@@ -150,7 +152,7 @@ class HostCountBench {
       (ops[s.host] ??= {})[s.kind] = (ops[s.host]![s.kind] ?? 0) + (s.finishedAt - s.startedAt);
     }
     return {
-      method: 'drover', version, times, boot: await this.bootParts(t0, t1, version, old, bootSpans), ops, cpuMs: cpu, loadBefore,
+      method: 'drover', version, times, boot: await this.bootParts(t0, t1, version, old, bootSpans), ops, cpuMs: cpu, loadBefore, busyBefore,
       deployment: {
         id: detail.deployment.id, t0, t1, createdAt: detail.deployment.createdAt,
         firstStepAt: Math.min(...detail.steps.map((s) => s.startedAt)), lastStepAt: Math.max(...detail.steps.map((s) => s.finishedAt ?? NaN)),
@@ -160,7 +162,7 @@ class HostCountBench {
   }
 
   async floor(version: string, options: { measure: boolean } = { measure: true }): Promise<RunResult | null> {
-    const loadBefore = await calm(MAX_LOAD);
+    const { busy: busyBefore, load: loadBefore } = await calm(MAX_BUSY);
     const cpu0 = this.cpu();
     const run = await floorDeploy(this.names.map((n) => ({ name: n, docker: this.fleet.host(n).docker })), this.spec, version);
     const cpu = HostCountBench.cpuDelta(cpu0, this.cpu());
@@ -170,7 +172,7 @@ class HostCountBench {
     const bootSpans = new Map(run.hosts.map((h) => [h.host, h.phases.boot]));
     return {
       method: 'floor', version, times: floorTimes(run), boot: await this.bootParts(run.t0, run.t1, version, old, bootSpans),
-      ops: Object.fromEntries(run.hosts.map((h) => [h.host, h.ops])), cpuMs: cpu, loadBefore,
+      ops: Object.fromEntries(run.hosts.map((h) => [h.host, h.ops])), cpuMs: cpu, loadBefore, busyBefore,
     };
   }
 }
@@ -206,7 +208,7 @@ async function benchHosts(n: number): Promise<HostCountResult> {
         await sleep(SETTLE_MS);
         const version = versions[3 + 2 * r + k]!;
         const result = method === 'drover' ? await bench.drover(version) : await bench.floor(version);
-        log(`run ${r + 1}/${RUNS} ${method}: ${secs(result!.times.total)} s (load before ${result!.loadBefore.toFixed(2)})`);
+        log(`run ${r + 1}/${RUNS} ${method}: ${secs(result!.times.total)} s (CPU ${((result!.busyBefore ?? NaN) * 100).toFixed(0)} % busy before, load ${result!.loadBefore.toFixed(2)})`);
         runs.push(result!);
       }
     }
@@ -234,6 +236,8 @@ interface Summary {
   drover: Aggregate;
   floor: Aggregate;
   ratio: number;
+  /** Median of drover's run k over the floor's run k (the two ran back to back): drift between pairs cancels. */
+  pairedRatio: number;
   overheadMs: number;
   cli: { versionMs: number; configMs: number; lockStatusMs: number };
 }
@@ -289,8 +293,9 @@ function aggregate(runs: RunResult[]): Aggregate {
 function summarize(h: HostCountResult): Summary {
   const drover = aggregate(h.runs.filter((r) => r.method === 'drover'));
   const floor = aggregate(h.runs.filter((r) => r.method === 'floor'));
+  const pairs = drover.totalsMs.slice(0, floor.totalsMs.length).map((d, k) => d / floor.totalsMs[k]!);
   return {
-    hosts: h.hosts, drover, floor, ratio: drover.totalMs / floor.totalMs, overheadMs: drover.totalMs - floor.totalMs,
+    hosts: h.hosts, drover, floor, ratio: drover.totalMs / floor.totalMs, pairedRatio: median(pairs), overheadMs: drover.totalMs - floor.totalMs,
     cli: { versionMs: median(h.cli.version), configMs: median(h.cli.config), lockStatusMs: median(h.cli.lockStatus) },
   };
 }
@@ -304,10 +309,10 @@ const LEGACY_FLOOR_OPS: Partial<Record<PhaseName, string[]>> = {
 
 function markdown(summaries: Summary[]): string {
   const lines: string[] = [];
-  lines.push('| hosts | `drover deploy -P` (median) | floor: same Docker calls, direct, parallel (median) | ratio | drover − floor | target ≤ 1.10 |');
-  lines.push('|---|---|---|---|---|---|');
+  lines.push('| hosts | `drover deploy -P` (median) | floor: same Docker calls, direct, parallel (median) | ratio | paired ratio (median of run k / run k) | drover − floor | target ≤ 1.10 |');
+  lines.push('|---|---|---|---|---|---|---|');
   for (const s of summaries) {
-    lines.push(`| ${s.hosts} | ${secs(s.drover.totalMs)} s (${s.drover.totalsMs.map(secs).join(', ')}) | ${secs(s.floor.totalMs)} s (${s.floor.totalsMs.map(secs).join(', ')}) | ${s.ratio.toFixed(2)}× | ${secs(s.overheadMs)} s | ${s.ratio <= 1.1 ? '✔' : '✘'} |`);
+    lines.push(`| ${s.hosts} | ${secs(s.drover.totalMs)} s (${s.drover.totalsMs.map(secs).join(', ')}) | ${secs(s.floor.totalMs)} s (${s.floor.totalsMs.map(secs).join(', ')}) | ${s.ratio.toFixed(2)}× | ${s.pairedRatio.toFixed(2)}× | ${secs(s.overheadMs)} s | ${s.ratio <= 1.1 ? '✔' : '✘'} |`);
   }
   lines.push('', 'Phases (s, medians; a phase is its first host\'s start to its last host\'s end; head = process start to the first phase, gaps = between phases, tail = last phase to exit):', '');
   lines.push(`| hosts | | total | head | ${PHASES.join(' | ')} | gaps | tail |`);

@@ -30,10 +30,12 @@ export async function floorSpec(dir: string, registry: { server: string; usernam
 }
 
 /**
- * Builds the sample app at `content` on the operator side and pushes it as `<repository>:<version>`. One change
- * from the rig's sample app: busybox httpd as PID 1 ignores SIGTERM, so every `docker stop` of an old version
- * would wait Docker's 10 s and then SIGKILL, in drover and floor alike, a constant that says nothing about
- * either. Here a shell traps TERM and exits at once, as a real app server does.
+ * Builds the sample app at `content` on the operator side and pushes it as `<repository>:<version>`. Two changes
+ * from the rig's sample app, each a cost in drover and floor alike that says nothing about either: busybox
+ * httpd as PID 1 ignores SIGTERM, so every `docker stop` of an old version would wait Docker's 10 s and then
+ * SIGKILL (here a shell traps TERM and exits at once, as a real app server does); and its Docker HEALTHCHECK,
+ * there for roles without the proxy, would have every host's dockerd exec a probe into the app every second,
+ * CPU the deploys compete with at random moments (here kamal-proxy's health check is the only one, as Kamal has it).
  */
 export async function pushVersion(fleet: Fleet, repository: string, version: string, content: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-ctx-'));
@@ -43,7 +45,9 @@ export async function pushVersion(fleet: Fleet, repository: string, version: str
     const original = readFileSync(dockerfile, 'utf8');
     const patched = original.replace(/^CMD .*$/m, `CMD ["sh", "-c", "trap 'exit 0' TERM INT; httpd -f -p 80 -h /www & wait"]`);
     if (patched === original) throw new Error('the sample app Dockerfile has no CMD line to replace');
-    writeFileSync(dockerfile, patched);
+    const unprobed = patched.replace(/^HEALTHCHECK .*\n/m, '');
+    if (unprobed === patched) throw new Error('the sample app Dockerfile has no HEALTHCHECK line to remove');
+    writeFileSync(dockerfile, unprobed);
     const ref = `${repository}:${version}`;
     await buildImage(fleet.rig.operator.docker, dir, ref);
     await pushImage(fleet.rig.operator.docker, ref, fleet.rig.registry);
@@ -52,13 +56,30 @@ export async function pushVersion(fleet: Fleet, repository: string, version: str
   }
 }
 
-/** Waits (up to a minute) for the machine's 1-minute load average to fall under `max`. */
-export async function calm(max: number): Promise<number> {
-  for (let i = 0; i < 12 && loadavg()[0]! > max; i++) {
-    process.stderr.write(`load average ${loadavg()[0]!.toFixed(2)} > ${max}: waiting 5 s\n`);
-    await sleep(5_000);
+/** The share of all CPUs busy (not idle, not waiting on I/O) over `ms`, from /proc/stat. */
+export async function cpuBusy(ms = 1_000): Promise<number> {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), idle: f[3]! + f[4]! };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Waits (up to a minute) until the machine is quiet: under `maxBusy` of its CPUs busy over one second. The
+ * CPU share over the last second says what the next deploy competes with; the 1-minute load average
+ * (returned too, for the record) still carries the previous deploy's burst long after it ended.
+ */
+export async function calm(maxBusy: number): Promise<{ busy: number; load: number }> {
+  let busy = await cpuBusy();
+  for (let i = 0; i < 60 && busy > maxBusy; i++) {
+    process.stderr.write(`CPU ${(busy * 100).toFixed(0)} % busy > ${(maxBusy * 100).toFixed(0)} %: waiting\n`);
+    busy = await cpuBusy();
   }
-  return loadavg()[0]!;
+  return { busy, load: loadavg()[0]! };
 }
 
 

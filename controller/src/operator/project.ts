@@ -36,14 +36,27 @@ function git(cwd: string, args: string[]): string | null {
   }
 }
 
+/** `git config user.email` and `user.name` (the last value of each wins, as git answers), one git run per directory. */
+const gitUsers = new Map<string, { email: string | null; name: string | null }>();
+function gitUser(cwd: string): { email: string | null; name: string | null } {
+  let user = gitUsers.get(cwd);
+  if (!user) {
+    const lines = (git(cwd, ['config', '--get-regexp', '^user\\.(email|name)$']) ?? '').split('\n');
+    const last = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean).at(-1) ?? null;
+    user = { email: last('user.email'), name: last('user.name') };
+    gitUsers.set(cwd, user);
+  }
+  return user;
+}
+
 /** Kamal's KAMAL_PERFORMER: `git config user.email`, else the local user. */
 export function performerOf(cwd: string): string {
-  return git(cwd, ['config', 'user.email']) ?? userInfo().username;
+  return gitUser(cwd).email ?? userInfo().username;
 }
 
 /** Kamal's `Locked by:`: `git config user.name`, else `Unknown`. */
 export function lockHolderOf(cwd: string): string {
-  return git(cwd, ['config', 'user.name']) ?? 'Unknown';
+  return gitUser(cwd).name ?? 'Unknown';
 }
 
 const inProject = (dir: string, path: string) => (isAbsolute(path) ? path : resolve(dir, path));

@@ -60,6 +60,8 @@ export class EventLog {
     signal.addEventListener('abort', onAbort);
     try {
       let next = from;
+      // Only durable events are read back; the rest come live once they are (afterCommit, in order).
+      await new Promise<void>((resolve) => this.store.afterCommit(resolve));
       const stored = this.store.listEvents(deploymentId, from).map((r) => ({ index: r.index, at: r.at, event: DeploymentEvent.parse(r.event) }));
       const settled = new Set(stored.flatMap((e) => (e.event.type === 'hook_done' ? [e.event.step] : [])));
       for (const e of stored) {

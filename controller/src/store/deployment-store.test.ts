@@ -369,9 +369,11 @@ test('events and steps of one event-loop turn are committed together, before any
     const other = new Database(join(dir, 'controller.db'), { readonly: true });
     assert.equal((other.prepare('SELECT COUNT(*) AS n FROM deployment_events').get() as { n: number }).n, 0);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(heard, [2], 'committed at the end of the turn, then told');
-    assert.equal((other.prepare('SELECT COUNT(*) AS n FROM deployment_events').get() as { n: number }).n, 2);
+    assert.equal((other.prepare('SELECT COUNT(*) AS n FROM deployment_events').get() as { n: number }).n, 2, 'committed at the end of the turn');
     assert.equal((other.prepare('SELECT status FROM deployment_steps').get() as { status: string }).status, 'running');
+    assert.deepEqual(heard, [], 'the WAL is synced off the event loop: not told yet');
+    await new Promise<void>((resolve) => s.afterCommit(resolve));
+    assert.deepEqual(heard, [2], 'told once it is durable');
     other.close();
     assert.throws(() => s.appendEvent('nope', 1, {}), /deployment nope does not exist/);
     assert.throws(() => s.recordStep({ deploymentId: 'nope', stepId: 's', host: null, kind: 'x', status: 'running', startedAt: 1, finishedAt: null, error: null }), /deployment nope does not exist/);

@@ -5,7 +5,7 @@ import { GroupCommit } from './group-commit.js';
 
 test('items added in one turn are committed together at its end; afterCommit waits for them', async () => {
   const commits: number[][] = [];
-  const g = new GroupCommit<number>((items) => commits.push(items));
+  const g = new GroupCommit<number>((items) => { commits.push(items); });
   const heard: string[] = [];
   g.afterCommit(() => heard.push('nothing pending: at once'));
   g.add(1);
@@ -19,7 +19,7 @@ test('items added in one turn are committed together at its end; afterCommit wai
 
 test('a large turn is committed a chunk per turn, in order; callbacks run once their items are durable; flush commits the rest at once', async () => {
   const commits: number[][] = [];
-  const g = new GroupCommit<number>((items) => commits.push([...items]), 3);
+  const g = new GroupCommit<number>((items) => { commits.push([...items]); }, 3);
   const heard: string[] = [];
   for (let i = 1; i <= 4; i++) g.add(i);
   g.afterCommit(() => heard.push('after 4'));
@@ -41,4 +41,35 @@ test('a failed commit is reported to the next caller, not lost in a timer', asyn
   g.add(1);
   await nextTurn();
   assert.throws(() => g.add(2), /disk full/);
+});
+
+test('a commit made durable later: afterCommit waits for its sync, and a sync covers the commits before it', async () => {
+  const syncs: Array<() => void> = [];
+  const g = new GroupCommit<number>(() => new Promise<void>((resolve) => syncs.push(resolve)));
+  const heard: string[] = [];
+  g.add(1);
+  g.afterCommit(() => heard.push('after 1'));
+  await nextTurn();
+  g.add(2);
+  g.afterCommit(() => heard.push('after 2'));
+  g.flush();
+  assert.deepEqual([syncs.length, heard, g.size], [2, [], 0], 'written, not yet durable');
+  syncs[1]!();
+  await nextTurn();
+  assert.deepEqual(heard, ['after 1', 'after 2']);
+  syncs[0]!();
+  await nextTurn();
+  g.afterCommit(() => heard.push('nothing pending: at once'));
+  assert.deepEqual(heard, ['after 1', 'after 2', 'nothing pending: at once']);
+});
+
+test('a failed sync is reported to the next caller, and what it covered is never announced durable', async () => {
+  const g = new GroupCommit<number>(() => Promise.reject(new Error('EIO: fdatasync')));
+  const heard: string[] = [];
+  g.add(1);
+  g.afterCommit(() => heard.push('after 1'));
+  await nextTurn();
+  await nextTurn();
+  assert.throws(() => g.add(2), /EIO/);
+  assert.deepEqual(heard, []);
 });

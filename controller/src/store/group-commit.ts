@@ -1,23 +1,26 @@
 /**
  * Group commit for a deployment's events and steps: written as they happen, committed together at the
- * end of the event-loop turn, one fsync for all the hosts' progress of that turn instead of one each
- * (with `synchronous=FULL` each commit is an fsync that blocks the loop). Anything that reads or
- * orders against them flushes first; `afterCommit` runs once they are durable (live followers hear of
- * an event only then, so a follower never sees an event a crash could take back).
+ * end of the event-loop turn, one commit for all the hosts' progress of that turn instead of one each.
+ * Anything that reads or orders against them flushes first (the rows are then visible). A commit may
+ * return a promise that settles once it is durable (the store syncs the WAL off the event loop, so the
+ * rollout's next requests do not wait behind an fsync); `afterCommit` runs once everything added before
+ * it is durable (live followers hear of an event only then, so a follower never sees an event a crash
+ * could take back).
  *
  * A turn that produced more than `chunk` items (a phase dispatched to thousands of hosts) commits them
  * `chunk` at a time, one turn each, so requests waiting on the loop are served in between.
  */
 export class GroupCommit<T> {
   private pending: T[] = [];
-  /** Callbacks, each with the number of items that must be committed before it runs. */
+  /** Callbacks, each with the number of items that must be durable before it runs. */
   private callbacks: { after: number; cb: () => void }[] = [];
   private added = 0;
   private committed = 0;
+  private durable = 0;
   private scheduled = false;
   private failure: unknown = null;
 
-  constructor(private readonly commit: (items: T[]) => void, private readonly chunk = 2_000) {}
+  constructor(private readonly commit: (items: T[]) => void | Promise<void>, private readonly chunk = 2_000) {}
 
   add(item: T): void {
     this.rethrow();
@@ -30,15 +33,15 @@ export class GroupCommit<T> {
     return this.pending.length;
   }
 
-  /** Commits what is pending now (a no-op when nothing is). */
+  /** Commits what is pending now (a no-op when nothing is); its durability may follow later. */
   flush(): void {
     this.rethrow();
     this.commitSome(this.pending.length);
   }
 
-  /** Runs `cb` once everything added so far is committed (at once when nothing is pending). */
+  /** Runs `cb` once everything added so far is durable (at once when it already is). */
   afterCommit(cb: () => void): void {
-    if (this.pending.length === 0) cb();
+    if (this.durable === this.added) cb();
     else this.callbacks.push({ after: this.added, cb });
   }
 
@@ -61,11 +64,20 @@ export class GroupCommit<T> {
     if (this.pending.length === 0) return;
     const items = this.pending.length <= count ? this.pending : this.pending.slice(0, count);
     this.pending = this.pending.length <= count ? [] : this.pending.slice(count);
-    this.commit(items);
+    const synced = this.commit(items);
     this.committed += items.length;
-    const due = this.callbacks.filter((c) => c.after <= this.committed);
+    const upTo = this.committed;
+    if (!synced) return this.markDurable(upTo);
+    synced.then(() => this.markDurable(upTo), (err: unknown) => { this.failure ??= err; });
+  }
+
+  /** A sync that started after item `upTo` was written covers every item before it too. */
+  private markDurable(upTo: number): void {
+    if (upTo <= this.durable) return;
+    this.durable = upTo;
+    const due = this.callbacks.filter((c) => c.after <= this.durable);
     if (due.length === 0) return;
-    this.callbacks = this.callbacks.filter((c) => c.after > this.committed);
+    this.callbacks = this.callbacks.filter((c) => c.after > this.durable);
     for (const { cb } of due) cb();
   }
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
+import { syncWal, withoutFsync } from './wal-sync.js';
 import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
   DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, StepRecord, StepStatus,
@@ -153,9 +154,10 @@ export class SqliteDeployments implements DeploymentStore {
     this.writes.afterCommit(cb);
   }
 
-  private commitWrites(items: PendingWrite[]): void {
+  /** Written at once, durable once the WAL sync that follows completes (group-commit.ts). */
+  private commitWrites(items: PendingWrite[]): Promise<void> {
     try {
-      this.db.transaction(() => {
+      withoutFsync(this.db, () => this.db.transaction(() => {
         // A deployment's event count once per commit, not once per event.
         const eventCounts = new Map<string, number>();
         for (const w of items) {
@@ -167,11 +169,12 @@ export class SqliteDeployments implements DeploymentStore {
           }
         }
         for (const [id, count] of eventCounts) this.q('UPDATE deployments SET event_count = ? WHERE id = ?').run(count, id);
-      }).immediate();
+      }).immediate());
     } finally {
       // Indexes of events still pending stay known (a chunked commit leaves some for the next turn).
       if (this.writes.size === 0) this.nextEventIndex.clear();
     }
+    return syncWal(this.where);
   }
 
   /** Prepared once per distinct SQL text (events and steps are written often). */

@@ -10,6 +10,7 @@ import type {
 import { SqliteDeployments } from './sqlite-deployments.js';
 import { SqliteConvergence } from './sqlite-convergence.js';
 import { SqliteTokens } from './sqlite-tokens.js';
+import { withoutFsync } from './wal-sync.js';
 
 type Row = Record<string, unknown>;
 
@@ -37,7 +38,10 @@ function agentFromRow(r: Row, where: string): AgentRecord {
   };
 }
 
-/** SQLite store in `<dataDir>/controller.db`: WAL, synchronous=FULL, versioned migrations. */
+/**
+ * SQLite store in `<dataDir>/controller.db`: WAL, synchronous=FULL (but for a deployment's events and steps,
+ * synced off the event loop, and last-seen updates: wal-sync.ts), versioned migrations.
+ */
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
@@ -139,14 +143,15 @@ export class SqliteStore implements Store {
       agent_version = COALESCE(@agentVersion, agent_version),
       docker_version = CASE WHEN @setDocker THEN @dockerVersion ELSE docker_version END
       WHERE id = @id`);
-    this.db.transaction(() => {
+    // Last seen is informative: it need not hold the event loop for an fsync (wal-sync.ts).
+    withoutFsync(this.db, () => this.db.transaction(() => {
       for (const u of updates) {
         stmt.run({
           id: u.id, lastSeen: u.lastSeen, lastAddress: u.lastAddress ?? null, hostname: u.hostname ?? null,
           agentVersion: u.agentVersion ?? null, setDocker: u.dockerVersion === undefined ? 0 : 1, dockerVersion: u.dockerVersion ?? null,
         });
       }
-    })();
+    })());
   }
 
   // Join and operator tokens (sqlite-tokens.ts).
