@@ -187,9 +187,9 @@ class Run {
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length === 1) throw failures[0];
     if (failures.length > 1) {
-      const lines = failures.map((f) => (f instanceof HostFailure ? `${f.host}: ${f.message}` : (f as Error).message));
-      const details = failures.flatMap((f) => (f instanceof HostFailure ? f.details : []));
-      throw new UserError(`Exceptions on ${failures.length} hosts:`, { details: [...lines, ...details] });
+      // Each host's line, then its own explanation under it: the same container name fails alike on every host.
+      const details = failures.flatMap((f) => (f instanceof HostFailure ? [`${f.host}: ${f.message}`, ...f.details.map((d) => `  ${d}`)] : [(f as Error).message]));
+      throw new UserError(`Exceptions on ${failures.length} hosts:`, { details });
     }
   }
 
