@@ -36,11 +36,15 @@ test('a large turn is committed a chunk per turn, in order; callbacks run once t
   assert.equal(commits.length, 3, 'nothing left for the scheduled turn');
 });
 
-test('a failed commit is reported to the next caller, not lost in a timer', async () => {
+test('a failed commit is reported to the next caller, not lost in a timer; nobody hears of it, nobody waits for it', async () => {
   const g = new GroupCommit<number>(() => { throw new Error('disk full'); });
+  const heard: string[] = [];
   g.add(1);
+  g.afterCommit(() => heard.push('after 1'));
   await nextTurn();
   assert.throws(() => g.add(2), /disk full/);
+  g.afterCommit(() => heard.push('nothing pending: at once'));
+  assert.deepEqual(heard, ['nothing pending: at once']);
 });
 
 test('a commit made durable later: afterCommit waits for its sync, and a sync covers the commits before it', async () => {
@@ -63,7 +67,7 @@ test('a commit made durable later: afterCommit waits for its sync, and a sync co
   assert.deepEqual(heard, ['after 1', 'after 2', 'nothing pending: at once']);
 });
 
-test('a failed sync is reported to the next caller, and what it covered is never announced durable', async () => {
+test('a failed sync is reported to the next caller, what it covered is never announced durable, and nobody waits for it', async () => {
   const g = new GroupCommit<number>(() => Promise.reject(new Error('EIO: fdatasync')));
   const heard: string[] = [];
   g.add(1);
@@ -71,5 +75,6 @@ test('a failed sync is reported to the next caller, and what it covered is never
   await nextTurn();
   await nextTurn();
   assert.throws(() => g.add(2), /EIO/);
-  assert.deepEqual(heard, []);
+  g.afterCommit(() => heard.push('nothing pending: at once'));
+  assert.deepEqual(heard, ['nothing pending: at once']);
 });

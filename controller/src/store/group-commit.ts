@@ -64,11 +64,30 @@ export class GroupCommit<T> {
     if (this.pending.length === 0) return;
     const items = this.pending.length <= count ? this.pending : this.pending.slice(0, count);
     this.pending = this.pending.length <= count ? [] : this.pending.slice(count);
-    const synced = this.commit(items);
     this.committed += items.length;
     const upTo = this.committed;
+    let synced: void | Promise<void>;
+    try {
+      synced = this.commit(items);
+    } catch (err) {
+      this.abandon(upTo);
+      throw err;
+    }
     if (!synced) return this.markDurable(upTo);
-    synced.then(() => this.markDurable(upTo), (err: unknown) => { this.failure ??= err; });
+    synced.then(() => this.markDurable(upTo), (err: unknown) => {
+      this.failure ??= err;
+      this.abandon(upTo);
+    });
+  }
+
+  /**
+   * A commit or its sync failed (the failure goes to the next caller): nobody is told of anything up to its
+   * last item, whose durability is unknown, and the count moves past them so that later callers and
+   * followers are not left waiting for them.
+   */
+  private abandon(upTo: number): void {
+    this.callbacks = this.callbacks.filter((c) => c.after > upTo);
+    this.markDurable(upTo);
   }
 
   /** A sync that started after item `upTo` was written covers every item before it too. */
