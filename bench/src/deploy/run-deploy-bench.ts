@@ -2,7 +2,7 @@
 // kamal-proxy running, for N rig hosts, split by phase, against the physical floor measured in the same
 // run: the same Docker Engine operations issued by this process straight to each host's dockerd, all
 // hosts at once (floor.ts). Method and discussion: docs/deploy-benchmarks.md. Usage:
-//   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 3] [--out FILE] [--settle-ms 1500] [--max-busy 0.2] [--cli-prof DIR]
+//   node bench/dist/deploy/run-deploy-bench.js [--hosts 1,3,6] [--runs 5] [--out FILE] [--settle-ms 1500] [--max-busy 0.2] [--cli-prof DIR]
 //   node bench/dist/deploy/run-deploy-bench.js --report a.json,b.json   (tables of earlier runs, pooled)
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
