@@ -6,7 +6,7 @@ import type { appBootParams } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
 import { bridgeAssets, cleanupAssets } from './assets.js';
 import { appContainerOptions } from './container-spec.js';
-import { bareName, containerIdByName, currentRunningVersion, ensureNetwork, healthOrState, listContainers, logTail, stopContainer } from './containers.js';
+import { bareName, containerIdByName, createNetwork, currentRunningVersion, healthOrState, listContainers, logTail, networkExists, stopContainer } from './containers.js';
 import { daemonMessage, isConflict, isNotFound } from './docker-errors.js';
 import { parseDockerEnvFile, renderEnvFile } from './env-file.js';
 import { kamalProxy } from './exec-capture.js';
@@ -39,6 +39,14 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
   const tags = { service: p.service, destination: p.destination, performer: p.performer, role: p.role };
   const { say, lines } = narrator(ctx);
 
+  // What it reads, in parallel and before its first change (a clash changes nothing).
+  const scope = { service: p.service, role: p.role, destination: p.destination, prefix, latestImage: p.latestImage };
+  const [existingId, runningVersion, hasNetwork] = await Promise.all([containerIdByName(docker, name), currentRunningVersion(docker, scope), networkExists(docker)]);
+  const existing = existingId ? await docker.getContainer(existingId).inspect() : null;
+  if (existing && existing.Config.Labels?.service !== p.service) {
+    throw new UserError(`container name clash on ${host}: a container named ${name} already exists and is not a ${p.service} container (labels: ${JSON.stringify(existing.Config.Labels ?? {})}); rename or remove it`);
+  }
+
   if (p.errorPages) {
     const dir = hostPaths.errorPages(runDir, svcDest, p.version);
     for (const [file, content] of Object.entries(p.errorPages)) await writeHostFile(`${dir}/${file}`, content, 0o700, 'error page');
@@ -46,28 +54,26 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
   if (p.proxy?.tls) await placeTls(deps, svcDest, p.role, p.proxy.tls);
 
   let renamed: string | null = null;
-  const existingId = await containerIdByName(docker, name);
-  if (existingId) {
-    const existing = await docker.getContainer(existingId).inspect();
-    if (existing.Config.Labels?.service !== p.service) {
-      throw new UserError(`container name clash on ${host}: a container named ${name} already exists and is not a ${p.service} container (labels: ${JSON.stringify(existing.Config.Labels ?? {})}); rename or remove it`);
-    }
+  let oldVersion = runningVersion;
+  if (existing) {
     renamed = replacedContainerName(name);
     say(`Renaming container ${name} to ${renamed} as already deployed on ${host}`);
-    await docker.getContainer(existingId).rename({ name: renamed });
+    await docker.getContainer(existing.Id).rename({ name: renamed });
+    // Kamal reads the running version after the rename: the renamed container is the old version then.
+    oldVersion = await currentRunningVersion(docker, scope);
   }
-  const oldVersion = await currentRunningVersion(docker, { service: p.service, role: p.role, destination: p.destination, prefix, latestImage: p.latestImage });
 
   // Kamal bridges assets for proxied roles only, with the version running before this boot.
   const assets = p.proxy && p.assetPath
     ? await bridgeAssets(docker, { runDir, svcDest, prefix, role: p.role, version: p.version, image: p.image, assetPath: p.assetPath, oldVersion, host })
     : null;
 
-  await recordAudit(runDir, tags, `Booted app version ${p.version}`);
-  await ensureNetwork(docker);
-
   const envFile = hostPaths.roleEnvFile(runDir, svcDest, p.role);
-  await writeHostFile(envFile, renderEnvFile(p.env.secrets), 0o600, 'env file');
+  await Promise.all([
+    recordAudit(runDir, tags, `Booted app version ${p.version}`),
+    hasNetwork ? null : createNetwork(docker),
+    writeHostFile(envFile, renderEnvFile(p.env.secrets), 0o600, 'env file'),
+  ]);
   const hostEnv = deps.hostEnv ?? process.env;
   const hostname = containerHostname(host);
   const create = appContainerOptions({

@@ -20,8 +20,10 @@ function tagsOf(p: { service: string; role: string; destination: string | null; 
 /** Kamal's stale_containers: running versions of the role other than the current running one. */
 export async function staleContainers(deps: OperationsDeps, p: z.output<typeof appStaleParams>) {
   const { prefix, filters } = scopeOf(p);
-  const running = await listContainers(deps.docker, { ...filters, status: ['running'] }, false);
-  const current = await currentRunningVersion(deps.docker, { ...p, prefix, latestImage: p.latestImage });
+  const [running, current] = await Promise.all([
+    listContainers(deps.docker, { ...filters, status: ['running'] }, false),
+    currentRunningVersion(deps.docker, { ...p, prefix, latestImage: p.latestImage }),
+  ]);
   const stale = running.filter((c) => versionFromName(bareName(c), prefix) !== current);
   const stopped: string[] = [];
   if (p.stop) {

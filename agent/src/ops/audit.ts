@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isoTime } from '@drover/shared/utc-time';
 import { hostPaths, serviceAndDestination } from './names.js';
 
@@ -34,11 +35,14 @@ export function auditLine(tags: AuditTags, message: string, now = new Date()): s
   return escapeAuditText(`${parts.map((t) => `[${t}]`).join(' ')} ${message}`);
 }
 
-/** Appends one line to `<run dir>/<svc>[-dest]-audit.log` (Kamal: `mkdir -p .kamal && echo … >> …`). */
+/**
+ * Appends one line to `<run dir>/<svc>[-dest]-audit.log` (Kamal: `mkdir -p .kamal && echo … >> …`);
+ * synchronously, as host-files.ts says why.
+ */
 export async function recordAudit(runDir: string, tags: AuditTags, message: string): Promise<void> {
-  await mkdir(runDir, { recursive: true });
+  mkdirSync(runDir, { recursive: true });
   const path = hostPaths.auditLog(runDir, serviceAndDestination(tags.service, tags.destination));
-  await appendFile(path, auditLine(tags, message) + '\n');
+  appendFileSync(path, auditLine(tags, message) + '\n');
 }
 
 export async function readAudit(runDir: string, service: string, destination: string | null, lines: number): Promise<{ path: string; lines: string[] }> {

@@ -4,16 +4,24 @@ import { exactName, KAMAL_NETWORK, roleFilters, versionFromName } from './names.
 
 export type ContainerSummary = Dockerode.ContainerInfo;
 
-/** `docker network create kamal`, ignoring "already exists" (Docker allows duplicate names, so look first). */
-export async function ensureNetwork(docker: Dockerode, name = KAMAL_NETWORK): Promise<void> {
+/** Whether the network exists (Docker allows duplicate names, so a create alone does not tell). */
+export async function networkExists(docker: Dockerode, name = KAMAL_NETWORK): Promise<boolean> {
   const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
-  if (existing.some((n) => n.Name === name)) return;
+  return existing.some((n) => n.Name === name);
+}
+
+/** `docker network create kamal`, ignoring "already exists". */
+export async function createNetwork(docker: Dockerode, name = KAMAL_NETWORK): Promise<void> {
   try {
     await docker.createNetwork({ Name: name, CheckDuplicate: true });
   } catch (e) {
     if (isConflict(e) || /already exists/.test(daemonMessage(e))) return;
     throw e;
   }
+}
+
+export async function ensureNetwork(docker: Dockerode, name = KAMAL_NETWORK): Promise<void> {
+  if (!(await networkExists(docker, name))) await createNetwork(docker, name);
 }
 
 export function bareName(c: ContainerSummary): string {
@@ -38,13 +46,11 @@ export async function containerIdByName(docker: Dockerode, name: string): Promis
  */
 export async function currentRunningVersion(docker: Dockerode, scope: { service: string; role: string; destination: string | null; prefix: string; latestImage: string | null }): Promise<string | null> {
   const filters = { ...roleFilters(scope.service, scope.role, scope.destination), status: ['running', 'restarting'] };
-  const running = await listContainers(docker, filters, true);
-  let preferred: ContainerSummary | undefined;
-  if (scope.latestImage) {
-    const latestId = await docker.getImage(scope.latestImage).inspect().then((i) => i.Id, () => null);
-    if (latestId) preferred = running.find((c) => c.ImageID === latestId);
-  }
-  const chosen = preferred ?? running[0];
+  const [running, latestId] = await Promise.all([
+    listContainers(docker, filters, true),
+    scope.latestImage ? docker.getImage(scope.latestImage).inspect().then((i) => i.Id, () => null) : null,
+  ]);
+  const chosen = (latestId ? running.find((c) => c.ImageID === latestId) : undefined) ?? running[0];
   return chosen ? versionFromName(bareName(chosen), scope.prefix) : null;
 }
 

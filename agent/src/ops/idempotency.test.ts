@@ -120,7 +120,9 @@ test('the intent of a boot is written durably, its outcome and both records of o
   const store = storeIn(dir, { write: (path, data, opts) => { writes.push(`${(JSON.parse(data) as { state: string }).state} ${opts.durable ? 'durable' : 'volatile'}`); writeFileSync(path, data); } });
   await store.run('op-boot', 'app.boot', P, async () => ({}));
   await store.run('op-stop', 'app.stop', P, async () => ({}));
-  assert.deepEqual(writes, ['started durable', 'finished volatile', 'started volatile', 'finished volatile']);
+  // The proxy's boot starts or creates it only when it is not running: run again, it converges.
+  await store.run('op-proxy', 'proxy.boot', P, async () => ({}));
+  assert.deepEqual(writes, ['started durable', 'finished volatile', 'started volatile', 'finished volatile', 'started volatile', 'finished volatile']);
   // Either way the record answers a retry.
   assert.deepEqual(await storeIn(dir).run('op-stop', 'app.stop', P, async () => ({ again: true })), {});
 });
@@ -135,4 +137,15 @@ test('a power cut that takes a boot\'s outcome leaves its intent: the retry is a
   let ran = false;
   await assert.rejects(after.run('boot-2', 'app.boot', P, async () => { ran = true; return {}; }), (e: unknown) => e instanceof RpcError && e.code === 'operation_interrupted');
   assert.equal(ran, false);
+});
+
+test('the journal makes its directory once, and again when something removed it', async (t) => {
+  const root = journalDir(t);
+  const dir = join(root, 'drover-agent', 'operations');
+  const store = storeIn(dir);
+  assert.deepEqual(await store.run('op-1', 'app.stop', P, async () => ({ n: 1 })), { n: 1 });
+  rmSync(join(root, 'drover-agent'), { recursive: true, force: true });
+  assert.deepEqual(await store.run('op-2', 'app.stop', P, async () => ({ n: 2 })), { n: 2 });
+  assert.deepEqual(readdirSync(dir), ['op-2.json']);
+  assert.deepEqual(await storeIn(dir).run('op-2', 'app.stop', P, async () => ({ n: 3 })), { n: 2 });
 });

@@ -37,9 +37,11 @@ type Ops = { [N in S.OperationName]: CatalogOperation<N> };
  * builds a new container and gates on its health, renaming or replacing what ran before, so a half-done one
  * needs a person to look. A retry with the same operation id is answered `operation_interrupted`. Every
  * other mutating operation converges on a state (started, stopped, removed, pulled, pruned): it reads Docker
- * first and changes only what differs, so running it again is the check against Docker.
+ * first and changes only what differs, so running it again is the check against Docker. `proxy.boot` is one
+ * of those (Kamal's `docker container start kamal-proxy || docker run …`: it replaces nothing), and on every
+ * deploy's path, where a durable intent record would cost two fsyncs per host for a proxy already running.
  */
-export const NOT_RERUN_AFTER_INTERRUPTION: ReadonlySet<S.OperationName> = new Set(['app.boot', 'proxy.boot', 'proxy.reboot', 'accessory.boot', 'accessory.reboot']);
+export const NOT_RERUN_AFTER_INTERRUPTION: ReadonlySet<S.OperationName> = new Set(['app.boot', 'proxy.reboot', 'accessory.boot', 'accessory.reboot']);
 
 export function rerunAfterInterruption(method: string): boolean {
   return !NOT_RERUN_AFTER_INTERRUPTION.has(method as S.OperationName);

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { proxyBootParams, proxyRemoveParams, proxyStopParams, ProxyRun, RegistryAuth } from '@drover/shared/operations';
 import { recordAudit } from './audit.js';
-import { ensureNetwork, logTail, removeContainer, startContainer, stopContainer } from './containers.js';
+import { createNetwork, ensureNetwork, logTail, networkExists, removeContainer, startContainer, stopContainer } from './containers.js';
 import { dockerFailure, isNotFound } from './docker-errors.js';
 import { parseDockerFlags } from './docker-options.js';
 import { makeDirectory, removePath } from './host-files.js';
@@ -78,9 +78,12 @@ async function awaitProxyReady(deps: OperationsDeps): Promise<void> {
  * apps-config directory, then `docker container start kamal-proxy || docker run …`.
  */
 export async function bootProxy(deps: OperationsDeps, p: BootParams, emit: (c: Chunk) => void | Promise<void>) {
-  await ensureNetwork(deps.docker);
-  const existing = await deps.docker.getContainer(PROXY_CONTAINER).inspect().catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+  const [hasNetwork, existing] = await Promise.all([
+    networkExists(deps.docker),
+    deps.docker.getContainer(PROXY_CONTAINER).inspect().catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e))),
+  ]);
   if (existing) checkProxyVersion(existing.Config.Image);
+  if (!hasNetwork) await createNetwork(deps.docker);
   await makeDirectory(hostPaths.proxyAppsConfig(deps.runDirectory), 'the kamal-proxy apps-config directory');
   if (existing) {
     if (existing.State.Running) return { container: { id: existing.Id, name: PROXY_CONTAINER as 'kamal-proxy' }, image: existing.Config.Image, action: 'running' as const, messages: [] };

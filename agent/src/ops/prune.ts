@@ -32,8 +32,10 @@ export async function pruneImages(deps: OperationsDeps, p: z.output<typeof prune
   await recordAudit(deps.runDirectory, p, `Pruned images`);
   const label = `service=${p.service}`;
   await deps.docker.pruneImages({ filters: JSON.stringify({ label: [label] }) });
-  const images = await deps.docker.listImages({ filters: JSON.stringify({ label: [label] }) });
-  const containers = await listContainers(deps.docker, { label: [label] });
+  const [images, containers] = await Promise.all([
+    deps.docker.listImages({ filters: JSON.stringify({ label: [label] }) }),
+    listContainers(deps.docker, { label: [label] }),
+  ]);
   const used = new Set(containers.map((c) => c.Image));
   const removed: string[] = [];
   for (const t of imageTagsToPrune(images.flatMap((i) => i.RepoTags ?? []), used, p.latestImage)) {

@@ -6,12 +6,12 @@ import { dirname } from 'node:path';
  * directory, so after a crash or power loss the file holds either the old or the new content and
  * the rename itself is on disk. `durable: false` skips both fsyncs: other processes see the old or
  * the new content, but a power loss may leave either, or a torn file (for records whose loss only
- * costs a retry running again).
+ * costs a retry running again). `directoryExists`: the caller made the directory, no mkdir per write.
  */
-export function writePrivateFile(path: string, data: string, opts: { durable?: boolean } = {}): void {
+export function writePrivateFile(path: string, data: string, opts: { durable?: boolean; directoryExists?: boolean } = {}): void {
   const durable = opts.durable ?? true;
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!opts.directoryExists) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {

@@ -36,7 +36,7 @@ export async function loadTarget(inv: Invocation, opts: { secrets?: boolean; ver
   }
   // Secret names do not depend on hosts chosen by label (they carry no tags), so only the config is loaded again.
   const labelled = await withLabelHosts(inv, config, load);
-  return { config: labelled.config, secrets, specifics: selectSpecifics(labelled.config, inv.globals.selection), performer: performerOf(cwd), labelMatches: labelled.labelMatches };
+  return { config: labelled.config, secrets, specifics: selectSpecifics(labelled.config, inv.globals.selection), performer: await performerOf(cwd), labelMatches: labelled.labelMatches };
 }
 
 /** One agent operation through the controller, its result parsed by the catalog. */

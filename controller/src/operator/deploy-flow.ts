@@ -41,6 +41,8 @@ export interface DeployFlowOptions {
 /** Runs one deployment command end to end; resolves to the process exit code. */
 export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient, io: Output): Promise<number> {
   const started = Date.now();
+  // git runs beside the project's loading.
+  const identity = Promise.all([performerOf(o.cwd), lockHolderOf(o.cwd)]);
   const project = await loadProject({ cwd: o.cwd, configFile: o.configFile, destination: o.destination, version: o.version, env: o.env });
   const { config } = project;
   const ctx = new FlowContext(o, project, io, started);
@@ -52,11 +54,12 @@ export async function runDeployFlow(o: DeployFlowOptions, client: OperatorClient
   }
   if (hooks.includes('pre-connect')) await ctx.hook('pre-connect', config.hosts);
   if ((o.command === 'deploy' || o.command === 'redeploy' || o.command === 'setup') && !o.skipPush) await buildStep(o, project, ctx, client, hooks);
+  const [performer, lockHolder] = await identity;
   const deployment = await client.submitDeployment({
     command: o.command, files: project.files, destination: config.destination, version: config.version,
     selection: o.selection, secrets: project.secrets, hookFiles: hooks, hooks: rolloutHooks,
     assets: { errorPages: project.errorPages, accessoryFiles: project.accessoryFiles },
-    performer: performerOf(project.dir), lockHolder: lockHolderOf(project.dir), skipPush: o.skipPush, lockWait: o.lockWait, options: o.commandOptions ?? {},
+    performer, lockHolder, skipPush: o.skipPush, lockWait: o.lockWait, options: o.commandOptions ?? {},
   });
   if (o.detach) {
     if (o.json) io.out(JSON.stringify({ result: { deployment: deployment.id, status: deployment.status } }));
@@ -148,7 +151,7 @@ export class FlowContext {
     // KAMAL_COMMAND and KAMAL_SUBCOMMAND: `app boot` is command app, subcommand boot.
     const [command, subcommand = null] = this.o.command.split(' ') as [string, string?];
     const env = kamalHookEnv({
-      recordedAt: new Date(), performer: performerOf(project.dir), version: config.version, service: config.service,
+      recordedAt: new Date(), performer: await performerOf(project.dir), version: config.version, service: config.service,
       destination: config.destination, hosts, roles: this.o.selection.roles.length > 0 ? this.o.selection.roles : null,
       lock: name !== 'pre-connect' && name !== 'pre-build' && name !== 'post-deploy', command, subcommand,
       ...(name === 'post-deploy' ? { runtimeSeconds: Math.round((Date.now() - this.started) / 1000) } : {}),

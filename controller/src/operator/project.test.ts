@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { lockHolderOf, performerOf } from './project.js';
 
-test("performer and lock holder are git's user.email and user.name (the last value wins), else the local user and Unknown", (t) => {
+test("performer and lock holder are git's user.email and user.name (the last value wins), else the local user and Unknown", async (t) => {
   const saved = { global: process.env.GIT_CONFIG_GLOBAL, nosystem: process.env.GIT_CONFIG_NOSYSTEM };
   process.env.GIT_CONFIG_GLOBAL = '/dev/null';
   process.env.GIT_CONFIG_NOSYSTEM = '1';
@@ -25,6 +25,6 @@ test("performer and lock holder are git's user.email and user.name (the last val
   git('user.name', 'Jane Q. Operator');
   git('user.email', 'old@example.com');
   git('--add', 'user.email', 'jane@example.com');
-  assert.deepEqual([performerOf(configured), lockHolderOf(configured)], ['jane@example.com', 'Jane Q. Operator']);
-  assert.deepEqual([performerOf(bare), lockHolderOf(bare)], [userInfo().username, 'Unknown']);
+  assert.deepEqual([await performerOf(configured), await lockHolderOf(configured)], ['jane@example.com', 'Jane Q. Operator']);
+  assert.deepEqual([await performerOf(bare), await lockHolderOf(bare)], [userInfo().username, 'Unknown']);
 });

@@ -1,6 +1,6 @@
 // What the operator's machine reads from a Kamal project before a deployment: rendered config files,
 // secrets, hook files, error pages and accessory files. The controller gets these, never the directory.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -28,35 +28,32 @@ export interface Project {
   accessoryFiles: Record<string, string>;
 }
 
-function git(cwd: string, args: string[]): string | null {
-  try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 /** `git config user.email` and `user.name` (the last value of each wins, as git answers), one git run per directory. */
-const gitUsers = new Map<string, { email: string | null; name: string | null }>();
-function gitUser(cwd: string): { email: string | null; name: string | null } {
+const gitUsers = new Map<string, Promise<{ email: string | null; name: string | null }>>();
+function gitUser(cwd: string): Promise<{ email: string | null; name: string | null }> {
   let user = gitUsers.get(cwd);
   if (!user) {
-    const lines = (git(cwd, ['config', '--get-regexp', '^user\\.(email|name)$']) ?? '').split('\n');
-    const last = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean).at(-1) ?? null;
-    user = { email: last('user.email'), name: last('user.name') };
+    // Not execFileSync: a deploy starts it first and reads its project meanwhile.
+    user = new Promise((done) => {
+      execFile('git', ['config', '--get-regexp', '^user\\.(email|name)$'], { cwd, encoding: 'utf8' }, (err, stdout) => {
+        const lines = err ? [] : stdout.split('\n');
+        const last = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean).at(-1) ?? null;
+        done({ email: last('user.email'), name: last('user.name') });
+      });
+    });
     gitUsers.set(cwd, user);
   }
   return user;
 }
 
 /** Kamal's KAMAL_PERFORMER: `git config user.email`, else the local user. */
-export function performerOf(cwd: string): string {
-  return gitUser(cwd).email ?? userInfo().username;
+export async function performerOf(cwd: string): Promise<string> {
+  return (await gitUser(cwd)).email ?? userInfo().username;
 }
 
 /** Kamal's `Locked by:`: `git config user.name`, else `Unknown`. */
-export function lockHolderOf(cwd: string): string {
-  return gitUser(cwd).name ?? 'Unknown';
+export async function lockHolderOf(cwd: string): Promise<string> {
+  return (await gitUser(cwd)).name ?? 'Unknown';
 }
 
 const inProject = (dir: string, path: string) => (isAbsolute(path) ? path : resolve(dir, path));

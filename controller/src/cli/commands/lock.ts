@@ -24,7 +24,8 @@ async function acquire(inv: Invocation): Promise<number> {
   if (!message) throw usageError("No value provided for required options '--message'", inv.help);
   const key = await lockKey(inv);
   const { lockHolderOf } = await import('../../operator/project.js');
-  const lock = await withClient(inv, (c) => c.acquireLock(key, { message, holder: lockHolderOf(inv.io.cwd), version: inv.globals.version ?? null }));
+  const holder = await lockHolderOf(inv.io.cwd);
+  const lock = await withClient(inv, (c) => c.acquireLock(key, { message, holder, version: inv.globals.version ?? null }));
   if (inv.globals.json) json(inv, { lock });
   else inv.io.out('Acquired the deploy lock');
   return 0;
