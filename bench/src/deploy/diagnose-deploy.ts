@@ -32,12 +32,8 @@ const file = process.env.DROVER_BENCH_TRACE;
 const mark = (name, extra) => fs.appendFileSync(file, JSON.stringify({ name, at: Date.now(), ...extra }) + '\\n');
 mark('preload');
 // The CLI's client is node's http/https (shared/src/protocol/pinned-http.ts): its diagnostics channels.
-// The pinned agent (shared/src/protocol/pinned-http.ts) hands a request its socket once TLS is up and the key
-// matched the pin, so the request's 'socket' event is "connected" (tls.connect never shows on net.client.socket).
-dc.subscribe('http.client.request.start', ({ request }) => {
-  mark('request', { method: request.method, path: request.path });
-  request.once('socket', () => mark('connected', { path: request.path }));
-});
+dc.subscribe('http.client.request.start', ({ request }) => mark('request', { method: request.method, path: request.path }));
+dc.subscribe('net.client.socket', ({ socket }) => socket.once('secureConnect', () => mark('connected')).once('connect', () => mark('tcp')));
 dc.subscribe('http.client.response.finish', ({ request, response }) => mark('headers', { method: request.method, path: request.path, status: response.statusCode }));
 process.on('exit', () => mark('exit'));
 `;
@@ -119,8 +115,8 @@ async function main(): Promise<void> {
         cli: {
           bootstrapMs: at('preload') - run.t0,
           importsAndProjectMs: at('request', '/v1/deployments') - at('preload'),
-          connectMs: at('connected', '/v1/deployments') - at('request', '/v1/deployments'),
-          submitAnsweredMs: at('headers', '/v1/deployments') - at('connected', '/v1/deployments'),
+          connectMs: at('connected') - at('request', '/v1/deployments'),
+          submitAnsweredMs: at('headers', '/v1/deployments') - at('connected'),
           createdToFirstStepMs: firstStep - run.deployment.createdAt,
           lastStepToExitMs: at('exit') - lastStep,
           requests: run.marks.filter((m) => m.name === 'request').map((m) => `${m.method} ${m.path}`),
