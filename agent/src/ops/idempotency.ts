@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
@@ -63,24 +63,8 @@ export class IdempotencyStore {
   private readonly write: (path: string, data: string, opts: { durable: boolean }) => void;
 
   constructor(private readonly dir: string, private readonly opts: JournalOptions) {
-    this.write = opts.write ?? this.writeRecord;
+    this.write = opts.write ?? writePrivateFile;
   }
-
-  private directoryMade = false;
-
-  /** Two records per operation: the journal's directory is made once (again if something removed it), not on every write. */
-  private readonly writeRecord = (path: string, data: string, o: { durable: boolean }): void => {
-    if (this.directoryMade) {
-      try {
-        return writePrivateFile(path, data, { ...o, directoryExists: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.directoryMade = true;
-    writePrivateFile(path, data, { ...o, directoryExists: true });
-  };
 
   async run<R>(operationId: string, method: string, params: unknown, fn: () => Promise<R>): Promise<R> {
     if (!OPERATION_ID.test(operationId)) throw new UserError(`${method}: operation id ${JSON.stringify(operationId)} is not valid (letters, digits, ".", "_", ":", "-"; at most 128)`);
