@@ -35,7 +35,8 @@ function writeCache(script) {
 }
 
 const cachedData = readCache();
-const script = new Script(wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+// The bundle is ASCII (scripts/bundle.mjs checks): latin1 makes it a one-byte string with no UTF-8 decoding.
+const script = new Script(wrap(readFileSync(bundle, 'latin1')), { filename: bundle, cachedData });
 // Made at exit, once the command has run, so the functions it compiled are in the cache too.
 if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script));
 const module_ = { exports: {} };

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { UserError } from '@drover/shared';
 import type { Invocation } from './framework/spec.js';
 
@@ -11,6 +10,8 @@ export async function confirm(inv: Invocation, warning: string): Promise<void> {
   const { stdin } = inv.io;
   if (!stdin.isTTY) throw new UserError(`${warning} Run again with -y (--confirmed) to go ahead.`);
   inv.io.err(`${warning} Are you sure? [y, N]`);
+  // Loaded only to ask: every other command run (deploy among them) starts without readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: stdin });
   try {
     const answer = await rl.question('');

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import { expandAlias } from './aliases.js';
 import { runCli } from './framework/run.js';
-import { processIO } from './framework/stdio.js';
+import { exitWhenFlushed, processIO } from './framework/stdio.js';
 import { DROVER } from './tree.js';
 
-runCli(DROVER, process.argv.slice(2), processIO(), { expandAlias }).then((code) => {
-  process.exitCode = code;
-});
+runCli(DROVER, process.argv.slice(2), processIO(), { expandAlias }).then(exitWhenFlushed);

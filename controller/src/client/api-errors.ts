@@ -1,5 +1,5 @@
 import { UserError } from '@drover/shared';
-import { PinMismatchError } from '@drover/shared/protocol';
+import { PinMismatchError } from '@drover/shared/protocol/pin';
 import { ApiError, type ApiErrorBody } from '../server/operator-api.js';
 
 /** Refused credentials (401, 403, `forbidden`) exit 77 (EX_NOPERM), like the rest of the CLI. */

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { UserError } from '@drover/shared';
-import { MAX_FRAME_BYTES, connectPinned } from '@drover/shared/protocol';
+import { MAX_FRAME_BYTES } from '@drover/shared/protocol/limits';
+import { connectPinned } from '@drover/shared/protocol/pin';
 import { AttachEnd, KEEPALIVE_HEADER, STREAM_KEEPALIVE_MS, attachPath, type AttachControl, type AttachStart, type TtySize } from '../server/operator-api.js';
 import { errorOf, errorOfBody } from './api-errors.js';
 import { idleLimit } from './follow-client.js';

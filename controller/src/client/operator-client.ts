@@ -115,8 +115,9 @@ export class OperatorClient {
    * A deployment's events from index `from` until its `end` event, as they happen. Throws a UserError
    * when the connection is lost before the end (the caller may follow again from the next index).
    */
-  async *followDeployment(id: string, from = 0): AsyncGenerator<IndexedEvent> {
-    const url = new URL(`/v1/deployments/${encodeURIComponent(id)}/events?from=${from}`, this.creds.controller);
+  /** `omitSteps`: without the step records, for a follower that prints only Kamal's lines. */
+  async *followDeployment(id: string, from = 0, opts: { omitSteps?: boolean } = {}): AsyncGenerator<IndexedEvent> {
+    const url = new URL(`/v1/deployments/${encodeURIComponent(id)}/events?from=${from}${opts.omitSteps ? '&omit=steps' : ''}`, this.creds.controller);
     let res: IncomingMessage;
     try {
       res = await this.http.request(url, { method: 'GET', headers: { authorization: `Bearer ${this.creds.token}` }, headersTimeoutMs: 60_000, bodyIdleMs: 0 });

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '@drover/shared';
-import { FINGERPRINT_PATTERN } from '@drover/shared/protocol';
+import { FINGERPRINT_PATTERN } from '@drover/shared/protocol/pin';
 import { writeSecretFile } from '../store/secure-file.js';
 
 /** What `drover login` stores: where the controller is, how to prove who we are, which key to trust. */

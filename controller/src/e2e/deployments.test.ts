@@ -93,6 +93,12 @@ describe('deployments through the controller (protocol-level agents)', () => {
     for await (const e of client.followDeployment(d.id, 3)) replay.push(e);
     assert.equal(replay[0]!.index, 3);
     assert.deepEqual(replay.map((e) => e.event), events.slice(3));
+    // A follower that prints only Kamal's lines asks without the step records; indexes stay those of the log.
+    const lean = [];
+    for await (const e of client.followDeployment(d.id, 0, { omitSteps: true })) lean.push(e);
+    assert.ok(events.some((e) => e.type === 'step'));
+    assert.deepEqual(lean.map((e) => e.event), events.filter((e) => e.type !== 'step'));
+    assert.deepEqual(lean.map((e) => e.index), events.flatMap((e, i) => (e.type === 'step' ? [] : [i])));
     const detail = await client.deployment(d.id);
     assert.equal(detail.deployment.status, 'succeeded');
     assert.deepEqual(detail.steps.map((s) => `${s.kind}:${s.status}`), agent.calls.map((c) => `${c.method}:succeeded`));

@@ -111,9 +111,11 @@ async function uploadLocalImage(client: OperatorClient, project: Project, ctx: F
 export async function followDeployment(client: OperatorClient, deployment: DeploymentView, ctx: FlowContext): Promise<number> {
   let next = 0;
   let drops = 0;
+  // Step records are printed only as JSON or, when one fails, with -v: other followers are not sent them.
+  const omitSteps = !ctx.o.json && ctx.o.verbosity !== 'verbose';
   for (;;) {
     try {
-      for await (const e of client.followDeployment(deployment.id, next)) {
+      for await (const e of client.followDeployment(deployment.id, next, { omitSteps })) {
         next = e.index + 1;
         drops = 0;
         const done = await ctx.onEvent(e, deployment, client);

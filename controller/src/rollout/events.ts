@@ -50,8 +50,12 @@ export class EventLog {
     return indexed;
   }
 
-  /** Events from `from` on, then live ones until `end` (or until `signal` aborts). Nothing is missed or repeated. */
-  async *follow(deploymentId: string, from: number, signal: AbortSignal): AsyncGenerator<IndexedEvent> {
+  /**
+   * Events from `from` on, then live ones until `end` (or until `signal` aborts). Nothing is missed or
+   * repeated; `omitSteps` leaves out the step records (a follower that prints only Kamal's lines).
+   */
+  async *follow(deploymentId: string, from: number, signal: AbortSignal, opts: { omitSteps?: boolean } = {}): AsyncGenerator<IndexedEvent> {
+    const wanted = (e: IndexedEvent) => !(opts.omitSteps && e.event.type === 'step');
     const queue: IndexedEvent[] = [];
     let wake: (() => void) | null = null;
     const onEvent = (e: IndexedEvent) => { queue.push(e); wake?.(); };
@@ -66,7 +70,7 @@ export class EventLog {
       const settled = new Set(stored.flatMap((e) => (e.event.type === 'hook_done' ? [e.event.step] : [])));
       for (const e of stored) {
         if (e.event.type === 'hook' && settled.has(e.event.step)) e.event = { ...e.event, settled: true };
-        yield e;
+        if (wanted(e)) yield e;
         next = e.index + 1;
         if (e.event.type === 'end') return;
       }
@@ -78,7 +82,7 @@ export class EventLog {
           continue;
         }
         if (e.index < next) continue;
-        yield e;
+        if (wanted(e)) yield e;
         next = e.index + 1;
         if (e.event.type === 'end') return;
       }

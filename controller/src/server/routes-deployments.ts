@@ -26,7 +26,11 @@ const ListQuery = z.object({
   destination: z.string().max(128).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(20),
 });
-const EventsQuery = z.object({ from: z.coerce.number().int().min(0).default(0) });
+const EventsQuery = z.object({
+  from: z.coerce.number().int().min(0).default(0),
+  /** `steps`: without the step records (a follower that prints Kamal's lines has no use for them). */
+  omit: z.literal('steps').optional(),
+}).strict();
 const HookParams = IdParams.extend({ step: z.string().regex(/^\d+\.hook$/, 'is not a hook step') });
 const LockParams = z.object({ key: LockKey });
 const ImageParams = z.object({ service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/), version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/) });
@@ -78,14 +82,14 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRouteDeps> = async (
   app.get('/v1/deployments/:id/events', { config: { scope: 'read' }, schema: { params: IdParams, querystring: EventsQuery } }, async (req, reply) => {
     const { id } = req.params as z.output<typeof IdParams>;
     if (!deployments.get(id)) return sendError(reply, 404, 'not_found', `no deployment ${id}`);
-    const { from } = req.query as z.output<typeof EventsQuery>;
+    const { from, omit } = req.query as z.output<typeof EventsQuery>;
     const abort = new AbortController();
     // Only a follower that may answer hooks counts as the operator the rollout waits for.
     const detach = scopeAllows(operatorOf(req).scope, 'deploy') ? deployments.hooks.attach(id) : () => undefined;
     req.raw.once('close', () => abort.abort());
     async function* lines() {
       try {
-        for await (const e of deployments.events.follow(id, from, abort.signal)) yield `${JSON.stringify(e)}\n`;
+        for await (const e of deployments.events.follow(id, from, abort.signal, { omitSteps: omit === 'steps' })) yield `${JSON.stringify(e)}\n`;
       } finally {
         detach();
       }

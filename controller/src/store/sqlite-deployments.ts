@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
-import { syncWal, withoutFsync } from './wal-sync.js';
+import { WalSync, withoutFsync } from './wal-sync.js';
 import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
   DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, StepRecord, StepStatus,
@@ -143,7 +143,17 @@ export class SqliteDeployments implements DeploymentStore {
   /** The next event index of deployments with events not yet committed. */
   private readonly nextEventIndex = new Map<string, number>();
 
-  constructor(private readonly db: Database.Database, private readonly where: string) {}
+  private readonly wal: WalSync;
+
+  constructor(private readonly db: Database.Database, private readonly where: string) {
+    this.wal = WalSync.forDatabase(where);
+  }
+
+  /** Commits what is pending; the WAL's descriptor is closed once its last sync is done. */
+  close(): void {
+    this.writes.flush();
+    this.wal.close();
+  }
 
   /** Commits pending events and steps: every other read or write sees them. */
   flush(): void {
@@ -174,7 +184,7 @@ export class SqliteDeployments implements DeploymentStore {
       // Indexes of events still pending stay known (a chunked commit leaves some for the next turn).
       if (this.writes.size === 0) this.nextEventIndex.clear();
     }
-    return syncWal(this.where);
+    return this.wal.sync();
   }
 
   /** Prepared once per distinct SQL text (events and steps are written often). */

@@ -272,7 +272,7 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (!this.db.open) return;
-    this.deployments.flush();
+    this.deployments.close();
     this.db.close();
   }
 }

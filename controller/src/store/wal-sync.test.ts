@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { syncWal, withoutFsync } from './wal-sync.js';
+import { WalSync, withoutFsync } from './wal-sync.js';
 
 function walDatabase(t: { after(fn: () => void): void }): { db: Database.Database; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'drover-wal-'));
@@ -30,13 +30,50 @@ test('withoutFsync commits with synchronous=NORMAL and leaves FULL for every oth
   assert.equal(syncMode(db), 2);
 });
 
-test('syncWal syncs the WAL of a database that has one, and is a no-op without one', async (t) => {
+/** The descriptors this process has open on `path` (Linux: /proc/self/fd). */
+function openOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test('WalSync syncs the WAL through one kept descriptor, and is a no-op without a WAL', async (t) => {
   const { db, path } = walDatabase(t);
   withoutFsync(db, () => db.exec('CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)'));
   assert.ok(existsSync(`${path}-wal`));
-  await syncWal(path);
-  // Our descriptor came and went: the connection still reads and writes (none of its locks was released).
+  // SQLite's connection has the WAL open too.
+  const before = openOn(`${path}-wal`);
+  const wal = WalSync.forDatabase(path);
+  await Promise.all([wal.sync(), wal.sync()]);
+  await wal.sync();
+  assert.equal(openOn(`${path}-wal`), before + 1);
+  // The connection still reads and writes: our descriptor holds none of its locks.
   db.prepare('INSERT INTO t VALUES (2)').run();
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 2);
-  await syncWal(join(path, '..', 'absent.db'));
+  wal.close();
+  assert.equal(openOn(`${path}-wal`), before);
+  await WalSync.forDatabase(join(path, '..', 'absent.db')).sync();
+});
+
+test('WalSync follows a WAL that was replaced or removed, and closes the old descriptor only after its syncs', async (t) => {
+  const { path } = walDatabase(t);
+  const walPath = `${path}-elsewhere-wal`;
+  writeFileSync(walPath, 'first');
+  const wal = new WalSync(walPath);
+  await wal.sync();
+  const inFlight = wal.sync();
+  writeFileSync(`${walPath}.new`, 'second');
+  renameSync(`${walPath}.new`, walPath);
+  const next = wal.sync();
+  await Promise.all([inFlight, next]);
+  // Only the new file's descriptor is left (the old one was closed once its sync was done).
+  assert.equal(readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(walPath); } catch { return false; } }).length, 1);
+  rmSync(walPath);
+  await wal.sync();
+  assert.equal(openOn(walPath), 0);
+  assert.equal(openOn(`${walPath} (deleted)`), 0);
 });

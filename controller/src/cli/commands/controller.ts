@@ -1,5 +1,5 @@
 import { UserError } from '@drover/shared';
-import { isLoopbackHost } from '@drover/shared/protocol';
+import { isLoopbackHost } from '@drover/shared/protocol/plain-http';
 import { parseListen } from '../args/values.js';
 import { usageError } from '../framework/errors.js';
 import { parseAgentFacingUrl } from '../../server/agent-facing-url.js';
