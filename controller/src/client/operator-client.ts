@@ -114,8 +114,8 @@ export class OperatorClient {
   /**
    * A deployment's events from index `from` until its `end` event, as they happen. Throws a UserError
    * when the connection is lost before the end (the caller may follow again from the next index).
+   * `omitSteps`: without the step records, for a follower that prints only Kamal's lines.
    */
-  /** `omitSteps`: without the step records, for a follower that prints only Kamal's lines. */
   async *followDeployment(id: string, from = 0, opts: { omitSteps?: boolean } = {}): AsyncGenerator<IndexedEvent> {
     const url = new URL(`/v1/deployments/${encodeURIComponent(id)}/events?from=${from}${opts.omitSteps ? '&omit=steps' : ''}`, this.creds.controller);
     let res: IncomingMessage;
