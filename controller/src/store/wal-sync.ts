@@ -60,19 +60,15 @@ export class WalSync {
     this.retire();
   }
 
+  /** The descriptor of the WAL as it is now; null when there is none. */
   private descriptor(): Descriptor | null {
-    let st;
-    try {
-      st = statSync(this.walPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.retire();
-      return null;
-    }
+    const st = ifExists(() => statSync(this.walPath));
     const d = this.current;
-    if (d && d.dev === st.dev && d.ino === st.ino) return d;
+    if (st && d && d.dev === st.dev && d.ino === st.ino) return d;
     this.retire();
-    const fd = openSync(this.walPath, 'r');
+    // Removed between the stat and the open: nothing to sync either.
+    const fd = st && ifExists(() => openSync(this.walPath, 'r'));
+    if (fd === null) return null;
     // The file opened, which is the WAL now even if it changed again since the stat.
     const opened = fstatSync(fd);
     this.current = { fd, dev: opened.dev, ino: opened.ino, users: 0, retired: false };
@@ -85,5 +81,15 @@ export class WalSync {
     this.current = null;
     d.retired = true;
     if (d.users === 0) closeSync(d.fd);
+  }
+}
+
+/** `fn`'s value, or null when it fails because the file does not exist. */
+function ifExists<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }
