@@ -1,12 +1,12 @@
 // What the operator's machine reads from a Kamal project before a deployment: rendered config files,
 // secrets, hook files, error pages and accessory files. The controller gets these, never the directory.
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '@drover/shared';
 import { loadConfig, renderConfigFiles, renderErb, type RenderedFile, type ResolvedConfig } from '@drover/shared/config';
 import { loadSecrets, requiredSecretNames } from '@drover/shared/secrets';
+import { gitRunner } from './git-clone.js';
 
 export interface ProjectOptions {
   cwd: string;
@@ -33,13 +33,10 @@ const gitUsers = new Map<string, Promise<{ email: string | null; name: string | 
 function gitUser(cwd: string): Promise<{ email: string | null; name: string | null }> {
   let user = gitUsers.get(cwd);
   if (!user) {
-    // Not execFileSync: a deploy starts it first and reads its project meanwhile.
-    user = new Promise((done) => {
-      execFile('git', ['config', '--get-regexp', '^user\\.(email|name)$'], { cwd, encoding: 'utf8' }, (err, stdout) => {
-        const lines = err ? [] : stdout.split('\n');
-        const last = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean).at(-1) ?? null;
-        done({ email: last('user.email'), name: last('user.name') });
-      });
+    // Asynchronous: a deploy starts it first and reads its project meanwhile. No git, no user set: no lines.
+    user = gitRunner()(['config', '--get-regexp', '^user\\.(email|name)$'], { cwd }).then(({ stdout }) => stdout.split('\n'), () => []).then((lines) => {
+      const last = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean).at(-1) ?? null;
+      return { email: last('user.email'), name: last('user.name') };
     });
     gitUsers.set(cwd, user);
   }
