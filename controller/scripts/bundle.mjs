@@ -3,8 +3,9 @@
 // shared package, zod, yaml and jose become one CommonJS file (drover.cjs) instead of ~150 ES modules, and
 // dist/drover/main.js (scripts/drover-launcher.cjs) runs it with V8's code cache (ARCHITECTURE.md, "A short
 // process starts fast"). Packages with native code or a server's weight stay external; the modules that
-// import them are only initialised when a command needs them. The first run writes the cache; the build
-// makes that run, so `drover` starts warm after `npm run build`.
+// import them are only initialised when a command needs them. A command's first successful run writes its
+// cache; the build runs `drover config`, whose cache the others start from, so `drover` starts warm after
+// `npm run build`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -12,11 +12,20 @@ const { Script } = require('node:vm');
 
 const bundle = join(__dirname, 'drover.cjs');
 const cacheDir = join(__dirname, '.compile-cache');
-const cacheFile = join(cacheDir, `@@BUNDLE_SHA256@@-${process.version}-${process.arch}.bin`);
+// One cache per command (the first argument, when it is a plain word): a cache holds the functions its command
+// compiled, so `drover deploy` starts with the deploy's already compiled and `drover version` does not
+// deserialise them. Anything else (`drover -d staging deploy`, `--help`) shares one more.
+const word = process.argv[2];
+const command = word !== undefined && /^[a-z][a-z-]{0,31}$/.test(word) ? word : '-';
+const cacheOf = (name) => join(cacheDir, `@@BUNDLE_SHA256@@-${process.version}-${process.arch}-${name}.bin`);
+const cacheFile = cacheOf(command);
+// The build runs `drover config` once (scripts/bundle.mjs): reading and checking a project is what most commands
+// do first, so a command without a cache of its own starts from that one's.
+const commonCache = cacheOf('config');
 
-function readCache() {
+function readCache(file) {
   try {
-    return readFileSync(cacheFile);
+    return readFileSync(file);
   } catch {
     return undefined;
   }
@@ -34,10 +43,12 @@ function writeCache(script) {
   }
 }
 
-const cachedData = readCache();
+const ownCache = readCache(cacheFile);
+const cachedData = ownCache ?? readCache(commonCache);
 // The bundle is ASCII (scripts/bundle.mjs checks): latin1 makes it a one-byte string with no UTF-8 decoding.
 const script = new Script(wrap(readFileSync(bundle, 'latin1')), { filename: bundle, cachedData });
-// Made at exit, once the command has run, so the functions it compiled are in the cache too.
-if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script));
+// Made at exit, once the command has run, so the functions it compiled are in the cache too; only after a
+// success, so a mistyped command (which fails) leaves no cache behind.
+if (ownCache === undefined || script.cachedDataRejected) process.once('exit', (code) => { if (code === 0) writeCache(script); });
 const module_ = { exports: {} };
 script.runInThisContext()(module_.exports, createRequire(bundle), module_, bundle, __dirname);

@@ -46,6 +46,8 @@ export async function bootApp(deps: OperationsDeps, p: Params, ctx: OperationCon
   if (existing && existing.Config.Labels?.service !== p.service) {
     throw new UserError(`container name clash on ${host}: a container named ${name} already exists and is not a ${p.service} container (labels: ${JSON.stringify(existing.Config.Labels ?? {})}); rename or remove it`);
   }
+  // Everything above only read; the journal's durable intent must be on disk before the first change.
+  await ctx.intentDurable;
 
   if (p.errorPages) {
     const dir = hostPaths.errorPages(runDir, svcDest, p.version);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@drover/shared';
@@ -59,9 +59,15 @@ test('the intent is journaled before the operation runs', async (t) => {
 test('an operation cut off by the agent stopping is recovered at start: boots answer interrupted, convergent ones run again', async (t) => {
   const dir = journalDir(t);
   const before = storeIn(dir);
-  // The first agent process dies while both operations run (their promises never settle).
-  void before.run('boot-1', 'app.boot', P, () => new Promise(() => undefined));
-  void before.run('stop-1', 'app.stop', P, () => new Promise(() => undefined));
+  // The first agent process dies while both operations run (their promises never settle); an operation
+  // begins once its intent is written (a boot's durably, which finishes later).
+  let begun = 0;
+  let bothBegun: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => { bothBegun = resolve; });
+  const hang = () => { if (++begun === 2) bothBegun(); return new Promise<never>(() => undefined); };
+  void before.run('boot-1', 'app.boot', P, hang);
+  void before.run('stop-1', 'app.stop', P, hang);
+  await running;
 
   const log = recordingLog();
   const after = storeIn(dir, { log });
@@ -114,15 +120,15 @@ test('records of agents before the journal still answer; torn temp files are cle
   assert.deepEqual(await store.run('old-1', 'app.stop', P, async () => ({ legacy: false })), { legacy: true });
 });
 
-test('the intent of a boot is written durably, its outcome and both records of operations a retry runs again skip the fsyncs', async (t) => {
+test('the intent of a boot is written durably and its outcome atomically; operations a retry runs again write both in place', async (t) => {
   const dir = journalDir(t);
   const writes: string[] = [];
-  const store = storeIn(dir, { write: (path, data, opts) => { writes.push(`${(JSON.parse(data) as { state: string }).state} ${opts.durable ? 'durable' : 'volatile'}`); writeFileSync(path, data); } });
+  const store = storeIn(dir, { write: (path, data, mode) => { writes.push(`${(JSON.parse(data) as { state: string }).state} ${mode}`); writeFileSync(path, data); } });
   await store.run('op-boot', 'app.boot', P, async () => ({}));
   await store.run('op-stop', 'app.stop', P, async () => ({}));
   // The proxy's boot starts or creates it only when it is not running: run again, it converges.
   await store.run('op-proxy', 'proxy.boot', P, async () => ({}));
-  assert.deepEqual(writes, ['started durable', 'finished volatile', 'started volatile', 'finished volatile', 'started volatile', 'finished volatile']);
+  assert.deepEqual(writes, ['started durable', 'finished atomic', 'started in-place', 'finished in-place', 'started in-place', 'finished in-place']);
   // Either way the record answers a retry.
   assert.deepEqual(await storeIn(dir).run('op-stop', 'app.stop', P, async () => ({ again: true })), {});
 });
@@ -130,7 +136,7 @@ test('the intent of a boot is written durably, its outcome and both records of o
 test('a power cut that takes a boot\'s outcome leaves its intent: the retry is answered interrupted, the boot never runs twice', async (t) => {
   const dir = journalDir(t);
   // What survives a power cut: only what was written durably.
-  const store = storeIn(dir, { write: (path, data, opts) => { if (opts.durable) writeFileSync(path, data); } });
+  const store = storeIn(dir, { write: (path, data, mode) => { if (mode === 'durable') writeFileSync(path, data); } });
   await store.run('boot-2', 'app.boot', P, async () => ({ booted: true }));
   const after = storeIn(dir);
   after.recover();
@@ -148,4 +154,57 @@ test('the journal makes its directory once, and again when something removed it'
   assert.deepEqual(await store.run('op-2', 'app.stop', P, async () => ({ n: 2 })), { n: 2 });
   assert.deepEqual(readdirSync(dir), ['op-2.json']);
   assert.deepEqual(await storeIn(dir).run('op-2', 'app.stop', P, async () => ({ n: 3 })), { n: 2 });
+});
+
+test('the default writer: durable, atomic and in-place records all end as 0600 files, with no temp file left', async (t) => {
+  const dir = journalDir(t);
+  const store = storeIn(dir);
+  await store.run('boot-1', 'app.boot', P, async () => ({ booted: true }));
+  await store.run('stop-1', 'app.stop', P, async () => ({ stopped: true }));
+  assert.deepEqual(readdirSync(dir).sort(), ['boot-1.json', 'stop-1.json']);
+  for (const f of readdirSync(dir)) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+  assert.equal((JSON.parse(readFileSync(join(dir, 'stop-1.json'), 'utf8')) as { state: string }).state, 'finished');
+  assert.deepEqual(await storeIn(dir).run('boot-1', 'app.boot', P, async () => ({ booted: false })), { booted: true });
+});
+
+test('an operation that reads before its intent runs beside the durable write, and its change waits for it', async (t) => {
+  const dir = journalDir(t);
+  let finishWrite: () => void = () => undefined;
+  const written = new Promise<void>((resolve) => { finishWrite = resolve; });
+  const store = storeIn(dir, {
+    readsBeforeIntent: (method) => method === 'app.boot',
+    write: (path, data, mode) => (mode === 'durable' ? written.then(() => writeFileSync(path, data)) : writeFileSync(path, data)),
+  });
+  const steps: string[] = [];
+  const boot = store.run('boot-1', 'app.boot', P, async (intentDurable) => {
+    steps.push('read');
+    await intentDurable;
+    steps.push('change');
+    return {};
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(steps, ['read'], 'it started before the intent was on disk, and waits to change anything');
+  finishWrite();
+  await boot;
+  assert.deepEqual(steps, ['read', 'change']);
+  // Any other operation starts only once its intent is written.
+  const others: string[] = [];
+  await store.run('stop-1', 'app.stop', P, async (intentDurable) => { others.push(await intentDurable.then(() => 'written')); return {}; });
+  assert.deepEqual(others, ['written']);
+});
+
+test('a durable intent that fails: the operation reading before it changes nothing, nothing is recorded, a retry runs it', async (t) => {
+  const dir = journalDir(t);
+  let fail = true;
+  const store = storeIn(dir, {
+    readsBeforeIntent: () => true,
+    write: (path, data, mode) => (mode === 'durable' && fail ? Promise.reject(new Error('EIO: i/o error, fsync')) : writeFileSync(path, data)),
+  });
+  let changed = 0;
+  const boot = (intentDurable: Promise<void>) => intentDurable.then(() => { changed++; return { changed }; });
+  await assert.rejects(store.run('boot-1', 'app.boot', P, boot), /app\.boot: cannot journal operation boot-1 before running it, so nothing was changed: EIO/);
+  assert.equal(changed, 0);
+  assert.deepEqual(readdirSync(dir), []);
+  fail = false;
+  assert.deepEqual(await store.run('boot-1', 'app.boot', P, boot), { changed: 1 });
 });

@@ -7,7 +7,7 @@ import { isoTime } from '@drover/shared/utc-time';
 import { OPERATION_INTERRUPTED } from '@drover/shared/operations/failure';
 import { RpcError } from '@drover/shared/protocol';
 import type { AgentLogger } from '../log.js';
-import { syncDirectory, writePrivateFile } from '../state/secure-file.js';
+import { syncDirectory, writeFileInPlace, writePrivateFile, writePrivateFileDurably } from '../state/secure-file.js';
 
 const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const RETAIN_MS = 7 * 24 * 3600 * 1000;
@@ -30,6 +30,14 @@ const recordSchema = z.object({
 });
 type OperationRecord = z.infer<typeof recordSchema>;
 
+/**
+ * How a record is written: `durable` (temp file, fsync, rename, fsync of the directory: survives a power
+ * cut), `atomic` (temp file and rename: never torn, may be lost in a power cut) or `in-place` (may be torn
+ * or lost by a crash, which the records of operations a retry runs again can afford: a torn record reads
+ * as interrupted, and they run again).
+ */
+export type WriteMode = 'durable' | 'atomic' | 'in-place';
+
 export interface JournalOptions {
   log: AgentLogger;
   /**
@@ -38,10 +46,18 @@ export interface JournalOptions {
    */
   rerunAfterInterruption(method: string): boolean;
   /**
-   * Atomic write (temp, rename), durable (fsyncs of the file and its directory) when asked; tests inject
-   * failures.
+   * Whether the operation starts before its durable intent record is on disk, reading Docker meanwhile, and
+   * awaits `intentDurable` itself before its first change (the fsyncs then overlap those reads).
    */
-  write?(path: string, data: string, opts: { durable: boolean }): void;
+  readsBeforeIntent?(method: string): boolean;
+  /** Writes a record (`WriteMode`); a durable write may finish later. Tests inject failures. */
+  write?(path: string, data: string, mode: WriteMode): void | Promise<void>;
+}
+
+function writeRecord(path: string, data: string, mode: WriteMode): void | Promise<void> {
+  if (mode === 'durable') return writePrivateFileDurably(path, data);
+  if (mode === 'in-place') return writeFileInPlace(path, data);
+  return writePrivateFile(path, data, { durable: false });
 }
 
 /** A stable digest of an operation's params: a retry must send the same ones. */
@@ -60,13 +76,17 @@ export class IdempotencyStore {
   private readonly running = new Map<string, { method: string; digest: string; promise: Promise<unknown> }>();
   /** Outcomes whose record could not be written: retries in this process still get them. */
   private readonly unrecorded = new Map<string, { method: string; digest: string; outcome: Outcome }>();
-  private readonly write: (path: string, data: string, opts: { durable: boolean }) => void;
+  private readonly write: (path: string, data: string, mode: WriteMode) => void | Promise<void>;
 
   constructor(private readonly dir: string, private readonly opts: JournalOptions) {
-    this.write = opts.write ?? writePrivateFile;
+    this.write = opts.write ?? writeRecord;
   }
 
-  async run<R>(operationId: string, method: string, params: unknown, fn: () => Promise<R>): Promise<R> {
+  /**
+   * Runs `fn` once per operation id. `fn` gets the promise of its intent record being durable: it has
+   * resolved already, unless the method reads before its intent (`readsBeforeIntent`).
+   */
+  async run<R>(operationId: string, method: string, params: unknown, fn: (intentDurable: Promise<void>) => Promise<R>): Promise<R> {
     if (!OPERATION_ID.test(operationId)) throw new UserError(`${method}: operation id ${JSON.stringify(operationId)} is not valid (letters, digits, ".", "_", ":", "-"; at most 128)`);
     const digest = paramsDigest(params);
     const inFlight = this.running.get(operationId);
@@ -107,7 +127,8 @@ export class IdempotencyStore {
       if (record?.state !== 'started') continue;
       const rerun = this.opts.rerunAfterInterruption(record.method);
       this.opts.log.warn('operation interrupted by the agent stopping', { operationId: id, method: record.method, startedAt: record.startedAt ?? 'unknown', onRetry: rerun ? 'runs again' : 'answered operation_interrupted' });
-      this.tryWrite(id, { ...record, state: 'interrupted', recoveredAt: isoTime(now) });
+      // Not fsynced: lost in a power cut, the record still reads as started and is marked again at the next start.
+      this.tryWrite(id, { ...record, state: 'interrupted', recoveredAt: isoTime(now) }, this.outcomeMode(record.method));
     }
   }
 
@@ -119,23 +140,36 @@ export class IdempotencyStore {
     }
   }
 
-  private async execute<R>(id: string, method: string, digest: string, fn: () => Promise<R>): Promise<R> {
+  private async execute<R>(id: string, method: string, digest: string, fn: (intentDurable: Promise<void>) => Promise<R>): Promise<R> {
     const base = { method, paramsDigest: digest, startedAt: isoTime() };
-    try {
-      this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }), { durable: this.mustSurvive(method) });
-    } catch (err) {
-      throw new UserError(`${method}: cannot journal operation ${id} before running it, so nothing was changed: ${(err as Error).message}`);
-    }
+    const intent = this.writeIntent(id, base);
+    // Awaited by fn or below; never an unhandled rejection meanwhile.
+    intent.catch(() => undefined);
+    if (!this.opts.readsBeforeIntent?.(method)) await intent;
     let result: R;
     try {
-      result = await fn();
+      result = await fn(intent);
     } catch (err) {
+      // The outcome goes after the intent, never under it; without an intent nothing changed (the operation
+      // awaited it first) and nothing is recorded, so a retry runs it.
+      if (!(await intent.then(() => true, () => false))) throw err;
       if (err instanceof UserError) this.finish(id, base, { ok: false, error: { message: err.message, details: err.details, exitCode: err.exitCode } });
       else this.forget(id); // unexpected (cancel, Docker unreachable): it ended here, and a retry runs it again
       throw err;
     }
+    // Resolved: an operation that reads before its intent awaited it before changing anything.
+    await intent.catch(() => undefined);
     this.finish(id, base, { ok: true, result });
     return result;
+  }
+
+  /** The intent record, durable for the operations a retry does not run again; its failure is a UserError. */
+  private async writeIntent(id: string, base: { method: string; paramsDigest: string; startedAt: string }): Promise<void> {
+    try {
+      await this.write(this.pathOf(id), JSON.stringify({ ...base, state: 'started' }), this.mustSurvive(base.method) ? 'durable' : 'in-place');
+    } catch (err) {
+      throw new UserError(`${base.method}: cannot journal operation ${id} before running it, so nothing was changed: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -146,21 +180,26 @@ export class IdempotencyStore {
    */
   private finish(id: string, base: { method: string; paramsDigest: string; startedAt: string }, outcome: Outcome): void {
     const record: OperationRecord = { ...base, state: 'finished', finishedAt: isoTime(), outcome };
-    if (!this.tryWrite(id, record, false)) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
+    if (!this.tryWrite(id, record, this.outcomeMode(base.method))) this.unrecorded.set(id, { method: base.method, digest: base.paramsDigest, outcome });
   }
 
   /**
    * Whether the operation's intent record must survive a power loss: only for those a retry does not run
    * again after an interruption. A lost (or torn) record of any other one makes its retry run it again,
-   * which they are built for, so they skip the fsyncs (on the deploy's critical path).
+   * which they are built for, so they skip the fsyncs (on the deploy's critical path) and write in place.
    */
   private mustSurvive(method: string): boolean {
     return !this.opts.rerunAfterInterruption(method);
   }
 
-  private tryWrite(id: string, record: OperationRecord, durable = this.mustSurvive(record.method)): boolean {
+  /** Outcomes of those whose intent is durable replace it atomically: a torn one would lose the intent too. */
+  private outcomeMode(method: string): Exclude<WriteMode, 'durable'> {
+    return this.mustSurvive(method) ? 'atomic' : 'in-place';
+  }
+
+  private tryWrite(id: string, record: OperationRecord, mode: Exclude<WriteMode, 'durable'>): boolean {
     try {
-      this.write(this.pathOf(id), JSON.stringify(record), { durable });
+      void this.write(this.pathOf(id), JSON.stringify(record), mode);
       return true;
     } catch (err) {
       this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });

@@ -48,13 +48,22 @@ export function rerunAfterInterruption(method: string): boolean {
 }
 
 /**
+ * Operations that start reading Docker while their durable intent record is being written, and await it
+ * (`OperationContext.intentDurable`) before their first change: a boot's reads (container by name, running
+ * version, network) then hide its two fsyncs, which a busy host's disk takes milliseconds over.
+ */
+export const READS_BEFORE_INTENT: ReadonlySet<S.OperationName> = new Set(['app.boot']);
+
+/**
  * The agent's container and kamal-proxy operations, by RPC method name: params schema, mutates and stream
  * mode come from `OPERATION_CATALOG`. Mutating operations are journaled by operation id before and after
  * they run (a retry returns the recorded outcome; one cut off by the agent stopping is recovered at start)
  * under `<run dir>/drover-agent/operations`.
  */
 export function createOperations(deps: OperationsDeps): Record<string, Operation> {
-  const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'), { log: deps.log, rerunAfterInterruption });
+  const store = new IdempotencyStore(join(deps.runDirectory, 'drover-agent', 'operations'), {
+    log: deps.log, rerunAfterInterruption, readsBeforeIntent: (method) => READS_BEFORE_INTENT.has(method as S.OperationName),
+  });
   store.recover();
   store.sweep();
 
@@ -139,7 +148,7 @@ export function createOperations(deps: OperationsDeps): Record<string, Operation
       mutates: spec.mutates,
       stream: spec.stream,
       run: (p, ctx) => {
-        const guarded = () => withSecretsRedacted(p, () => run(p, ctx));
+        const guarded = (intentDurable?: Promise<void>) => withSecretsRedacted(p, () => run(p, intentDurable ? { ...ctx, intentDurable } : ctx));
         return spec.mutates ? store.run(ctx.operationId, method, p, guarded) : guarded();
       },
     };

@@ -7,12 +7,12 @@ import { secretRedactor, secretValuesOf } from '@drover/shared/operations/redact
  * The redacted error is also what the idempotency store records on disk.
  */
 export async function withSecretsRedacted<R>(params: unknown, fn: () => Promise<R>): Promise<R> {
-  const secrets = secretValuesOf(params);
-  if (secrets.length === 0) return fn();
   try {
     return await fn();
   } catch (err) {
-    throw redactError(err, secretRedactor(secrets));
+    // Looked for only when there is an error to clean: most operations succeed.
+    const secrets = secretValuesOf(params);
+    throw secrets.length === 0 ? err : redactError(err, secretRedactor(secrets));
   }
 }
 

@@ -16,6 +16,12 @@ export interface OperationContext {
   stdin?: AsyncIterable<Chunk>;
   /** Exec only: TTY resizes from the caller. */
   onResize?(listener: (size: { cols: number; rows: number }) => void): void;
+  /**
+   * Mutating operations: resolves once the intent record is on disk (durably, for those a retry does not run
+   * again). Resolved before the operation starts, except for `READS_BEFORE_INTENT`, which await it before their
+   * first change; rejects with the journal's error, and then nothing may be changed.
+   */
+  intentDurable?: Promise<void>;
 }
 
 /**

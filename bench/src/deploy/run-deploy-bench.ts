@@ -188,17 +188,23 @@ async function benchHosts(n: number): Promise<HostCountResult> {
   process.once('SIGTERM', onSignal);
   try {
     // Every deploy below gets a version of its own, built and pushed here: "the image is already in the
-    // registry" and no host has it yet. The initial one, two warm-ups (one each), then 2 per measured run.
-    log(`building and pushing ${3 + 2 * RUNS} versions`);
-    const { project, spec, versions } = await prepareBench(fleet, names, 3 + 2 * RUNS);
+    // registry" and no host has it yet. The initial one, the warm-ups, then 2 per measured run.
+    // Enough deploys before the first measured one that every measured deploy's prune removes one stopped
+    // container and its image: Kamal keeps `retain` stopped ones, so that starts with deploy retain + 2.
+    // With fewer, the first measured deploys prune nothing, and the alternation hands more of those to one method.
+    const warmUpsFor = (retain: number) => Math.max(2, retain);
+    log('building and pushing the versions');
+    const { project, spec, versions } = await prepareBench(fleet, names, (s) => 1 + warmUpsFor(s.retain) + 2 * RUNS);
+    const warmUps = warmUpsFor(spec.retain);
 
     const bench = new HostCountBench(fleet, project, spec, names);
     log('initial deploy (boots kamal-proxy on every host)');
     await bench.drover(versions[0]!, { measure: false });
-    log('warm-up: one drover deploy -P, one floor deploy');
-    await bench.drover(versions[1]!, { measure: false });
-    await sleep(SETTLE_MS);
-    await bench.floor(versions[2]!, { measure: false });
+    log(`warm-up: ${warmUps} deploys -P, drover and floor in turn, until prune has stopped containers to remove`);
+    for (let w = 0; w < warmUps; w++) {
+      if (w > 0) await sleep(SETTLE_MS);
+      await (w % 2 === 0 ? bench.drover(versions[1 + w]!, { measure: false }) : bench.floor(versions[1 + w]!, { measure: false }));
+    }
 
     const runs: RunResult[] = [];
     for (let r = 0; r < RUNS; r++) {
@@ -206,7 +212,7 @@ async function benchHosts(n: number): Promise<HostCountResult> {
       const order: Array<'drover' | 'floor'> = r % 2 === 0 ? ['drover', 'floor'] : ['floor', 'drover'];
       for (const [k, method] of order.entries()) {
         await sleep(SETTLE_MS);
-        const version = versions[3 + 2 * r + k]!;
+        const version = versions[1 + warmUps + 2 * r + k]!;
         const result = method === 'drover' ? await bench.drover(version) : await bench.floor(version);
         log(`run ${r + 1}/${RUNS} ${method}: ${secs(result!.times.total)} s (CPU ${((result!.busyBefore ?? NaN) * 100).toFixed(0)} % busy before, load ${result!.loadBefore.toFixed(2)})`);
         runs.push(result!);

@@ -85,15 +85,17 @@ export async function calm(maxBusy: number): Promise<{ busy: number; load: numbe
 
 /**
  * A fleet of `web-1..web-N` with the kamal-proxy image, the sample project, the floor's spec and
- * `versionCount` versions of the app, each built and pushed to the registry (so no host has it yet).
+ * `versionCount` versions of the app (a number, or one read from the spec), each built and pushed to the
+ * registry (so no host has it yet).
  */
-export async function prepareBench(fleet: Fleet, names: string[], versionCount: number) {
+export async function prepareBench(fleet: Fleet, names: string[], versionCount: number | ((spec: FloorSpec) => number)) {
   await fleet.rig.buildProxyImage();
   const project = SampleProject.create(join(fleet.dir, 'app'), fleet.rig, { servers: { web: names } }, 'v0');
   const head = project.git(['rev-parse', 'HEAD']);
   const spec = await floorSpec(project.dir, fleet.rig.registry, head);
+  const count = typeof versionCount === 'number' ? versionCount : versionCount(spec);
   const versions = [head];
-  for (let i = 1; i < versionCount; i++) versions.push(project.commit(`r${i}`));
+  for (let i = 1; i < count; i++) versions.push(project.commit(`r${i}`));
   for (const [i, v] of versions.entries()) await pushVersion(fleet, spec.repository, v, i === 0 ? 'v0' : `r${i}`);
   return { project, spec, versions };
 }

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,20 +18,44 @@ function copyOfBuild(t: TestContext): string {
   return dir;
 }
 
-const drover = (dir: string, ...args: string[]) => execFileSync(process.execPath, [join(dir, 'main.js'), ...args], { encoding: 'utf8' }).trim();
-const cacheFiles = (dir: string) => { try { return readdirSync(join(dir, '.compile-cache')); } catch { return []; } };
+const run = (dir: string, args: string[], cwd?: string) => execFileSync(process.execPath, [join(dir, 'main.js'), ...args], { encoding: 'utf8', cwd, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const drover = (dir: string, ...args: string[]) => run(dir, args);
+const cacheFiles = (dir: string) => { try { return readdirSync(join(dir, '.compile-cache')).sort(); } catch { return []; } };
+const cacheName = (command: string) => new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}-${command}\\.bin$`);
 
-test('the launcher writes a code cache named for this bundle, Node and architecture on the first run, and reuses it', (t) => {
+test('the launcher writes a code cache named for this bundle, Node, architecture and command on the first run, and reuses it', (t) => {
   const dir = copyOfBuild(t);
   assert.deepEqual(cacheFiles(dir), []);
   assert.equal(drover(dir, 'version'), DROVER_VERSION);
   const [cache, ...more] = cacheFiles(dir);
   assert.deepEqual(more, []);
-  assert.match(cache!, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
+  assert.match(cache!, cacheName('version'));
   const path = join(dir, '.compile-cache', cache!);
   const written = statSync(path).mtimeMs;
   assert.equal(drover(dir, 'version'), DROVER_VERSION);
   assert.equal(statSync(path).mtimeMs, written, 'an accepted cache is not written again');
+});
+
+test('each command gets a cache of its own, started from config\'s; a failed command (a typo) writes none', (t) => {
+  const dir = copyOfBuild(t);
+  assert.throws(() => drover(dir, 'deplyo'), /unknown command/);
+  assert.deepEqual(cacheFiles(dir), [], 'a failed run leaves no cache');
+  const project = mkdtempSync(join(tmpdir(), 'drover-launcher-project-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, 'config'));
+  writeFileSync(join(project, 'config', 'deploy.yml'), 'service: app\nimage: app\nservers:\n  - web-1\nregistry:\n  server: r.example:5000\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n');
+  const config = run(dir, ['config', '--json', '--version', 'v1'], project);
+  const [configCache] = cacheFiles(dir);
+  assert.match(configCache!, cacheName('config'));
+  assert.equal(drover(dir, 'version'), DROVER_VERSION);
+  assert.equal(drover(dir, '--version'), DROVER_VERSION);
+  const files = cacheFiles(dir);
+  assert.equal(files.length, 3);
+  assert.ok(files.some((f) => cacheName('version').test(f)) && files.some((f) => cacheName('-').test(f)), files.join(', '));
+  // What the version command compiled came on top of what config's cache held: its cache is the larger one.
+  const size = (command: string) => statSync(join(dir, '.compile-cache', files.find((f) => cacheName(command).test(f))!)).size;
+  assert.ok(size('version') > size('config'), `version ${size('version')} B, config ${size('config')} B`);
+  assert.equal(run(dir, ['config', '--json', '--version', 'v1'], project), config, 'config runs the same from its cache');
 });
 
 test('a cache V8 rejects is replaced, and the command runs as without one', (t) => {

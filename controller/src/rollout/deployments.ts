@@ -132,13 +132,11 @@ export class Deployments {
     });
     const id = `dep-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const snapshot: Snapshot = { files: req.files, selection: req.selection, hosts: plan.hosts, skippedHosts: plan.skippedHosts, roles: plan.roles, skipPush: req.skipPush, options: req.options, errorPages: req.assets.errorPages };
+    const keepsSecrets = Object.keys(req.secrets).length > 0 && KEEPS_SECRETS.has(req.command);
     const record = this.deps.store.createDeployment({
       id, service: config.service, destination: config.destination, command: req.command, version: config.version,
       performer: req.performer, createdAt: Date.now(), snapshot,
-    });
-    if (Object.keys(req.secrets).length > 0 && KEEPS_SECRETS.has(req.command)) {
-      this.deps.store.putServiceSecrets(config.serviceAndDestination, config.version, this.deps.secretBox.seal(req.secrets), Date.now(), ROLLOUT_DEFAULTS.keptSecretVersions);
-    }
+    }, keepsSecrets ? { key: config.serviceAndDestination, version: config.version, sealed: this.deps.secretBox.seal(req.secrets), at: Date.now(), keep: ROLLOUT_DEFAULTS.keptSecretVersions } : undefined);
     this.start(record, plan, config, req, labelHosts, opts.lockKey ?? plan.lockKey);
     return record;
   }

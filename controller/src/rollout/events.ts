@@ -51,12 +51,14 @@ export class EventLog {
   }
 
   /**
-   * Events from `from` on, then live ones until `end` (or until `signal` aborts). Nothing is missed or
-   * repeated; `omitSteps` leaves out the step records (a follower that prints only Kamal's lines).
+   * Events from `from` on, then live ones until `end` (or until `signal` aborts), in batches: the stored
+   * ones, then whatever arrived together (a group commit's worth), so a follower's connection gets one
+   * write per batch rather than one per event. Nothing is missed or repeated; `omitSteps` leaves out the
+   * step records (a follower that prints only Kamal's lines).
    */
-  async *follow(deploymentId: string, from: number, signal: AbortSignal, opts: { omitSteps?: boolean } = {}): AsyncGenerator<IndexedEvent> {
+  async *follow(deploymentId: string, from: number, signal: AbortSignal, opts: { omitSteps?: boolean } = {}): AsyncGenerator<IndexedEvent[]> {
     const wanted = (e: IndexedEvent) => !(opts.omitSteps && e.event.type === 'step');
-    const queue: IndexedEvent[] = [];
+    let queue: IndexedEvent[] = [];
     let wake: (() => void) | null = null;
     const onEvent = (e: IndexedEvent) => { queue.push(e); wake?.(); };
     const onAbort = () => wake?.();
@@ -64,27 +66,35 @@ export class EventLog {
     signal.addEventListener('abort', onAbort);
     try {
       let next = from;
+      /** Set once `end` is taken: nothing after it is sent. */
+      let ended = false;
+      const take = (events: IndexedEvent[]): IndexedEvent[] => {
+        const out: IndexedEvent[] = [];
+        for (const e of events) {
+          if (ended || e.index < next) continue;
+          if (wanted(e)) out.push(e);
+          next = e.index + 1;
+          if (e.event.type === 'end') ended = true;
+        }
+        return out;
+      };
       // Only durable events are read back; the rest come live once they are (afterCommit, in order).
       await new Promise<void>((resolve) => this.store.afterCommit(resolve));
       const stored = this.store.listEvents(deploymentId, from).map((r) => ({ index: r.index, at: r.at, event: DeploymentEvent.parse(r.event) }));
       const settled = new Set(stored.flatMap((e) => (e.event.type === 'hook_done' ? [e.event.step] : [])));
-      for (const e of stored) {
-        if (e.event.type === 'hook' && settled.has(e.event.step)) e.event = { ...e.event, settled: true };
-        if (wanted(e)) yield e;
-        next = e.index + 1;
-        if (e.event.type === 'end') return;
-      }
-      while (!signal.aborted) {
-        const e = queue.shift();
-        if (!e) {
+      for (const e of stored) if (e.event.type === 'hook' && settled.has(e.event.step)) e.event = { ...e.event, settled: true };
+      const replay = take(stored);
+      if (replay.length > 0) yield replay;
+      while (!ended && !signal.aborted) {
+        if (queue.length === 0) {
           await new Promise<void>((resolve) => { wake = resolve; });
           wake = null;
           continue;
         }
-        if (e.index < next) continue;
-        if (wanted(e)) yield e;
-        next = e.index + 1;
-        if (e.event.type === 'end') return;
+        const arrived = queue;
+        queue = [];
+        const batch = take(arrived);
+        if (batch.length > 0) yield batch;
       }
     } finally {
       this.live.off(deploymentId, onEvent);

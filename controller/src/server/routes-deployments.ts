@@ -89,7 +89,7 @@ export const deploymentRoutes: FastifyPluginAsync<DeploymentRouteDeps> = async (
     req.raw.once('close', () => abort.abort());
     async function* lines() {
       try {
-        for await (const e of deployments.events.follow(id, from, abort.signal, { omitSteps: omit === 'steps' })) yield `${JSON.stringify(e)}\n`;
+        for await (const batch of deployments.events.follow(id, from, abort.signal, { omitSteps: omit === 'steps' })) yield batch.map((e) => `${JSON.stringify(e)}\n`).join('');
       } finally {
         detach();
       }

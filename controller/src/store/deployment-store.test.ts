@@ -340,6 +340,40 @@ test('service secrets keep the newest versions; re-putting a version makes it ne
   });
 });
 
+test('a deployment created with its secrets stores both in one transaction: a refused one stores neither', () => {
+  withStore((s) => {
+    const secrets = (version: string, text: string) => ({ key: 'app', version, sealed: Buffer.from(text), at: 1, keep: 2 });
+    s.createDeployment(dep('d1', 1), secrets('v1', 'sealed one'));
+    assert.deepEqual(s.getServiceSecrets('app', 'v1'), Buffer.from('sealed one'));
+    assert.throws(() => s.createDeployment(dep('d1', 2), secrets('v2', 'sealed two')), /already exists/);
+    assert.equal(s.getServiceSecrets('app', 'v2'), null);
+    assert.deepEqual(s.listServiceSecretVersions('app'), ['v1']);
+    assert.throws(() => s.createDeployment(dep('d3', 3), { ...secrets('v3', 'x'), keep: 0 }), /keep/);
+    assert.equal(s.getDeployment('d3'), null);
+  });
+});
+
+test('a deployment takes and releases its automatic lock without waiting for an fsync; a lock by hand waits for it', () => {
+  withStore((s) => {
+    // The store's connection, to see the synchronous mode each commit runs under (wal-sync.ts, withoutFsync).
+    const db = (s as unknown as { db: Database.Database }).db;
+    const modes: string[] = [];
+    const pragma = db.pragma.bind(db);
+    db.pragma = ((source: string, options?: Database.PragmaOptions) => {
+      if (source.startsWith('synchronous =')) modes.push(source);
+      return pragma(source, options);
+    }) as typeof db.pragma;
+    s.createDeployment(dep('d1', 1));
+    assert.equal(s.acquireLock(lock('app', { deploymentId: 'd1' })).acquired, true);
+    assert.deepEqual(modes.splice(0), ['synchronous = NORMAL', 'synchronous = FULL']);
+    assert.equal(s.releaseLock('app', { deploymentId: 'd1' }), true);
+    assert.deepEqual(modes.splice(0), ['synchronous = NORMAL', 'synchronous = FULL']);
+    assert.equal(s.acquireLock(lock('app', { automatic: false })).acquired, true);
+    assert.equal(s.releaseLock('app'), true);
+    assert.deepEqual(modes, [], 'a manual lock commits with synchronous=FULL');
+  });
+});
+
 test('corrupt rows produce an Error naming the table and row, not a SyntaxError', () => {
   withStore((s, dir) => {
     s.createDeployment(dep('d1', 1));

@@ -62,8 +62,18 @@ export interface LockRecord {
   deploymentId: string | null;
 }
 
+/** One version's encrypted secrets of a service (key = `<service>[-<destination>]`); the newest `keep` versions stay (default 2). */
+export interface ServiceSecrets {
+  key: string;
+  version: string;
+  sealed: Buffer;
+  at: number;
+  keep?: number;
+}
+
 export interface DeploymentStore {
-  createDeployment(d: NewDeployment): DeploymentRecord;
+  /** With `secrets`, the service's secrets of this version are stored in the same transaction (`putServiceSecrets`). */
+  createDeployment(d: NewDeployment, secrets?: ServiceSecrets): DeploymentRecord;
   finishDeployment(id: string, outcome: { status: FinishedStatus; error: string | null; exitCode: number; at: number }): void;
   getDeployment(id: string): DeploymentRecord | null;
   /** Newest first. */

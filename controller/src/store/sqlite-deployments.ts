@@ -3,7 +3,7 @@ import { GroupCommit } from './group-commit.js';
 import { WalSync, withoutFsync } from './wal-sync.js';
 import { PLAN_COMMANDS } from '../plan/types.js';
 import type {
-  DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, StepRecord, StepStatus,
+  DeploymentCommand, DeploymentEventRecord, DeploymentRecord, DeploymentStatus, DeploymentStore, FinishedStatus, LockRecord, NewDeployment, ServiceSecrets, StepRecord, StepStatus,
 } from './deployment-store.js';
 import { lockedHost } from './deployment-store.js';
 
@@ -56,6 +56,11 @@ function toJson(value: unknown, what: string): string {
 
 function checkCount(n: number, what: string, min: number): void {
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} must be an integer >= ${min}, got ${n}`);
+}
+
+function checkSecrets(s: ServiceSecrets): void {
+  checkCount(s.keep ?? DEFAULT_SECRET_VERSIONS, 'putServiceSecrets: keep', 1);
+  if (!Buffer.isBuffer(s.sealed)) throw new Error('putServiceSecrets: sealed must be a Buffer');
 }
 
 function deploymentFromRow(r: Row, where: string): DeploymentRecord {
@@ -202,15 +207,17 @@ export class SqliteDeployments implements DeploymentStore {
     return this.q('SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
   }
 
-  createDeployment(d: NewDeployment): DeploymentRecord {
+  createDeployment(d: NewDeployment, secrets?: ServiceSecrets): DeploymentRecord {
     if (!COMMANDS.has(d.command)) throw new Error(`deployment ${d.id}: unknown command ${JSON.stringify(d.command)}`);
     const snapshot = toJson(d.snapshot, `deployment ${d.id}: snapshot`);
+    if (secrets) checkSecrets(secrets);
     this.writes.flush();
     return this.db.transaction(() => {
       if (this.getRow(d.id)) throw new Error(`deployment ${d.id} already exists`);
       this.q(`INSERT INTO deployments (id, service, destination, command, version, performer, created_at, snapshot, status, event_count)
         VALUES (@id, @service, @destination, @command, @version, @performer, @createdAt, @snapshot, 'running', 0)`)
         .run({ id: d.id, service: d.service, destination: d.destination, command: d.command, version: d.version, performer: d.performer, createdAt: d.createdAt, snapshot });
+      if (secrets) this.writeServiceSecrets(secrets);
       return deploymentFromRow(this.getRow(d.id)!, this.where);
     }).immediate();
   }
@@ -323,7 +330,18 @@ export class SqliteDeployments implements DeploymentStore {
     }).immediate();
   }
 
+  /**
+   * A deployment's automatic lock is taken and released without waiting for an fsync (on its rollout's
+   * critical path): the next durable commit (its steps', at the latest its end's) carries it, and a crash
+   * before that loses nothing recovery needs, as recovery releases the automatic locks of the deployments
+   * it finds running. A lock taken by hand waits for its fsync.
+   */
   acquireLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } {
+    const take = () => this.takeLock(lock);
+    return lock.automatic ? withoutFsync(this.db, take) : take();
+  }
+
+  private takeLock(lock: LockRecord): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } {
     return this.db.transaction((): { acquired: true; lock: LockRecord } | { acquired: false; held: LockRecord } => {
       const host = lockedHost(lock.key);
       const held = host === null ? this.serviceLocks(lock.key)[0] : (this.getLock(lock.key) ?? this.getLock(lock.key.slice(0, -host.length - 1)));
@@ -353,25 +371,28 @@ export class SqliteDeployments implements DeploymentStore {
     return (this.q('SELECT * FROM locks ORDER BY key').all() as Row[]).map((r) => lockFromRow(r, this.where));
   }
 
+  /** A deployment releasing its own lock does not wait for an fsync either (`acquireLock`); a release by hand does. */
   releaseLock(key: string, opts: { deploymentId?: string } = {}): boolean {
     const res = opts.deploymentId === undefined
       ? this.q('DELETE FROM locks WHERE key = ? OR (key >= ? AND key < ?)').run(key, `${key}@`, `${key}A`)
-      : this.q('DELETE FROM locks WHERE key = ? AND deployment_id = ?').run(key, opts.deploymentId);
+      : withoutFsync(this.db, () => this.q('DELETE FROM locks WHERE key = ? AND deployment_id = ?').run(key, opts.deploymentId));
     return res.changes > 0;
   }
 
   putServiceSecrets(key: string, version: string, sealed: Buffer, at: number, keep: number = DEFAULT_SECRET_VERSIONS): void {
-    checkCount(keep, 'putServiceSecrets: keep', 1);
-    if (!Buffer.isBuffer(sealed)) throw new Error('putServiceSecrets: sealed must be a Buffer');
-    this.db.transaction(() => {
-      // seq, not stored_at, orders versions: clocks go backwards, re-puts must become newest.
-      const seq = Number((this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM service_secrets WHERE key = ?').get(key) as Row).seq);
-      this.q(`INSERT INTO service_secrets (key, version, sealed, stored_at, seq) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (key, version) DO UPDATE SET sealed = excluded.sealed, stored_at = excluded.stored_at, seq = excluded.seq`)
-        .run(key, version, sealed, at, seq);
-      this.q(`DELETE FROM service_secrets WHERE key = @key AND version NOT IN
-        (SELECT version FROM service_secrets WHERE key = @key ORDER BY seq DESC LIMIT @keep)`).run({ key, keep });
-    }).immediate();
+    const secrets = { key, version, sealed, at, keep };
+    checkSecrets(secrets);
+    this.db.transaction(() => this.writeServiceSecrets(secrets)).immediate();
+  }
+
+  private writeServiceSecrets({ key, version, sealed, at, keep = DEFAULT_SECRET_VERSIONS }: ServiceSecrets): void {
+    // seq, not stored_at, orders versions: clocks go backwards, re-puts must become newest.
+    const seq = Number((this.q('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM service_secrets WHERE key = ?').get(key) as Row).seq);
+    this.q(`INSERT INTO service_secrets (key, version, sealed, stored_at, seq) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (key, version) DO UPDATE SET sealed = excluded.sealed, stored_at = excluded.stored_at, seq = excluded.seq`)
+      .run(key, version, sealed, at, seq);
+    this.q(`DELETE FROM service_secrets WHERE key = @key AND version NOT IN
+      (SELECT version FROM service_secrets WHERE key = @key ORDER BY seq DESC LIMIT @keep)`).run({ key, keep });
   }
 
   getServiceSecrets(key: string, version: string): Buffer | null {

@@ -5,7 +5,7 @@ import { ensurePrivateDatabaseFile, ensurePrivateDir } from './secure-file.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreConflict, type AgentRecord, type JoinTokenRecord, type NewAgent, type NewJoinToken, type OperatorTokenRecord, type PresenceUpdate, type Store } from './store.js';
 import type {
-  DeploymentEventRecord, DeploymentRecord, DeploymentStatus, FinishedStatus, LockRecord, NewDeployment, StepRecord,
+  DeploymentEventRecord, DeploymentRecord, DeploymentStatus, FinishedStatus, LockRecord, NewDeployment, ServiceSecrets, StepRecord,
 } from './deployment-store.js';
 import { SqliteDeployments } from './sqlite-deployments.js';
 import { SqliteConvergence } from './sqlite-convergence.js';
@@ -198,8 +198,8 @@ export class SqliteStore implements Store {
 
   // Deployments, events, steps, locks and sealed secrets (sqlite-deployments.ts).
 
-  createDeployment(d: NewDeployment): DeploymentRecord {
-    return this.deployments.createDeployment(d);
+  createDeployment(d: NewDeployment, secrets?: ServiceSecrets): DeploymentRecord {
+    return this.deployments.createDeployment(d, secrets);
   }
 
   finishDeployment(id: string, outcome: { status: FinishedStatus; error: string | null; exitCode: number; at: number }): void {
