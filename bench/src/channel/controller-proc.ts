@@ -34,7 +34,8 @@ export async function adminToken(dataDir: string): Promise<string> {
   const tok = spawn(process.execPath, [CONTROLLER, 'controller', 'token', 'create', '--scope', 'admin', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   tok.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  await new Promise((r) => tok.on('exit', r));
+  // 'close': the output is all read by then ('exit' may come first).
+  await new Promise((r) => tok.on('close', r));
   return out.trim();
 }
 

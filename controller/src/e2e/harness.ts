@@ -16,12 +16,16 @@ export class Proc {
   /** stdout and stderr interleaved in arrival order. */
   all = '';
   readonly exited: Promise<number | null>;
+  /** Exited, with all of its output read. */
+  private closed = false;
   private waiters: (() => void)[] = [];
 
   constructor(readonly child: ChildProcess) {
     child.stdout?.on('data', (d: Buffer) => { this.out += d.toString(); this.all += d.toString(); this.wake(); });
     child.stderr?.on('data', (d: Buffer) => { this.err += d.toString(); this.all += d.toString(); this.wake(); });
-    this.exited = new Promise((r) => child.on('exit', (code) => { r(code); this.wake(); }));
+    // 'close', not 'exit': a process that exits at once after its last write (the CLI does) can be gone before
+    // its output has been read from the pipe; 'close' comes once stdout and stderr have ended too.
+    this.exited = new Promise((r) => child.on('close', (code) => { this.closed = true; r(code); this.wake(); }));
   }
 
   /** Resolves with the match once `pattern` appears in stdout+stderr after `from` characters. */
@@ -31,7 +35,7 @@ export class Proc {
       const check = () => {
         const m = this.all.slice(from).match(pattern);
         if (m) { cleanup(); resolve(m); return true; }
-        if (this.child.exitCode !== null || this.child.signalCode !== null) { cleanup(); reject(new Error(`process exited waiting for ${pattern}; output:\n${this.all.slice(-3000)}`)); return true; }
+        if (this.closed) { cleanup(); reject(new Error(`process exited waiting for ${pattern}; output:\n${this.all.slice(-3000)}`)); return true; }
         return false;
       };
       const waiter = () => { check(); };
