@@ -198,11 +198,13 @@ export class IdempotencyStore {
   }
 
   private tryWrite(id: string, record: OperationRecord, mode: Exclude<WriteMode, 'durable'>): boolean {
+    const warn = (err: unknown) => this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });
     try {
-      void this.write(this.pathOf(id), JSON.stringify(record), mode);
+      // These modes write synchronously; a writer that answers later only gets its failure logged.
+      void Promise.resolve(this.write(this.pathOf(id), JSON.stringify(record), mode)).catch(warn);
       return true;
     } catch (err) {
-      this.opts.log.warn('could not record an operation in the journal', { operationId: id, method: record.method, state: record.state, reason: (err as Error).message });
+      warn(err);
       return false;
     }
   }
