@@ -59,8 +59,8 @@ function checkCount(n: number, what: string, min: number): void {
 }
 
 function checkSecrets(s: ServiceSecrets): void {
-  checkCount(s.keep ?? DEFAULT_SECRET_VERSIONS, 'putServiceSecrets: keep', 1);
-  if (!Buffer.isBuffer(s.sealed)) throw new Error('putServiceSecrets: sealed must be a Buffer');
+  checkCount(s.keep ?? DEFAULT_SECRET_VERSIONS, 'service secrets: keep', 1);
+  if (!Buffer.isBuffer(s.sealed)) throw new Error('service secrets: sealed must be a Buffer');
 }
 
 function deploymentFromRow(r: Row, where: string): DeploymentRecord {
